@@ -1,0 +1,111 @@
+// The API as one HTTP server: GraphQL over HTTP (graphql-yoga) and graphql-ws subscriptions on the
+// same port and path. WebSocket operations run through yoga.getEnveloped, so both transports share
+// plugins, schema and context.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { Topology } from 'runner/protocol';
+import type { Db } from './db/client.js';
+import type { Context } from './schema/context.js';
+import { toSchema } from './schema/index.js';
+
+export interface AppDeps {
+  db: Db;
+  nats: NatsConnection;
+  topology: Topology;
+  /** How long open requests and sockets get to finish on stop before they are cut. */
+  shutdownGraceMs?: number;
+}
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, never>, Context>;
+  server: Server;
+  /** Listens and resolves with the GraphQL endpoint URL. */
+  start(port: number, host: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export const GRAPHQL_PATH = '/graphql';
+
+interface EnvelopedRoot {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+}
+
+export function buildApp(deps: AppDeps): App {
+  const context = (): Context => ({ db: deps.db, nats: deps.nats, topology: deps.topology });
+  const yoga = createYoga<Record<string, never>, Context>({
+    schema: toSchema(),
+    graphqlEndpoint: GRAPHQL_PATH,
+    context,
+    graphiql: { subscriptionsProtocol: 'WS', title: 'Terminal-Bench Harbor Runner' },
+    landingPage: false,
+    logging: 'warn',
+  });
+  const server = createServer(yoga);
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const wsDisposable = useServer(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args as ExecutionArgs) as never,
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args as ExecutionArgs) as never,
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          return [error as never];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
+        };
+      },
+    },
+    wsServer,
+    // Keep-alive pings find dead peers behind proxies that drop idle connections.
+    12_000,
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    yoga,
+    server,
+    start: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const { port: bound } = server.address() as AddressInfo;
+          resolve(`http://${host.includes(':') ? `[${host}]` : host}:${bound}${GRAPHQL_PATH}`);
+        });
+      }),
+    stop: () =>
+      (stopping ??= (async () => {
+        // Close sockets with 1001 "Going away" so clients reconnect elsewhere.
+        await wsDisposable.dispose();
+        wsServer.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), deps.shutdownGraceMs ?? 10_000);
+        await closed;
+        clearTimeout(grace);
+        await yoga.dispose();
+      })()),
+  };
+}

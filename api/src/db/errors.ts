@@ -1,0 +1,30 @@
+// Turns connection failures into one line a person can act on, instead of a stack trace.
+
+interface SystemError {
+  code?: string;
+  message?: string;
+  address?: string;
+  port?: number;
+}
+
+export function explainConnectionError(error: unknown): string {
+  const e = (error ?? {}) as SystemError & { errors?: SystemError[] };
+  // Node's happy-eyeballs connect reports an AggregateError with one entry per address tried.
+  const first = e.errors?.[0] ?? e;
+  switch (first.code) {
+    case 'ECONNREFUSED':
+      return `nothing is listening at ${first.address}:${first.port} (is the server running?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name cannot be resolved (${first.message})`;
+    case 'ETIMEDOUT':
+      return `the connection timed out (${first.message})`;
+    case '3D000':
+      return `${first.message} (create it, or point DATABASE_URL at an existing database)`;
+    case '28P01':
+    case '28000':
+      return `the server refused the credentials (${first.message})`;
+    default:
+      return (error as Error)?.message ?? String(error);
+  }
+}

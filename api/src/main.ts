@@ -1,0 +1,61 @@
+// The API process: wires configuration, connections and signals; everything else is in buildApp.
+import { topology } from 'runner/protocol';
+import { buildApp } from './app.js';
+import { ConfigError, readConfig } from './config/env.js';
+import { createDb, describeDatabaseUrl } from './db/client.js';
+import { explainConnectionError } from './db/errors.js';
+import { checkJetStream, connectNats } from './nats/connection.js';
+
+const log = (line: string) => console.log(`[api] ${line}`);
+
+function fail(message: string): never {
+  console.error(`[api] ${message}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  if (!config.databaseUrl) {
+    throw new ConfigError('DATABASE_URL must be set to a PostgreSQL URL (`npm start` provides an embedded database when it is unset)');
+  }
+  if (!config.natsUrl) {
+    throw new ConfigError('NATS_URL must be set to a NATS URL (`npm start` starts a local nats-server when it is unset)');
+  }
+
+  const db = createDb(config.databaseUrl, config.databasePoolSize);
+  try {
+    await db.$queryRaw`SELECT 1`;
+  } catch (error) {
+    fail(`cannot reach PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)}: ${explainConnectionError(error)}`);
+  }
+  const nats = await connectNats(config.natsUrl, 'api', log).catch((error: Error) => fail(error.message));
+  await checkJetStream(nats).catch((error: Error) => fail(error.message));
+
+  const app = buildApp({ db, nats, topology: topology(config.natsPrefix), shutdownGraceMs: config.shutdownGraceMs });
+  const url = await app.start(config.port, config.host).catch((error: NodeJS.ErrnoException) =>
+    fail(
+      error.code === 'EADDRINUSE'
+        ? `port ${config.port} on ${config.host} is already in use; set PORT to another port`
+        : `cannot listen on ${config.host}:${config.port}: ${error.message}`,
+    ),
+  );
+  log(`GraphQL (HTTP and WebSocket) at ${url}`);
+
+  let signals = 0;
+  const shutdown = async (signal: string) => {
+    if (++signals > 1) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    log(`${signal}: shutting down`);
+    await app.stop();
+    await nats.drain().catch(() => {});
+    await db.$disconnect();
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => fail(error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error)));

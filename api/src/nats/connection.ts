@@ -1,0 +1,40 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+
+export class NatsUnavailableError extends Error {
+  override name = 'NatsUnavailableError';
+}
+
+/**
+ * Connects with a bounded first attempt so a missing server is reported at start-up, then keeps
+ * reconnecting forever once connected (a NATS restart must not take the API down).
+ */
+export async function connectNats(url: string, name: string, log: (line: string) => void = () => {}): Promise<NatsConnection> {
+  const servers = url.split(',').map((s) => s.trim());
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers, name, timeout: 5_000, maxReconnectAttempts: -1, reconnectTimeWait: 1_000 });
+  } catch (error) {
+    throw new NatsUnavailableError(`cannot connect to NATS at ${servers.join(', ')}: ${(error as Error).message}`);
+  }
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
+        log(`nats ${s.type}${'server' in s && s.server ? ` ${s.server}` : ''}`);
+      }
+    }
+  })();
+  return nc;
+}
+
+/** Whether the server has JetStream enabled for this account; throws a clear message otherwise. */
+export async function checkJetStream(nc: NatsConnection): Promise<void> {
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 3_000 });
+    await jsm.getAccountInfo();
+  } catch (error) {
+    throw new NatsUnavailableError(
+      `JetStream is not available on this NATS server (${(error as Error).message}); start nats-server with -js`,
+    );
+  }
+}

@@ -1,0 +1,94 @@
+// Zero-setup NATS for `npm start` when NATS_URL is unset: a `nats-server -js` child found on PATH,
+// with its JetStream store under DATA_DIR. Production uses a NATS cluster configured by nats.conf.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
+import path from 'node:path';
+import { freePort } from './ports.js';
+
+export class NatsServerMissingError extends Error {
+  override name = 'NatsServerMissingError';
+}
+
+export interface EmbeddedNats {
+  url: string;
+  stop(): Promise<void>;
+  /** Resolves when the server exits, for whatever reason. */
+  exited: Promise<number | null>;
+}
+
+const INSTALL_HINT =
+  'nats-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install nats-server`; ' +
+  'macOS: `brew install nats-server`; or a release from https://github.com/nats-io/nats-server/releases), ' +
+  'or set NATS_URL to a running NATS server with JetStream.';
+
+async function findOnPath(binary: string): Promise<string | undefined> {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  // Debian installs nats-server in /usr/sbin, which is not on every user's PATH.
+  for (const dir of [...dirs, '/usr/sbin', '/usr/local/sbin']) {
+    const candidate = path.join(dir, binary);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startEmbeddedNats(dataDir: string, bin = 'nats-server'): Promise<EmbeddedNats> {
+  const executable = await findOnPath(bin);
+  if (!executable) throw new NatsServerMissingError(INSTALL_HINT);
+  const storeDir = path.join(dataDir, 'nats');
+  await mkdir(storeDir, { recursive: true });
+  const port = await freePort();
+  const child: ChildProcess = spawn(executable, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: Ctrl-C reaches the launcher only, which stops NATS after the API.
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`nats-server exited with status ${child.exitCode} at start-up:\n${stderr.trim()}`);
+    }
+    if (await Promise.race([canConnect(port), spawnError])) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`nats-server did not accept connections on port ${port} within 15 s:\n${stderr.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    exited,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // SIGTERM lets JetStream flush its store; a stuck server is killed after the grace period.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

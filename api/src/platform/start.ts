@@ -1,0 +1,169 @@
+// `npm start`: the whole platform from one command. Uses DATABASE_URL and NATS_URL when set;
+// otherwise starts embedded PGlite and a nats-server child with data under DATA_DIR. Applies
+// migrations, starts every platform process, prints where to find it, and on Ctrl-C stops
+// everything it started, in reverse order.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, readConfig, type ApiConfig } from '../config/env.js';
+import { migrationsDir, repoRoot } from '../config/paths.js';
+import { describeDatabaseUrl } from '../db/client.js';
+import { explainConnectionError } from '../db/errors.js';
+import { deployMigrations } from '../db/migrate.js';
+import { startEmbeddedNats } from './embedded-nats.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+
+const log = (line: string) => console.log(`[start] ${line}`);
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** The platform's processes, each started with tsx from its package's main. */
+const PROCESSES = [{ name: 'api', entry: 'api/src/main.ts' }] as const;
+
+function spawnProcess(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
+    cwd: repoRoot,
+    env,
+    stdio: 'inherit',
+    // Own process group: Ctrl-C reaches the launcher, which stops children in order.
+    detached: true,
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error('the API exited during start-up');
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ health { ok } }' }),
+        signal: AbortSignal.timeout(2_000),
+      });
+      const body = (await response.json()) as { data?: { health?: { ok: boolean } } };
+      if (body.data?.health?.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the API did not report healthy at ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function main(): Promise<void> {
+  let config: ApiConfig;
+  try {
+    config = readConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`[start] ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const started: Stoppable[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const s of started.reverse()) {
+      await s.stop().catch((error: Error) => console.error(`[start] stopping ${s.name}: ${error.message}`));
+    }
+    log('everything stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    let databaseLabel = databaseUrl ? describeDatabaseUrl(databaseUrl) : '';
+    if (!databaseUrl) {
+      const pglite = await startEmbeddedPostgres(config.dataDir);
+      started.push({ name: 'embedded PGlite', stop: pglite.stop });
+      databaseUrl = pglite.url;
+      databaseLabel = `embedded PGlite (${pglite.dataDir})`;
+    }
+    const migrated = await deployMigrations(databaseUrl, migrationsDir, log).catch((error: unknown) => {
+      throw new Error(`migrating ${databaseLabel}: ${explainConnectionError(error)}`);
+    });
+    if (migrated.applied.length === 0) log('database schema is up to date');
+
+    let natsUrl = config.natsUrl;
+    let natsLabel = natsUrl ?? '';
+    if (!natsUrl) {
+      const nats = await startEmbeddedNats(config.dataDir);
+      started.push({ name: 'embedded nats-server', stop: nats.stop });
+      natsUrl = nats.url;
+      natsLabel = `${nats.url} (embedded nats-server, store in ${path.join(config.dataDir, 'nats')})`;
+      void nats.exited.then((code) => {
+        if (!stopping) {
+          console.error(`[start] nats-server exited unexpectedly (status ${code})`);
+          void stopAll(1);
+        }
+      });
+    }
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsUrl,
+      PORT: String(config.port),
+      HOST: config.host,
+      DATA_DIR: config.dataDir,
+      TASKS_DIR: config.tasksDir,
+      JOBS_DIR: config.jobsDir,
+      // PGlite serves one backend; a small pool keeps the multiplexer's queue short.
+      ...(config.databaseUrl ? {} : { DATABASE_POOL_SIZE: '4' }),
+    };
+    const children = new Map<string, ChildProcess>();
+    for (const p of PROCESSES) {
+      const child = spawnProcess(p.entry, env);
+      children.set(p.name, child);
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      started.push({
+        name: p.name,
+        stop: async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), config.shutdownGraceMs + 5_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      });
+      child.once('exit', (code, signal) => {
+        if (!stopping) {
+          console.error(`[start] ${p.name} exited unexpectedly (${signal ?? `status ${code}`})`);
+          void stopAll(1);
+        }
+      });
+      // A launcher killed outright must not leave its detached children behind.
+      process.once('exit', () => child.kill('SIGKILL'));
+    }
+
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const apiUrl = `http://${host}:${config.port}/graphql`;
+    await waitForHealth(apiUrl, children.get('api')!, 60_000);
+    console.log(
+      [
+        '',
+        'Terminal-Bench Harbor Runner is up',
+        `  GraphQL API  ${apiUrl}  (open it in a browser for GraphiQL)`,
+        `  WebSocket    ws://${host}:${config.port}/graphql  (graphql-ws subscriptions)`,
+        `  Database     ${databaseLabel}`,
+        `  NATS         ${natsLabel}`,
+        `  Data         ${config.dataDir}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    console.error(`[start] ${(error as Error).message}`);
+    await stopAll(1);
+  }
+}
+
+void main();

@@ -1,0 +1,36 @@
+// Each test file gets its own NATS prefix on the shared test server (TEST_NATS_URL), so its streams,
+// subjects and buckets never meet another run's; cleanup deletes what the prefix created.
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { topology, type Topology } from 'runner/protocol';
+import { connectNats } from '../../src/nats/connection.js';
+
+export const testNatsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export interface TestNats {
+  url: string;
+  prefix: string;
+  nc: NatsConnection;
+  topology: Topology;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestNats(): Promise<TestNats> {
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const nc = await connectNats(testNatsUrl, `test-${prefix}`);
+  return {
+    url: testNatsUrl,
+    prefix,
+    nc,
+    topology: topology(prefix),
+    cleanup: async () => {
+      const jsm = await jetstreamManager(nc);
+      for await (const name of jsm.streams.names()) {
+        // KV buckets are streams named KV_<bucket>.
+        if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`)) await jsm.streams.delete(name);
+      }
+      await nc.drain();
+    },
+  };
+}

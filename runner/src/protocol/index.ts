@@ -1,0 +1,1 @@
+export { topology, type Topology } from './topology.js';
