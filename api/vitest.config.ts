@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS ("main") and ESM ("module") builds. Node loads the CJS one for yoga and
+    // Pothos; Vite would pick the ESM one for our sources, and two graphql instances break
+    // `instanceof GraphQLError`. Point both at the build Node uses.
+    alias: { graphql: require.resolve('graphql') },
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',

@@ -3,7 +3,7 @@ import { topology } from 'runner/protocol';
 import { buildApp } from './app.js';
 import { ConfigError, readConfig } from './config/env.js';
 import { createDb, describeDatabaseUrl } from './db/client.js';
-import { explainConnectionError } from './db/errors.js';
+import { explainConnectionError, probeDatabase } from './db/errors.js';
 import { checkJetStream, connectNats } from './nats/connection.js';
 
 const log = (line: string) => console.log(`[api] ${line}`);
@@ -22,12 +22,12 @@ async function main(): Promise<void> {
     throw new ConfigError('NATS_URL must be set to a NATS URL (`npm start` starts a local nats-server when it is unset)');
   }
 
-  const db = createDb(config.databaseUrl, config.databasePoolSize);
   try {
-    await db.$queryRaw`SELECT 1`;
+    await probeDatabase(config.databaseUrl);
   } catch (error) {
     fail(`cannot reach PostgreSQL at ${describeDatabaseUrl(config.databaseUrl)}: ${explainConnectionError(error)}`);
   }
+  const db = createDb(config.databaseUrl, config.databasePoolSize);
   const nats = await connectNats(config.natsUrl, 'api', log).catch((error: Error) => fail(error.message));
   await checkJetStream(nats).catch((error: Error) => fail(error.message));
 

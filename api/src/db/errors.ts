@@ -1,4 +1,5 @@
 // Turns connection failures into one line a person can act on, instead of a stack trace.
+import pg from 'pg';
 
 interface SystemError {
   code?: string;
@@ -25,6 +26,25 @@ export function explainConnectionError(error: unknown): string {
     case '28000':
       return `the server refused the credentials (${first.message})`;
     default:
-      return (error as Error)?.message ?? String(error);
+      return prismaReason((error as Error)?.message ?? String(error));
+  }
+}
+
+/** Prisma wraps driver errors in several lines ("Invalid `prisma.$queryRaw()` invocation: … Message: `…`"); keep the reason. */
+function prismaReason(message: string): string {
+  const quoted = /Message: `([^`]*)`/.exec(message);
+  if (quoted) return quoted[1]!;
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? message;
+}
+
+/** Connects once with a plain driver to tell "unreachable" and "no such database" apart, clearly. */
+export async function probeDatabase(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => {});
   }
 }

@@ -2,6 +2,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { platformVersion } from '../config/version.js';
 import type { Db } from '../db/client.js';
+import { explainConnectionError } from '../db/errors.js';
 import { checkJetStream } from '../nats/connection.js';
 
 export interface ComponentHealth {
@@ -31,7 +32,7 @@ async function probe(check: () => Promise<string | null>): Promise<ComponentHeal
     const message = await Promise.race([check(), timeout]);
     return { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10, message };
   } catch (error) {
-    return { ok: false, latencyMs: null, message: (error as Error).message };
+    return { ok: false, latencyMs: null, message: explainConnectionError(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, readConfig } from './env.js';
+import { repoRoot } from './paths.js';
+
+describe('readConfig', () => {
+  it('has defaults for a fresh machine: embedded services and data under .data/', () => {
+    const config = readConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 4000,
+      databaseUrl: undefined,
+      natsUrl: undefined,
+      natsPrefix: '',
+      dataDir: path.join(repoRoot, '.data'),
+      tasksDir: path.join(repoRoot, '.data/tasks'),
+      jobsDir: path.join(repoRoot, '.data/jobs'),
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(readConfig({ DATABASE_URL: '', PORT: '' })).toMatchObject({ databaseUrl: undefined, port: 4000 });
+  });
+
+  it('takes valid settings', () => {
+    const config = readConfig({
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://u:p@db:5432/app',
+      NATS_URL: 'nats://a:4222, nats://b:4222',
+      DATA_DIR: '/srv/data',
+      TASKS_DIR: '/mnt/nfs/tasks',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      databaseUrl: 'postgresql://u:p@db:5432/app',
+      natsUrl: 'nats://a:4222, nats://b:4222',
+      dataDir: '/srv/data',
+      tasksDir: '/mnt/nfs/tasks',
+      jobsDir: '/srv/data/jobs',
+    });
+  });
+
+  it('names every bad variable and what it expects, one line each', () => {
+    let error: unknown;
+    try {
+      readConfig({ PORT: '70000', DATABASE_URL: 'mysql://x', NATS_URL: 'localhost:4222', NATS_PREFIX: 'a.b' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message.split('\n')).toEqual([
+      'PORT must be a port from 0 to 65535 (got "70000")',
+      'DATABASE_URL must be a URL like postgresql://user@host:5432/db (got "mysql://x")',
+      'NATS_URL must be one or more comma-separated URLs like nats://host:4222 (got "localhost:4222")',
+      "NATS_PREFIX must be letters, digits, '-' and '_' only (got \"a.b\")",
+    ]);
+  });
+
+  it('rejects a port that is not a number', () => {
+    expect(() => readConfig({ PORT: 'abc' })).toThrow('PORT must be a port number (got "abc")');
+  });
+});

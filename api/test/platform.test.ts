@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NatsServerMissingError, startEmbeddedNats } from '../src/platform/embedded-nats.js';
+import { freePort } from '../src/platform/ports.js';
+import { adminUrl } from './support/database.js';
+import { testNatsUrl } from './support/nats.js';
+import { cleanEnv, startEntry } from './support/process.js';
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'thr-platform-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    }).once('error', () => resolve(false));
+  });
+
+async function health(port: number) {
+  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ health { ok database { ok message } nats { ok message } } }' }),
+  });
+  return ((await response.json()) as { data: { health: any } }).data.health;
+}
+
+describe('npm start with nothing configured', () => {
+  it('starts embedded PGlite and nats-server, migrates, serves a healthy API, and Ctrl-C stops it all', async () => {
+    const dataDir = await tempDir();
+    const port = await freePort();
+    const env = cleanEnv({ DATA_DIR: dataDir, PORT: String(port) });
+
+    const first = startEntry('api/src/platform/start.ts', env);
+    await first.waitFor(/Press Ctrl-C to stop/, 90_000);
+    expect(first.output()).toContain('applied migration 20261124000000_init');
+    expect(first.output()).toContain(`GraphQL API  http://127.0.0.1:${port}/graphql`);
+    expect(first.output()).toContain(`embedded PGlite (${path.join(dataDir, 'pglite')})`);
+    const natsPort = Number(/nats:\/\/127\.0\.0\.1:(\d+) \(embedded nats-server/.exec(first.output())?.[1]);
+    expect(natsPort).toBeGreaterThan(0);
+
+    expect(await health(port)).toMatchObject({
+      ok: true,
+      database: { ok: true, message: expect.stringMatching(/^PostgreSQL/) },
+      nats: { ok: true, message: expect.stringMatching(/with JetStream$/) },
+    });
+
+    first.child.kill('SIGINT');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(first.output()).toContain('[api] stopped');
+    expect(first.output()).toContain('everything stopped');
+    expect(await accepts(port)).toBe(false);
+    expect(await accepts(natsPort)).toBe(false);
+
+    // The data survives: a second start finds the schema in place.
+    const second = startEntry('api/src/platform/start.ts', env);
+    await second.waitFor(/Press Ctrl-C to stop/, 90_000);
+    expect(second.output()).toContain('database schema is up to date');
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
+  }, 180_000);
+});
+
+describe('start-up failures are one clear line', () => {
+  it('says how to install nats-server when it is missing', async () => {
+    const error = await startEmbeddedNats(await tempDir(), 'no-such-nats-server').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NatsServerMissingError);
+    expect((error as Error).message).toMatch(/^nats-server was not found on PATH\. Install it \(Debian\/Ubuntu: `sudo apt-get install nats-server`/);
+    expect((error as Error).message).toContain('or set NATS_URL');
+  });
+
+  it('names a malformed variable and exits non-zero', async () => {
+    const api = startEntry('api/src/platform/start.ts', cleanEnv({ PORT: 'eighty' }));
+    expect((await api.exited).code).toBe(1);
+    expect(api.output().trim()).toBe('[start] PORT must be a port number (got "eighty")');
+  });
+
+  it('reports an unreachable database without a stack trace', async () => {
+    const deadPort = await freePort();
+    const api = startEntry(
+      'api/src/main.ts',
+      cleanEnv({ DATABASE_URL: `postgresql://postgres@127.0.0.1:${deadPort}/x`, NATS_URL: testNatsUrl, PORT: '0' }),
+    );
+    expect((await api.exited).code).toBe(1);
+    expect(api.output().trim()).toBe(
+      `[api] cannot reach PostgreSQL at 127.0.0.1:${deadPort}/x: nothing is listening at 127.0.0.1:${deadPort} (is the server running?)`,
+    );
+  });
+
+  it('reports an unreachable NATS without a stack trace', async () => {
+    const deadPort = await freePort();
+    const api = startEntry(
+      'api/src/main.ts',
+      cleanEnv({ DATABASE_URL: adminUrl, NATS_URL: `nats://127.0.0.1:${deadPort}`, PORT: '0' }),
+    );
+    expect((await api.exited).code).toBe(1);
+    expect(api.output().trim()).toBe(`[api] cannot connect to NATS at nats://127.0.0.1:${deadPort}: connection refused`);
+  });
+
+  it('asks for DATABASE_URL when the API is started on its own', async () => {
+    const api = startEntry('api/src/main.ts', cleanEnv({ NATS_URL: testNatsUrl }));
+    expect((await api.exited).code).toBe(1);
+    expect(api.output().trim()).toBe(
+      '[api] DATABASE_URL must be set to a PostgreSQL URL (`npm start` provides an embedded database when it is unset)',
+    );
+  });
+});
