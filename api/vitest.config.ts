@@ -9,7 +9,10 @@ export default defineConfig({
     // Pothos; Vite would pick the ESM one for our sources, and two graphql instances break
     // `instanceof GraphQLError`. Point both at the build Node uses.
     alias: { graphql: require.resolve('graphql') },
+    // Workspace packages export their TypeScript sources under the "source" condition.
+    conditions: ['source'],
   },
+  ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',

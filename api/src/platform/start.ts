@@ -23,7 +23,7 @@ interface Stoppable {
 const PROCESSES = [{ name: 'api', entry: 'api/src/main.ts' }] as const;
 
 function spawnProcess(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
+  return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, entry)], {
     cwd: repoRoot,
     env,
     stdio: 'inherit',

@@ -21,7 +21,7 @@ export function cleanEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function startEntry(entry: string, env: NodeJS.ProcessEnv): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry)], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, entry)], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
