@@ -4,19 +4,28 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { createFetch } from '@whatwg-node/fetch';
 import { WebSocketServer } from 'ws';
 import type { Topology } from 'runner/protocol';
 import type { Db } from './db/client.js';
 import type { Context } from './schema/context.js';
+import { DomainError } from './schema/errors.js';
+import type { TaskStore } from './tasks/store.js';
+import type { UploadLimits } from './tasks/upload.js';
 import { toSchema } from './schema/index.js';
 
 export interface AppDeps {
   db: Db;
   nats: NatsConnection;
   topology: Topology;
+  taskStore: TaskStore;
+  uploadLimits: UploadLimits;
+  secretsKey: Buffer | null;
+  /** Wakes the dispatcher after a mutation wrote runs; a no-op where none runs. */
+  kickDispatcher?: () => void;
   /** How long open requests and sockets get to finish on stop before they are cut. */
   shutdownGraceMs?: number;
 }
@@ -37,11 +46,42 @@ interface EnvelopedRoot {
 }
 
 export function buildApp(deps: AppDeps): App {
-  const context = (): Context => ({ db: deps.db, nats: deps.nats, topology: deps.topology });
+  const context = (initial: { request?: Request }): Context => ({
+    db: deps.db,
+    nats: deps.nats,
+    topology: deps.topology,
+    taskStore: deps.taskStore,
+    uploadLimits: deps.uploadLimits,
+    secretsKey: deps.secretsKey,
+    kickDispatcher: deps.kickDispatcher ?? (() => {}),
+    signal: initial.request?.signal,
+  });
   const yoga = createYoga<Record<string, never>, Context>({
     schema: toSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
     context,
+    // Multipart uploads are read into memory by the server; these caps bound that (README "Configuration").
+    fetchAPI: createFetch({
+      formDataLimits: {
+        fileSize: deps.uploadLimits.maxZipBytes,
+        files: deps.uploadLimits.maxFiles,
+        fieldSize: 10 * 1024 * 1024,
+      },
+    }),
+    maskedErrors: {
+      // Deliberate failures keep their message and carry their code; anything else stays masked.
+      maskError: (error, message, isDev) => {
+        const original = error instanceof GraphQLError ? error.originalError : undefined;
+        if (original instanceof DomainError && error instanceof GraphQLError) {
+          return new GraphQLError(original.message, {
+            nodes: error.nodes,
+            path: error.path,
+            extensions: { code: original.code },
+          });
+        }
+        return maskError(error, message, isDev);
+      },
+    },
     graphiql: { subscriptionsProtocol: 'WS', title: 'Terminal-Bench Harbor Runner' },
     landingPage: false,
     logging: 'warn',

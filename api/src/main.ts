@@ -1,10 +1,14 @@
 // The API process: wires configuration, connections and signals; everything else is in buildApp.
+import { mkdir } from 'node:fs/promises';
 import { topology } from 'runner/protocol';
+import { seal } from 'runner/secrets';
 import { buildApp } from './app.js';
 import { ConfigError, readConfig } from './config/env.js';
 import { createDb, describeDatabaseUrl } from './db/client.js';
 import { explainConnectionError, probeDatabase } from './db/errors.js';
 import { checkJetStream, connectNats } from './nats/connection.js';
+import { startServices } from './services.js';
+import { TaskStore } from './tasks/store.js';
 
 const log = (line: string) => console.log(`[api] ${line}`);
 
@@ -31,7 +35,32 @@ async function main(): Promise<void> {
   const nats = await connectNats(config.natsUrl, 'api', log).catch((error: Error) => fail(error.message));
   await checkJetStream(nats).catch((error: Error) => fail(error.message));
 
-  const app = buildApp({ db, nats, topology: topology(config.natsPrefix), shutdownGraceMs: config.shutdownGraceMs });
+  const taskStore = new TaskStore(config.tasksDir);
+  await mkdir(config.tasksDir, { recursive: true });
+  const swept = await taskStore.sweep();
+  if (swept > 0) log(`removed ${swept} folder(s) left in ${config.tasksDir} by interrupted uploads`);
+
+  const natsTopology = topology(config.natsPrefix);
+  const services = await startServices({
+    db,
+    nats,
+    topology: natsTopology,
+    defaultSecrets: config.defaultProviderKeys.map(({ envVar, value }) => ({
+      envVar,
+      ciphertext: seal(config.secretsKey!, value, envVar),
+    })),
+    log,
+  }).catch((error: Error) => fail(`cannot set up JetStream streams and consumers: ${error.message}`));
+  const app = buildApp({
+    db,
+    nats,
+    topology: natsTopology,
+    taskStore,
+    uploadLimits: config.uploadLimits,
+    secretsKey: config.secretsKey,
+    kickDispatcher: services.kickDispatcher,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
   const url = await app.start(config.port, config.host).catch((error: NodeJS.ErrnoException) =>
     fail(
       error.code === 'EADDRINUSE'
@@ -49,6 +78,7 @@ async function main(): Promise<void> {
     }
     log(`${signal}: shutting down`);
     await app.stop();
+    await services.stop();
     await nats.drain().catch(() => {});
     await db.$disconnect();
     log('stopped');

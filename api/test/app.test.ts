@@ -1,11 +1,21 @@
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { buildApp, type App } from '../src/app.js';
+import { buildApp, type AppDeps } from '../src/app.js';
 import { createDb } from '../src/db/client.js';
 import { freePort } from '../src/platform/ports.js';
-import { createTestDatabase } from './support/database.js';
-import { createTestNats } from './support/nats.js';
+import { TaskStore } from '../src/tasks/store.js';
+import { defaultUploadLimits, startTestApp, type TestApp } from './support/app.js';
+import { createTestNats, type TestNats } from './support/nats.js';
+
+const baseDeps = (nats: TestNats): Omit<AppDeps, 'db'> => ({
+  nats: nats.nc,
+  topology: nats.topology,
+  taskStore: new TaskStore('/nonexistent'),
+  uploadLimits: defaultUploadLimits,
+  secretsKey: null,
+  shutdownGraceMs: 1_000,
+});
 
 const HEALTH = '{ health { ok version database { ok latencyMs message } nats { ok latencyMs message } } }';
 
@@ -40,21 +50,14 @@ function first(client: Client, query: string): Promise<{ data?: any; errors?: re
 }
 
 describe('API app', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let nats: Awaited<ReturnType<typeof createTestNats>>;
-  let app: App;
+  let api: TestApp;
   let url: string;
 
   beforeAll(async () => {
-    [database, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
-    app = buildApp({ db: database.db, nats: nats.nc, topology: nats.topology, shutdownGraceMs: 1_000 });
-    url = await app.start(0, '127.0.0.1');
+    api = await startTestApp();
+    url = api.url;
   });
-  afterAll(async () => {
-    await app?.stop();
-    await nats?.cleanup();
-    await database?.drop();
-  });
+  afterAll(() => api?.close());
 
   it('reports the database and JetStream healthy over HTTP', async () => {
     const { data, errors } = await post(url, HEALTH);
@@ -101,7 +104,7 @@ describe('API app with an unreachable database', () => {
     const nats = await createTestNats();
     const deadPort = await freePort();
     const db = createDb(`postgresql://postgres@127.0.0.1:${deadPort}/none`, 1);
-    const app = buildApp({ db, nats: nats.nc, topology: nats.topology, shutdownGraceMs: 1_000 });
+    const app = buildApp({ ...baseDeps(nats), db });
     try {
       const url = await app.start(0, '127.0.0.1');
       const { data } = await post(url, HEALTH);
@@ -120,9 +123,8 @@ describe('API app with an unreachable database', () => {
 
 describe('API app shutdown', () => {
   it('closes open WebSockets with 1001 Going Away and stops listening', async () => {
-    const [database, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
-    const app = buildApp({ db: database.db, nats: nats.nc, topology: nats.topology, shutdownGraceMs: 1_000 });
-    const url = await app.start(0, '127.0.0.1');
+    const api = await startTestApp();
+    const { app, url } = api;
     try {
       const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
       await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
@@ -133,8 +135,7 @@ describe('API app shutdown', () => {
       expect(await closed).toBe(1001);
       await expect(fetch(url, { method: 'POST' })).rejects.toThrow();
     } finally {
-      await nats.cleanup();
-      await database.drop();
+      await api.close();
     }
   });
 });

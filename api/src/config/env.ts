@@ -2,7 +2,12 @@
 // variable and what it expects — never a stack trace.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseSecretsKey } from 'runner/secrets';
+import { PROVIDER_KEY_VARS } from '../jobs/agents.js';
+import type { UploadLimits } from '../tasks/upload.js';
 import { repoRoot } from './paths.js';
+
+const MiB = 1024 * 1024;
 
 const postgresUrl = z
   .string()
@@ -18,6 +23,8 @@ const port = z.coerce
   .int('a whole port number')
   .min(0, 'a port from 0 to 65535')
   .max(65535, 'a port from 0 to 65535');
+const mebibytes = z.coerce.number({ error: 'a size in MiB' }).positive('a positive size in MiB').max(1024 * 1024, 'at most 1048576 MiB');
+const count = z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1');
 const prefix = z.string().regex(/^[A-Za-z0-9_-]*$/, "letters, digits, '-' and '_' only");
 
 const schema = z.object({
@@ -31,6 +38,24 @@ const schema = z.object({
   JOBS_DIR: z.string().min(1, 'a directory path').optional(),
   DATABASE_POOL_SIZE: z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1').max(100, 'at most 100').default(10),
   SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'a number' }).int('a whole number').min(0, 'zero or more').default(10_000),
+  UPLOAD_MAX_FILE_MB: mebibytes.default(100),
+  UPLOAD_MAX_TASK_MB: mebibytes.default(200),
+  UPLOAD_MAX_REQUEST_MB: mebibytes.default(1024),
+  UPLOAD_MAX_ZIP_MB: mebibytes.default(256),
+  UPLOAD_MAX_ENTRIES: count.default(10_000),
+  UPLOAD_MAX_FILES: count.default(1_000),
+  UPLOAD_MAX_RATIO: count.default(200),
+  SECRETS_KEY: z
+    .string()
+    .refine((v) => {
+      try {
+        parseSecretsKey(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, '32 bytes as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)')
+    .optional(),
 });
 
 export interface ApiConfig {
@@ -44,6 +69,10 @@ export interface ApiConfig {
   jobsDir: string;
   databasePoolSize: number;
   shutdownGraceMs: number;
+  uploadLimits: UploadLimits;
+  secretsKey: Buffer | null;
+  /** Server-wide provider keys from DEFAULT_<VAR> (e.g. DEFAULT_OPENROUTER_API_KEY), for jobs without their own. */
+  defaultProviderKeys: { envVar: string; value: string }[];
 }
 
 export class ConfigError extends Error {
@@ -63,6 +92,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     throw new ConfigError(lines.join('\n'));
   }
   const v = parsed.data;
+  const defaultProviderKeys = Object.values(PROVIDER_KEY_VARS)
+    .filter((envVar) => present[`DEFAULT_${envVar}`])
+    .map((envVar) => ({ envVar, value: present[`DEFAULT_${envVar}`]! }));
+  if (defaultProviderKeys.length > 0 && !v.SECRETS_KEY) {
+    throw new ConfigError(
+      `DEFAULT_${defaultProviderKeys[0]!.envVar} needs SECRETS_KEY to be set too (keys travel to runners encrypted)`,
+    );
+  }
   const dataDir = path.resolve(repoRoot, v.DATA_DIR ?? '.data');
   return {
     host: v.HOST,
@@ -75,5 +112,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     jobsDir: path.resolve(repoRoot, v.JOBS_DIR ?? path.join(dataDir, 'jobs')),
     databasePoolSize: v.DATABASE_POOL_SIZE,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    uploadLimits: {
+      maxFileBytes: v.UPLOAD_MAX_FILE_MB * MiB,
+      maxTaskBytes: v.UPLOAD_MAX_TASK_MB * MiB,
+      maxArchiveBytes: v.UPLOAD_MAX_REQUEST_MB * MiB,
+      maxRequestBytes: v.UPLOAD_MAX_REQUEST_MB * MiB,
+      maxZipBytes: v.UPLOAD_MAX_ZIP_MB * MiB,
+      maxEntries: v.UPLOAD_MAX_ENTRIES,
+      maxFiles: v.UPLOAD_MAX_FILES,
+      maxRatio: v.UPLOAD_MAX_RATIO,
+      // TB2 text compresses 2–10×; only large entries are held to the ratio, so small highly
+      // compressible fixtures (zeros, logs) still pass.
+      ratioMinBytes: 8 * MiB,
+    },
+    secretsKey: v.SECRETS_KEY ? parseSecretsKey(v.SECRETS_KEY) : null,
+    defaultProviderKeys,
   };
 }

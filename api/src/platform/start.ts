@@ -3,6 +3,8 @@
 // migrations, starts every platform process, prints where to find it, and on Ctrl-C stops
 // everything it started, in reverse order.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, readConfig, type ApiConfig } from '../config/env.js';
 import { migrationsDir, repoRoot } from '../config/paths.js';
@@ -19,8 +21,32 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** The platform's processes, each started with tsx from its package's main. */
-const PROCESSES = [{ name: 'api', entry: 'api/src/main.ts' }] as const;
+/** The platform's processes, each started with tsx from its package's main, in this order. */
+// The runner gets SIGTERM twice: Ctrl-C means stop now, its running trials go back to the queue
+// (once would let them finish first, which can take an hour).
+const PROCESSES = [
+  { name: 'api', entry: 'api/src/main.ts', stopSignals: 1, waitForHealth: true },
+  { name: 'runner', entry: 'runner/src/main.ts', stopSignals: 2, waitForHealth: false },
+] as const;
+
+/** Harbor gets this long to tear its containers down when the runner stops a trial. */
+const RUNNER_STOP_GRACE_MS = 130_000;
+
+/**
+ * Provider keys are sealed with SECRETS_KEY. Without one configured, a key is made once and kept
+ * under DATA_DIR, so keys stored by one start can be opened after the next.
+ */
+async function localSecretsKey(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'secrets.key');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const key = randomBytes(32).toString('base64');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' }).catch(() => {});
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
 
 function spawnProcess(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, entry)], {
@@ -109,6 +135,7 @@ async function main(): Promise<void> {
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      SECRETS_KEY: process.env.SECRETS_KEY || (await localSecretsKey(config.dataDir)),
       DATABASE_URL: databaseUrl,
       NATS_URL: natsUrl,
       PORT: String(config.port),
@@ -119,17 +146,18 @@ async function main(): Promise<void> {
       // PGlite serves one backend; a small pool keeps the multiplexer's queue short.
       ...(config.databaseUrl ? {} : { DATABASE_POOL_SIZE: '4' }),
     };
-    const children = new Map<string, ChildProcess>();
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const apiUrl = `http://${host}:${config.port}/graphql`;
     for (const p of PROCESSES) {
       const child = spawnProcess(p.entry, env);
-      children.set(p.name, child);
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       started.push({
         name: p.name,
         stop: async () => {
           if (child.exitCode !== null || child.signalCode !== null) return;
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), config.shutdownGraceMs + 5_000);
+          for (let i = 0; i < p.stopSignals; i++) child.kill('SIGTERM');
+          const grace = p.name === 'runner' ? RUNNER_STOP_GRACE_MS : config.shutdownGraceMs + 5_000;
+          const timer = setTimeout(() => child.kill('SIGKILL'), grace);
           await exited;
           clearTimeout(timer);
         },
@@ -142,11 +170,10 @@ async function main(): Promise<void> {
       });
       // A launcher killed outright must not leave its detached children behind.
       process.once('exit', () => child.kill('SIGKILL'));
+      // Later processes need what this one sets up (the API creates the streams runners use).
+      if (p.waitForHealth) await waitForHealth(apiUrl, child, 60_000);
     }
 
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const apiUrl = `http://${host}:${config.port}/graphql`;
-    await waitForHealth(apiUrl, children.get('api')!, 60_000);
     console.log(
       [
         '',
@@ -155,6 +182,7 @@ async function main(): Promise<void> {
         `  WebSocket    ws://${host}:${config.port}/graphql  (graphql-ws subscriptions)`,
         `  Database     ${databaseLabel}`,
         `  NATS         ${natsLabel}`,
+        `  Runner       ${process.env.RUNNER_CONCURRENCY ?? 2} slot(s), Harbor: ${process.env.HARBOR_BIN ?? 'harbor'} (see [runner] lines)`,
         `  Data         ${config.dataDir}`,
         'Press Ctrl-C to stop.',
         '',

@@ -1,10 +1,20 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
+import type { TaskStore } from '../tasks/store.js';
+import type { UploadLimits } from '../tasks/upload.js';
 
 /** What every resolver gets, built per request from the process's shared connections. */
 export interface Context {
   db: Db;
   nats: NatsConnection;
   topology: Topology;
+  taskStore: TaskStore;
+  uploadLimits: UploadLimits;
+  /** Key that seals provider keys; null when SECRETS_KEY is not configured. */
+  secretsKey: Buffer | null;
+  /** Wakes the dispatcher after runs were written. */
+  kickDispatcher: () => void;
+  /** Aborted when the client goes away, so long work can stop early. */
+  signal?: AbortSignal;
 }

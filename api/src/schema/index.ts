@@ -1,6 +1,10 @@
 // Imports every domain's schema file and builds the schema. Nothing else.
 import { builder } from './builder.js';
+import './errors.js';
 import '../health/schema.js';
+import '../tasks/schema.js';
+import '../jobs/schema.js';
+import '../runners/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });

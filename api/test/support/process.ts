@@ -20,12 +20,21 @@ export function cleanEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...overrides };
 }
 
+/** A TypeScript entry point run from source with tsx, as `npm start` does. */
 export function startEntry(entry: string, env: NodeJS.ProcessEnv): Started {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, entry)], {
+  return watch(spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, entry)], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
+}
+
+/** A compiled entry point (`npm run build`) under plain node, as in production. */
+export function startBuilt(entry: string, env: NodeJS.ProcessEnv): Started {
+  return watch(spawn(process.execPath, [path.join(repoRoot, entry)], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function watch(child: ChildProcess): Started {
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {

@@ -1,1 +1,3 @@
 export { topology, type Topology } from './topology.js';
+export * from './messages.js';
+export * from './streams.js';

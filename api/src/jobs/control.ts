@@ -1,0 +1,119 @@
+// Cancel and retry. Cancel: queued orders are purged from RUNS by subject and their runs recorded
+// CANCELLED at once; running ones are asked to stop through `cancel.<runId>` and end CANCELLED when
+// their runner reports. A run whose runner does not answer is recorded CANCELLED here; if its order
+// is redelivered later, the recorder tells that runner to stop.
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { cancelReplySchema, decode, type CancelReply, type Topology } from 'runner/protocol';
+import type { Db } from '../db/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { RunStatus } from '../generated/prisma/enums.js';
+import { NotFoundError } from '../schema/errors.js';
+import { notifyJob, transition } from './recorder.js';
+
+export interface ControlDeps {
+  db: Db;
+  nats: NatsConnection;
+  topology: Topology;
+}
+
+interface LockedRun {
+  id: string;
+  jobId: string;
+  status: RunStatus;
+}
+
+const FINAL: RunStatus[] = ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'];
+const CANCELLED_BY_USER = { exceptionType: 'CancelledError', exceptionMessage: 'cancelled by a user', finishedAt: new Date() };
+
+/** Asks the runner holding a run to stop it; null when no runner answers (none holds it). */
+export async function requestStop(deps: Pick<ControlDeps, 'nats' | 'topology'>, runId: string): Promise<CancelReply | null> {
+  try {
+    const reply = await deps.nats.request(deps.topology.cancelRun(runId), JSON.stringify({ runId, reason: 'user' }), { timeout: 2_000 });
+    return decode(cancelReplySchema, reply.data, `cancel reply for ${runId}`);
+  } catch {
+    return null;
+  }
+}
+
+async function cancelRuns(deps: ControlDeps, where: Prisma.RunWhereInput): Promise<number> {
+  const runs = await deps.db.run.findMany({ where: { ...where, status: { notIn: FINAL } }, select: { id: true, status: true } });
+  let cancelled = 0;
+  for (const candidate of runs) {
+    const reply = candidate.status === 'QUEUED' ? null : await requestStop(deps, candidate.id);
+    // The runner holding it will report CANCELLED itself once Harbor has cleaned up.
+    if (reply?.ok && reply.state === 'stopping') continue;
+    const applied = await deps.db.$transaction(async (tx) => {
+      const [run] = await tx.$queryRaw<LockedRun[]>`SELECT id, "jobId", status FROM "Run" WHERE id = ${candidate.id}::uuid FOR UPDATE`;
+      if (!run || FINAL.includes(run.status)) return null;
+      await transition(tx, run, 'CANCELLED', CANCELLED_BY_USER);
+      return { jobId: run.jobId, runId: run.id, status: 'CANCELLED' as const };
+    });
+    if (applied) {
+      cancelled++;
+      notifyJob(deps.nats, deps.topology, applied);
+    }
+  }
+  return cancelled;
+}
+
+export async function cancelJob(deps: ControlDeps, jobId: string): Promise<void> {
+  const job = await deps.db.job.findUnique({ where: { id: jobId }, select: { id: true, status: true } });
+  if (!job) throw new NotFoundError('job', jobId);
+  if (job.status === 'COMPLETED' || job.status === 'CANCELLED') return;
+  // Stop the dispatcher first (it skips cancelled jobs), then empty the queue, then the runs.
+  await deps.db.job.update({ where: { id: jobId }, data: { cancelRequestedAt: new Date(), status: 'CANCELLING' } });
+  const jsm = await jetstreamManager(deps.nats);
+  await jsm.streams.purge(deps.topology.streams.runs.name, { filter: deps.topology.runOrdersOfJob(jobId) });
+  await cancelRuns(deps, { jobId });
+  notifyJob(deps.nats, deps.topology, { jobId, runId: '', status: 'CANCELLED' });
+}
+
+export async function cancelRun(deps: ControlDeps, runId: string): Promise<void> {
+  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { id: true, jobId: true, status: true } });
+  if (!run) throw new NotFoundError('run', runId);
+  if (run.status === 'QUEUED') {
+    const jsm = await jetstreamManager(deps.nats);
+    await jsm.streams.purge(deps.topology.streams.runs.name, { filter: deps.topology.runOrder(run.jobId, run.id) });
+  }
+  await cancelRuns(deps, { id: runId });
+}
+
+export const RETRY_SELECTIONS = {
+  FAILED: { status: 'FAILED' },
+  ERRORED: { status: 'ERRORED' },
+  INFRA: { status: 'ERRORED', failureKind: 'INFRASTRUCTURE' },
+  UNSUCCESSFUL: { status: { in: ['FAILED', 'ERRORED', 'CANCELLED'] } },
+} satisfies Record<string, Prisma.RunWhereInput>;
+export type RetrySelection = keyof typeof RETRY_SELECTIONS;
+
+/** New attempts for the latest attempt of each (task, repeat) that matches; returns how many. */
+export async function retryRuns(deps: ControlDeps, jobId: string, which: RetrySelection): Promise<number> {
+  const job = await deps.db.job.findUnique({ where: { id: jobId }, select: { id: true } });
+  if (!job) throw new NotFoundError('job', jobId);
+  const created = await deps.db.$transaction(async (tx) => {
+    // Lock the job so two retries cannot create the same attempt twice.
+    await tx.$executeRaw`SELECT 1 FROM "Job" WHERE id = ${jobId}::uuid FOR UPDATE`;
+    const latest = await tx.run.findMany({
+      where: { jobId },
+      distinct: ['taskId', 'repeat'],
+      orderBy: [{ taskId: 'asc' }, { repeat: 'asc' }, { attempt: 'desc' }],
+      select: { id: true, taskId: true, repeat: true, attempt: true, status: true, failureKind: true },
+    });
+    const ids = new Set(
+      (await tx.run.findMany({ where: { id: { in: latest.map((r) => r.id) }, ...RETRY_SELECTIONS[which] }, select: { id: true } })).map((r) => r.id),
+    );
+    const retries = latest.filter((r) => ids.has(r.id));
+    if (retries.length === 0) return 0;
+    await tx.run.createMany({
+      data: retries.map((r) => ({ jobId, taskId: r.taskId, repeat: r.repeat, attempt: r.attempt + 1, retryOfId: r.id })),
+    });
+    await tx.$executeRaw`
+      UPDATE "Job" SET "runsTotal" = "runsTotal" + ${retries.length}, "runsQueued" = "runsQueued" + ${retries.length},
+                       status = 'RUNNING', "finishedAt" = NULL, "cancelRequestedAt" = NULL
+       WHERE id = ${jobId}::uuid`;
+    return retries.length;
+  });
+  if (created > 0) notifyJob(deps.nats, deps.topology, { jobId, runId: '', status: 'QUEUED' });
+  return created;
+}

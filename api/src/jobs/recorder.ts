@@ -1,0 +1,146 @@
+// The recorder (DESIGN.md §2.5): applies run events from EVENTS to Postgres, exactly once in
+// effect. Each event is applied in one transaction with the run row locked; an event already
+// applied (same or older stream sequence), from an older delivery, or arriving after the run
+// finished changes nothing. Job counters move with each status change in the same transaction.
+// After the commit it publishes `updates.job.<jobId>` for every API replica's subscribers.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Prisma } from '../generated/prisma/client.js';
+import type { RunStatus } from '../generated/prisma/enums.js';
+import type { RunEvent, RunResult, Topology } from 'runner/protocol';
+import type { Db } from '../db/client.js';
+
+type Tx = Prisma.TransactionClient;
+
+const TERMINAL: ReadonlySet<RunStatus> = new Set(['PASSED', 'FAILED', 'ERRORED', 'CANCELLED']);
+/** Order of the live states within one delivery: an event may only move a run forward. */
+const RANK: Record<RunStatus, number> = { QUEUED: 0, CLAIMED: 1, RUNNING: 2, PASSED: 3, FAILED: 3, ERRORED: 3, CANCELLED: 3 };
+const COUNTER: Record<RunStatus, string> = {
+  QUEUED: 'runsQueued',
+  CLAIMED: 'runsClaimed',
+  RUNNING: 'runsRunning',
+  PASSED: 'runsPassed',
+  FAILED: 'runsFailed',
+  ERRORED: 'runsErrored',
+  CANCELLED: 'runsCancelled',
+};
+
+export interface Applied {
+  jobId: string;
+  runId: string;
+  status: RunStatus;
+}
+
+interface LockedRun {
+  id: string;
+  jobId: string;
+  status: RunStatus;
+  deliveryCount: number;
+  lastEventSeq: bigint;
+  cancelRequested: boolean;
+}
+
+export interface EventOutcome {
+  applied: Applied | null;
+  /** The run should not be running (cancelled before this runner took it): tell the runner to stop. */
+  stop: boolean;
+}
+
+/** Moves a run to `to` and the job's counters with it; the run row must be locked by the caller. */
+export async function transition(
+  tx: Tx,
+  run: Pick<LockedRun, 'id' | 'jobId' | 'status'>,
+  to: RunStatus,
+  data: Prisma.RunUpdateInput,
+): Promise<void> {
+  await tx.run.update({ where: { id: run.id }, data: { ...data, status: to } });
+  if (run.status === to) return;
+  const from = Prisma.raw(`"${COUNTER[run.status]}"`);
+  const into = Prisma.raw(`"${COUNTER[to]}"`);
+  await tx.$executeRaw`UPDATE "Job" SET ${from} = ${from} - 1, ${into} = ${into} + 1 WHERE id = ${run.jobId}::uuid`;
+  await settleJob(tx, run.jobId, to);
+}
+
+/** Job status follows its runs: RUNNING once one starts, COMPLETED or CANCELLED once none is left. */
+async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Promise<void> {
+  if (runStatus === 'CLAIMED' || runStatus === 'RUNNING') {
+    await tx.$executeRaw`UPDATE "Job" SET status = 'RUNNING', "startedAt" = COALESCE("startedAt", now())
+                          WHERE id = ${jobId}::uuid AND status = 'QUEUED'`;
+    return;
+  }
+  await tx.$executeRaw`
+    UPDATE "Job"
+       SET status = (CASE WHEN "cancelRequestedAt" IS NULL THEN 'COMPLETED' ELSE 'CANCELLED' END)::"JobStatus",
+           "finishedAt" = now(),
+           "startedAt" = COALESCE("startedAt", now())
+     WHERE id = ${jobId}::uuid
+       AND "runsQueued" = 0 AND "runsClaimed" = 0 AND "runsRunning" = 0
+       AND status IN ('QUEUED', 'RUNNING', 'CANCELLING')`;
+}
+
+function resultData(result: RunResult, at: Date): Prisma.RunUpdateInput {
+  return {
+    reward: result.reward,
+    rewards: result.rewards ?? Prisma.DbNull,
+    exceptionType: result.exceptionType,
+    exceptionMessage: result.exceptionMessage,
+    failureKind: result.failureKind,
+    inputTokens: result.inputTokens,
+    cacheTokens: result.cacheTokens,
+    outputTokens: result.outputTokens,
+    costUsd: result.costUsd,
+    environmentSetupMs: result.environmentSetupMs,
+    agentSetupMs: result.agentSetupMs,
+    agentExecutionMs: result.agentExecutionMs,
+    verifierMs: result.verifierMs,
+    harborTrialDir: result.trialDir,
+    finishedAt: at,
+  };
+}
+
+/** Applies one event; `applied` is null when the event was stale or repeated. */
+export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<EventOutcome> {
+  return db.$transaction(async (tx) => {
+    const [run] = await tx.$queryRaw<LockedRun[]>`
+      SELECT r.id, r."jobId", r.status, r."deliveryCount", r."lastEventSeq", j."cancelRequestedAt" IS NOT NULL AS "cancelRequested"
+        FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
+       WHERE r.id = ${event.runId}::uuid FOR UPDATE OF r`;
+    if (!run || run.jobId !== event.jobId) return { applied: null, stop: event.type !== 'finished' };
+    const live = event.type !== 'finished';
+    if (TERMINAL.has(run.status)) return { applied: null, stop: live && BigInt(seq) > run.lastEventSeq };
+    if (BigInt(seq) <= run.lastEventSeq || event.deliveryCount < run.deliveryCount) {
+      return { applied: null, stop: false };
+    }
+    const at = new Date(event.at);
+    const to: RunStatus = event.type === 'claimed' ? 'CLAIMED' : event.type === 'started' ? 'RUNNING' : event.result.status;
+    // A newer delivery restarts the run's life (a runner died; another took the order).
+    if (event.deliveryCount === run.deliveryCount && RANK[to] <= RANK[run.status] && !TERMINAL.has(to)) {
+      return { applied: null, stop: false };
+    }
+
+    const common: Prisma.RunUpdateInput = { lastEventSeq: BigInt(seq), deliveryCount: event.deliveryCount, runnerId: event.runnerId };
+    if (event.type === 'claimed') {
+      await transition(tx, run, to, { ...common, claimedAt: at, startedAt: null });
+    } else if (event.type === 'started') {
+      await transition(tx, run, to, { ...common, startedAt: at, harborTrialDir: event.trialDir });
+    } else {
+      await transition(tx, run, to, { ...common, ...resultData(event.result, at) });
+      await addUsage(tx, run.jobId, event.result);
+    }
+    return { applied: { jobId: run.jobId, runId: run.id, status: to }, stop: live && run.cancelRequested };
+  });
+}
+
+async function addUsage(tx: Tx, jobId: string, result: RunResult): Promise<void> {
+  if (result.inputTokens === null && result.outputTokens === null && result.cacheTokens === null && result.costUsd === null) return;
+  await tx.$executeRaw`
+    UPDATE "Job" SET "inputTokens" = "inputTokens" + ${result.inputTokens ?? 0},
+                     "cacheTokens" = "cacheTokens" + ${result.cacheTokens ?? 0},
+                     "outputTokens" = "outputTokens" + ${result.outputTokens ?? 0},
+                     "costUsd" = "costUsd" + ${result.costUsd ?? 0}
+     WHERE id = ${jobId}::uuid`;
+}
+
+/** Tells every API replica that a job changed; subscribers re-read what they show. */
+export function notifyJob(nats: NatsConnection, topology: Topology, applied: Applied): void {
+  nats.publish(topology.jobUpdate(applied.jobId), JSON.stringify({ jobId: applied.jobId, runId: applied.runId, status: applied.status }));
+}

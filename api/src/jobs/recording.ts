@@ -1,0 +1,140 @@
+// The recorder's consume loops: run events from EVENTS, and orders JetStream gave up on (max
+// deliveries reached) from the advisories stream. Each loop recreates its consumer after an error.
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  decode,
+  ensureConsumer,
+  maxDeliveriesStream,
+  ProtocolError,
+  RECORDER_CONSUMER,
+  recorderConsumerConfig,
+  runEventSchema,
+  runOrderSchema,
+  type Topology,
+} from 'runner/protocol';
+import { z } from 'zod';
+import type { Db } from '../db/client.js';
+import { requestStop } from './control.js';
+import { applyEvent, notifyJob, transition, type Applied } from './recorder.js';
+
+export interface RecorderDeps {
+  db: Db;
+  nats: NatsConnection;
+  topology: Topology;
+  log: (line: string) => void;
+}
+
+const GIVEN_UP_CONSUMER = `${RECORDER_CONSUMER}-given-up`;
+
+const maxDeliveriesAdvisory = z.object({ stream: z.string(), consumer: z.string(), stream_seq: z.number().int(), deliveries: z.number().int() });
+
+/** Starts both loops; `stop` ends them after the message in hand. */
+export async function startRecorder(deps: RecorderDeps): Promise<{ stop(): Promise<void> }> {
+  const jsm = await jetstreamManager(deps.nats);
+  await ensureConsumer(jsm, deps.topology.streams.events.name, recorderConsumerConfig());
+  const givenUp = maxDeliveriesStream(deps.topology);
+  await ensureConsumer(jsm, givenUp.name, recorderConsumerConfig(GIVEN_UP_CONSUMER));
+  const controller = new AbortController();
+  const loops = [
+    consumeLoop(deps, deps.topology.streams.events.name, RECORDER_CONSUMER, controller.signal, (m) => recordEvent(deps, m)),
+    consumeLoop(deps, givenUp.name, GIVEN_UP_CONSUMER, controller.signal, (m) => recordGivenUp(deps, m)),
+  ];
+  return {
+    stop: async () => {
+      controller.abort();
+      await Promise.all(loops);
+    },
+  };
+}
+
+async function consumeLoop(
+  deps: RecorderDeps,
+  stream: string,
+  consumerName: string,
+  signal: AbortSignal,
+  handle: (m: JsMsg) => Promise<void>,
+): Promise<void> {
+  const js = jetstream(deps.nats);
+  while (!signal.aborted) {
+    try {
+      const consumer = await js.consumers.get(stream, consumerName);
+      const messages = await consumer.consume({ max_messages: 256 });
+      const onAbort = () => void messages.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        for await (const m of messages) {
+          await handle(m);
+          if (signal.aborted) break;
+        }
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        await messages.close();
+      }
+    } catch (error) {
+      if (signal.aborted) break;
+      deps.log(`recorder (${stream}): ${(error as Error).message}; resuming in 1 s`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+async function recordEvent(deps: RecorderDeps, m: JsMsg): Promise<void> {
+  let event;
+  try {
+    event = decode(runEventSchema, m.data, `event ${m.subject}#${m.seq}`);
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    // A malformed event can never be applied; drop it loudly rather than block the stream.
+    deps.log(`recorder: dropped ${error.message}`);
+    m.term();
+    return;
+  }
+  const outcome = await applyEvent(deps.db, event, m.seq);
+  m.ack();
+  if (outcome.applied) notifyJob(deps.nats, deps.topology, outcome.applied);
+  // Taken by a runner after it was cancelled (an order in flight during the purge, or redelivered).
+  if (outcome.stop) void requestStop(deps, event.runId);
+}
+
+/** An order no runner finished within max deliveries: an infrastructure failure, never a silent drop. */
+async function recordGivenUp(deps: RecorderDeps, m: JsMsg): Promise<void> {
+  const advisory = maxDeliveriesAdvisory.safeParse(m.json());
+  if (!advisory.success) {
+    m.term();
+    return;
+  }
+  const jsm = await jetstreamManager(deps.nats);
+  const runs = deps.topology.streams.runs.name;
+  const stored = await jsm.streams.getMessage(runs, { seq: advisory.data.stream_seq }).catch(() => null);
+  if (!stored) {
+    m.ack();
+    return;
+  }
+  let order;
+  try {
+    order = decode(runOrderSchema, stored.data, `order #${advisory.data.stream_seq}`);
+  } catch {
+    await jsm.streams.deleteMessage(runs, advisory.data.stream_seq).catch(() => false);
+    m.ack();
+    return;
+  }
+  const applied = await deps.db.$transaction(async (tx): Promise<Applied | null> => {
+    const [run] = await tx.$queryRaw<{ id: string; jobId: string; status: 'QUEUED' | 'CLAIMED' | 'RUNNING' | 'PASSED' | 'FAILED' | 'ERRORED' | 'CANCELLED' }[]>`
+      SELECT id, "jobId", status FROM "Run" WHERE id = ${order.runId}::uuid FOR UPDATE`;
+    if (!run || ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'].includes(run.status)) return null;
+    await transition(tx, run, 'ERRORED', {
+      failureKind: 'INFRASTRUCTURE',
+      exceptionType: 'MaxDeliveriesExceeded',
+      exceptionMessage:
+        `the order was delivered ${advisory.data.deliveries} times and no runner finished it ` +
+        '(runners crashed, were killed or lost contact with NATS)',
+      deliveryCount: advisory.data.deliveries,
+      finishedAt: new Date(),
+    });
+    return { jobId: run.jobId, runId: run.id, status: 'ERRORED' };
+  });
+  await jsm.streams.deleteMessage(runs, advisory.data.stream_seq).catch(() => false);
+  m.ack();
+  if (applied) notifyJob(deps.nats, deps.topology, applied);
+}

@@ -1,0 +1,35 @@
+import { builder } from '../schema/builder.js';
+import { listRunners, type RunnerState } from './service.js';
+
+const RunnerStateEnum = builder.enumType('RunnerState', {
+  values: {
+    LIVE: { description: 'Heartbeating and taking runs.' },
+    DRAINING: { description: 'Finishing its runs before it stops; takes no new ones.' },
+    LOST: { description: 'Silent for 30 s or more: crashed or cut off. Its runs are redelivered after the ack wait.' },
+  },
+});
+
+const RunnerRef = builder.objectRef<RunnerState>('Runner').implement({
+  description: 'A runner process, as its last heartbeat says.',
+  fields: (t) => ({
+    id: t.exposeID('runnerId'),
+    host: t.exposeString('host'),
+    state: t.expose('state', { type: RunnerStateEnum }),
+    slots: t.exposeInt('slots'),
+    busy: t.exposeInt('busy'),
+    runIds: t.exposeIDList('runIds', { description: 'Runs it holds now.' }),
+    harborVersion: t.exposeString('harborVersion', { nullable: true, description: 'Null when Harbor is missing.' }),
+    dockerReachable: t.exposeBoolean('dockerReachable', { nullable: true }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    startedAt: t.field({ type: 'DateTime', resolve: (r) => new Date(r.startedAt) }),
+    lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (r) => new Date(r.at) }),
+  }),
+});
+
+builder.queryField('runners', (t) =>
+  t.field({
+    type: [RunnerRef],
+    description: 'Every runner that has beaten within the last hour, live or lost.',
+    resolve: (_root, _args, ctx) => listRunners(ctx.nats, ctx.topology),
+  }),
+);

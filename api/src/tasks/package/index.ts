@@ -1,0 +1,282 @@
+// The task-package reader: validates an uploaded zip of Terminal-Bench 2 tasks and extracts each
+// task into a working folder (tb2-task-format.md §1, §1.1, §3). Pure: no database, no GraphQL.
+//
+// Order: read the whole central directory (entry checks, root detection), then stream only the
+// entries inside task folders, task.toml and instruction.md first, then the rest in zip order.
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Entry, ZipFile } from 'yauzl';
+import { ancestors, openZip, readEntries, scanEntries, ZipDamaged, type ZipItem } from './entries.js';
+import { CapExceeded, extractEntry, safeJoin, type ArchiveMeter, type StreamedFile } from './extract.js';
+import { detectLayout, relativeTo, rootOf } from './layout.js';
+import { defaultPackageLimits, MAX_TEXT_FILE_BYTES, type PackageLimits, type UploadBudget } from './limits.js';
+import { messages, problem, type Problem } from './problems.js';
+import { checkTaskToml, type TomlCheck } from './task-config.js';
+import { checkInstruction, checkRequiredFiles, compareUtf8, contentHash, taskName, type TaskTree } from './task-checks.js';
+import type { ExtractedArchive, ExtractedTask, ExtractOptions } from './types.js';
+
+export { defaultPackageLimits, type PackageLimits, type UploadBudget } from './limits.js';
+export type { Problem, RejectionCode, WarningCode } from './problems.js';
+export type { TaskConfig } from './task-config.js';
+export type { ExtractedArchive, ExtractedTask, ExtractOptions, TaskFile } from './types.js';
+
+/** One task root while the archive is processed. */
+interface TaskState {
+  root: string;
+  /** Where files are streamed; renamed to `<name>` once the task is accepted. */
+  stage: string;
+  items: Map<string, ZipItem>;
+  tree: TaskTree;
+  explicitFolders: string[];
+  errors: Problem[];
+  meter: { bytes: number };
+  /** A size cap was passed: the rest of the task is not read. */
+  capped: { kind: 'file' | 'task'; path: string; bytes: number; limit: number } | null;
+  streamed: Map<string, StreamedFile>;
+}
+
+/** Read first: everything else about a task depends on them. */
+const ESSENTIAL = new Set(['task.toml', 'instruction.md']);
+const OUTSIDE_LISTED = 5;
+
+/** Never throws for bad input; only for an abort (with its reason) or I/O failures of workDir. */
+export async function extractArchive(zipPath: string, opts: ExtractOptions): Promise<ExtractedArchive> {
+  opts.signal?.throwIfAborted();
+  const limits = opts.limits ?? defaultPackageLimits;
+  const archive: ExtractedArchive = { fileName: opts.fileName, errors: [], warnings: [], tasks: [], uncompressedBytes: 0 };
+  const damaged = (error: ZipDamaged) => {
+    archive.errors.push(problem('zip_invalid', messages.zipInvalid(error.message)));
+    return archive;
+  };
+
+  let zip: ZipFile;
+  try {
+    zip = await openZip(zipPath);
+  } catch (error) {
+    if (error instanceof ZipDamaged) return damaged(error);
+    throw error;
+  }
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      archive.errors.push(problem('zip_bomb', messages.tooManyEntries(zip.entryCount, limits.maxEntries)));
+      return archive;
+    }
+    let entries: Entry[];
+    try {
+      entries = await readEntries(zip, opts.signal);
+    } catch (error) {
+      if (error instanceof ZipDamaged) return damaged(error);
+      throw error;
+    }
+    await unpack(zip, entries, archive, { ...opts, workDir: path.resolve(opts.workDir), limits });
+    return archive;
+  } finally {
+    zip.close();
+  }
+}
+
+async function unpack(
+  zip: ZipFile,
+  entries: Entry[],
+  archive: ExtractedArchive,
+  opts: ExtractOptions & { limits: PackageLimits },
+): Promise<void> {
+  const { limits, signal, workDir } = opts;
+  const scan = scanEntries(entries);
+  if (scan.backslashes) archive.warnings.push(problem('backslash_separators', messages.backslashes()));
+  if (scan.unsupported) archive.errors.push(scan.unsupported);
+  const layout = detectLayout(scan.items);
+  archive.errors.push(...layout.errors);
+  if (layout.outside.length > 0) {
+    archive.warnings.push(problem('outside_task', messages.outsideTask(layout.outside.slice(0, OUTSIDE_LISTED), layout.outside.length)));
+  }
+
+  const { roots } = layout;
+  const tasks: TaskState[] = roots.map((root, i) => ({
+    root,
+    stage: path.join(workDir, String(i), '.staging'),
+    items: new Map(),
+    tree: { files: new Set(), folders: new Set() },
+    explicitFolders: [],
+    errors: [],
+    meter: { bytes: 0 },
+    capped: null,
+    streamed: new Map(),
+  }));
+  // An entry-level problem inside a task folder rejects that task only; elsewhere, the archive.
+  for (const { problem: p, paths } of scan.findings) {
+    const owners = new Set(paths.map((p) => rootOf(roots, p)).filter((i) => i >= 0));
+    if (owners.size === 0) archive.errors.push(p);
+    for (const i of owners) tasks[i]!.errors.push(p);
+  }
+  for (const item of scan.items) {
+    const i = rootOf(roots, item.path);
+    const rel = relativeTo(item.path, roots[i] ?? '');
+    if (i < 0 || rel === '') continue;
+    const task = tasks[i]!;
+    if (item.isDir) {
+      task.tree.folders.add(rel);
+      task.explicitFolders.push(rel);
+    } else {
+      if (!task.items.has(rel)) task.items.set(rel, item);
+      task.tree.files.add(rel);
+    }
+    for (const folder of ancestors(rel)) task.tree.folders.add(folder);
+  }
+
+  archive.uncompressedBytes = await stream(zip, tasks, archive, limits, opts.budget, signal);
+  signal?.throwIfAborted();
+
+  const results = await Promise.all(tasks.map((task) => validate(task, opts.fileName)));
+  const byName = new Map<string, string[]>();
+  for (const [i, result] of results.entries()) byName.set(result.name, [...(byName.get(result.name) ?? []), roots[i]!]);
+  for (const [name, sameName] of byName) {
+    if (sameName.length > 1) archive.errors.push(problem('duplicate_task_name', messages.duplicateName(name, sameName)));
+  }
+
+  for (const [i, result] of results.entries()) {
+    const { name, rootPath, errors, warnings } = result;
+    archive.tasks.push(
+      archive.errors.length === 0 && errors.length === 0
+        ? await accept(tasks[i]!, result, path.join(workDir, String(i)))
+        : { name, rootPath, errors, warnings },
+    );
+  }
+}
+
+/** Streams the entries of every task folder; returns the decompressed bytes streamed. */
+async function stream(
+  zip: ZipFile,
+  tasks: TaskState[],
+  archive: ExtractedArchive,
+  limits: PackageLimits,
+  budget: UploadBudget | undefined,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const fatal = (p: Problem) => p.code === 'zip_invalid' || p.code === 'zip_bomb';
+  let halted = archive.errors.some(fatal);
+  // A rejected archive stores nothing; read only what the per-task checks need.
+  const essentialsOnly = archive.errors.length > 0;
+  const jobs = tasks.flatMap((task) =>
+    [...task.items].filter(([, item]) => !item.blocked).map(([rel, item]) => ({ task, rel, item, essential: ESSENTIAL.has(rel) })),
+  );
+  jobs.sort(
+    (a, b) => Number(b.essential) - Number(a.essential) || a.item.entry.relativeOffsetOfLocalHeader - b.item.entry.relativeOffsetOfLocalHeader,
+  );
+
+  const meter: ArchiveMeter = { limits, budget, bytes: 0 };
+  const made = new Set<string>();
+  for (const { task, rel, item, essential } of jobs) {
+    if (halted) break;
+    if (task.capped || (essentialsOnly && !essential)) continue;
+    signal?.throwIfAborted();
+    const dest = safeJoin(task.stage, rel);
+    if (!made.has(path.dirname(dest))) {
+      await mkdir(path.dirname(dest), { recursive: true });
+      made.add(path.dirname(dest));
+    }
+    try {
+      task.streamed.set(rel, await extractEntry(zip, item, dest, meter, task.meter, signal));
+    } catch (error) {
+      if (error instanceof ZipDamaged) {
+        archive.errors.push(problem('zip_invalid', messages.zipInvalid(error.message)));
+        halted = true;
+      } else if (!(error instanceof CapExceeded)) {
+        throw error;
+      } else if (error.kind === 'file' || error.kind === 'task') {
+        task.capped =
+          error.kind === 'file'
+            ? { kind: 'file', path: item.path, bytes: error.entryBytes, limit: limits.maxFileBytes }
+            : { kind: 'task', path: item.path, bytes: task.meter.bytes, limit: limits.maxTaskBytes };
+      } else {
+        const message =
+          error.kind === 'budget'
+            ? messages.budgetExhausted()
+            : error.kind === 'archive'
+              ? messages.archiveTooLarge(limits.maxArchiveBytes)
+              : messages.ratio(item.name, error.entryBytes, item.entry.compressedSize, limits.maxRatio);
+        archive.errors.push(problem('zip_bomb', message, error.kind === 'ratio' ? item.path : null));
+        halted = true;
+      }
+    }
+  }
+  return meter.bytes;
+}
+
+interface Validated extends ExtractedTask {
+  toml: TomlCheck | null;
+}
+
+/** Every per-task check whose input is available; never reads a file that was not fully streamed. */
+async function validate(task: TaskState, fileName: string): Promise<Validated> {
+  const zipPath = (rel: string) => (task.root === '' ? rel : `${task.root}/${rel}`);
+  const errors = [...task.errors];
+  const warnings: Problem[] = [];
+  const read = (rel: string) => readFile(safeJoin(task.stage, rel));
+
+  let toml: TomlCheck | null = null;
+  const tomlFile = task.streamed.get('task.toml');
+  if (tomlFile && tomlFile.size > MAX_TEXT_FILE_BYTES) {
+    errors.push(problem('task_toml_invalid', messages.textTooLarge('task.toml', MAX_TEXT_FILE_BYTES), zipPath('task.toml')));
+  } else if (tomlFile) {
+    toml = checkTaskToml(await read('task.toml'), zipPath('task.toml'));
+    errors.push(...toml.errors);
+    warnings.push(...toml.warnings);
+  }
+
+  const { name, error: nameError } = taskName(task.root, fileName, toml, zipPath('task.toml'));
+  if (nameError) errors.push(nameError);
+  if (task.capped) {
+    const { kind, path: p, bytes, limit } = task.capped;
+    errors.push(
+      kind === 'file'
+        ? problem('file_too_large', messages.fileTooLarge(p, bytes, limit), p)
+        : problem('task_too_large', messages.taskTooLarge(name, bytes, limit), task.root || null),
+    );
+  }
+
+  const required = checkRequiredFiles(task.tree, toml, zipPath);
+  errors.push(...required.errors);
+  warnings.push(...required.warnings);
+
+  let instruction: string | undefined;
+  const instructionFile = task.streamed.get('instruction.md');
+  if (instructionFile && instructionFile.size > MAX_TEXT_FILE_BYTES) {
+    errors.push(problem('instruction_invalid', messages.textTooLarge('instruction.md', MAX_TEXT_FILE_BYTES), zipPath('instruction.md')));
+  } else if (instructionFile) {
+    const checked = checkInstruction(await read('instruction.md'), zipPath('instruction.md'));
+    if (checked.error) errors.push(checked.error);
+    else instruction = checked.text!;
+  }
+  return { name, rootPath: task.root, errors, warnings, toml, ...(instruction === undefined ? {} : { instruction }) };
+}
+
+/** Moves an accepted task to `<packageDir>/<name>` and describes it. */
+async function accept(task: TaskState, result: Validated, packageDir: string): Promise<ExtractedTask> {
+  const config = result.toml?.config;
+  const unread = [...task.items].filter(([rel]) => !task.streamed.has(rel));
+  if (!config || result.instruction === undefined || unread.length > 0) {
+    throw new Error(`task ${result.name}: accepted without being fully read`);
+  }
+  const dir = safeJoin(packageDir, result.name);
+  await rename(task.stage, dir);
+  for (const folder of task.explicitFolders) await mkdir(safeJoin(dir, folder), { recursive: true });
+  if (config.dockerImage !== null && !task.tree.folders.has('environment')) await mkdir(safeJoin(dir, 'environment'));
+
+  const streamed = [...task.streamed].map(([rel, file]) => ({ path: rel, ...file }));
+  const files = streamed
+    .map(({ path: p, size }) => ({ path: p, size, executable: task.items.get(p)!.executable }))
+    .sort((a, b) => compareUtf8(a.path, b.path));
+  return {
+    name: result.name,
+    rootPath: result.rootPath,
+    errors: [],
+    warnings: result.warnings,
+    dir,
+    contentHash: contentHash(result.name, streamed),
+    files,
+    sizeBytes: files.reduce((sum, f) => sum + f.size, 0),
+    config,
+    instruction: result.instruction,
+  };
+}

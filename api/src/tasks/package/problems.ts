@@ -1,0 +1,100 @@
+// Problem codes and the messages users see for them (tb2-task-format.md §3 "Rejections"). Every
+// message is built here so the wording stays consistent.
+import { formatBytes } from './limits.js';
+
+export type RejectionCode =
+  | 'zip_invalid'
+  | 'path_traversal'
+  | 'absolute_path'
+  | 'symlink'
+  | 'duplicate_entry'
+  | 'case_collision'
+  | 'encrypted_entry'
+  | 'non_utf8_name'
+  | 'zip_bomb'
+  | 'task_too_large'
+  | 'file_too_large'
+  | 'missing_required_file'
+  | 'task_toml_invalid'
+  | 'instruction_invalid'
+  | 'tb1_format'
+  | 'no_task_found'
+  | 'ambiguous_layout'
+  | 'duplicate_task_name';
+
+export type WarningCode =
+  | 'backslash_separators'
+  | 'outside_task'
+  | 'task_yaml_ignored'
+  | 'missing_test_outputs'
+  | 'missing_solution'
+  | 'unknown_toml_key';
+
+export interface Problem {
+  code: RejectionCode | WarningCode;
+  message: string;
+  /** The entry's path inside the zip after normalisation, or null when it concerns the whole archive. */
+  path: string | null;
+}
+
+export function problem(code: RejectionCode | WarningCode, message: string, path: string | null = null): Problem {
+  return { code, message, path };
+}
+
+/** Quotes a name for a message; JSON escaping keeps control characters visible. */
+export function q(name: string): string {
+  return JSON.stringify(name);
+}
+
+const DAMAGED = 'the archive is damaged or uses an unsupported method';
+
+export const messages = {
+  zipInvalid: (detail: string) => `${DAMAGED} (${detail})`,
+  pathTraversal: (name: string) => `entry ${q(name)} points outside the archive`,
+  absolutePath: (name: string) => `entry ${q(name)} is an absolute path`,
+  symlink: (name: string) => `entry ${q(name)} is a link/special file; only regular files and folders are allowed`,
+  duplicateEntry: (name: string) => `${q(name)} appears twice`,
+  fileAndFolder: (name: string) => `${q(name)} appears twice, once as a file and once as a folder`,
+  caseCollision: (a: string, b: string) => `${q(a)} and ${q(b)} differ only by case`,
+  encrypted: (name: string) => `entry ${q(name)} is encrypted; encrypted entries are not supported`,
+  nonUtf8: (name: string) => `entry ${q(name)} has a file name that is not UTF-8; file names must be UTF-8 (ASCII recommended)`,
+  controlChars: (name: string) => `entry ${q(name)} has control characters in its name; file names must be UTF-8 (ASCII recommended)`,
+  emptyName: () => `${DAMAGED} (an entry has an empty name)`,
+  tooManyEntries: (count: number, limit: number) =>
+    `the archive expands beyond the limit: it has ${count} entries, the limit is ${limit}`,
+  archiveTooLarge: (limit: number) => `the archive expands beyond the ${formatBytes(limit)} limit`,
+  budgetExhausted: () => 'the upload expands beyond the size limit per request (all archives of one upload together)',
+  ratio: (name: string, bytes: number, compressed: number, limit: number) =>
+    `the archive expands beyond the limit: entry ${q(name)} expands more than ${limit}:1 ` +
+    `(${bytes} bytes from ${compressed} compressed so far)`,
+  fileTooLarge: (name: string, bytes: number, limit: number) =>
+    `file ${q(name)} is too large: its size so far is ${bytes} bytes, over the ${formatBytes(limit)} limit per file`,
+  taskTooLarge: (task: string, bytes: number, limit: number) =>
+    `task ${q(task)} is too large: its size so far is ${bytes} bytes, over the ${formatBytes(limit)} limit per task`,
+  missingFile: (file: string) => `required file ${q(file)} is missing`,
+  missingEnvironment: (dir: string) =>
+    `required folder ${q(dir)} with a Dockerfile, docker-compose.yaml or docker-compose.yml is missing ` +
+    '(or set [environment].docker_image in task.toml)',
+  environmentNotFolder: (dir: string) => `${q(dir)} must be a folder`,
+  instructionNotUtf8: () => 'instruction.md is not valid UTF-8',
+  instructionEmpty: () => 'instruction.md is empty',
+  textTooLarge: (file: string, limit: number) => `${file} is larger than the ${formatBytes(limit)} limit for this file`,
+  tb1: () =>
+    'Terminal-Bench 1 layout detected (task.yaml); convert it to the Terminal-Bench 2 format ' +
+    '(task.toml, instruction.md, environment/, tests/test.sh) before uploading',
+  noTask: () => 'no task found: a task is a folder that directly contains a file named task.toml',
+  nested: (outer: string, inner: string) =>
+    `ambiguous layout: the task folder ${q(inner)} is inside the task folder ${q(outer)}`,
+  duplicateName: (name: string, roots: string[]) =>
+    `several tasks are named ${q(name)} (${roots.map((r) => q(r || '(archive root)')).join(', ')})`,
+  invalidName: (name: string, source: string) =>
+    `the task name ${q(name)} (from ${source}) is invalid: use 1–128 letters, digits, '.', '_' or '-', ` +
+    "starting with a letter or digit and without '..'",
+  backslashes: () => 'the archive uses backslashes as path separators; they were read as "/"',
+  outsideTask: (paths: string[], total: number) =>
+    `files outside every task folder are ignored: ${paths.map(q).join(', ')}` +
+    (total > paths.length ? ` and ${total - paths.length} more` : ''),
+  taskYamlIgnored: () => 'task.yaml is ignored; task.toml is used',
+  missingTestOutputs: (file: string) => `${q(file)} is missing (Terminal-Bench tests usually live there)`,
+  missingSolution: (file: string) => `${q(file)} is missing: the oracle agent cannot check this task`,
+} as const;

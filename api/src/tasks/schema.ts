@@ -1,0 +1,196 @@
+// GraphQL for the task library and uploads: thin types over upload.ts and library.ts.
+import { Difficulty } from '../generated/prisma/enums.js';
+import { builder } from '../schema/builder.js';
+import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
+import { parseId } from '../schema/ids.js';
+import { deleteTask, TASK_ORDERS, TaskInUseError, taskWhere, type TaskOrder } from './library.js';
+import type { Problem, TaskFile } from './package/index.js';
+import { uploadTasks, type UploadedFile, type UploadedTask, type UploadResult, type UploadStatus } from './upload.js';
+
+const DifficultyEnum = builder.enumType(Difficulty, { name: 'Difficulty' });
+
+export const TaskFilterInput = builder.inputType('TaskFilterInput', {
+  description: 'A library filter, as in `tasks`.',
+  fields: (t) => ({
+    search: t.string(),
+    category: t.string(),
+    difficulty: t.field({ type: DifficultyEnum }),
+    tags: t.stringList(),
+  }),
+});
+
+const TaskOrderEnum = builder.enumType('TaskOrder', {
+  values: Object.fromEntries(Object.keys(TASK_ORDERS).map((k) => [k, { value: k }])) as Record<TaskOrder, { value: TaskOrder }>,
+});
+
+const UploadStatusEnum = builder.enumType('UploadStatus', {
+  values: {
+    CREATED: { description: 'Stored now.' },
+    DUPLICATE: { description: 'The same content was already stored; `task` is that task.' },
+    REJECTED: { description: 'Not stored; `errors` says why.' },
+  } satisfies Record<UploadStatus, { description: string }>,
+});
+
+const UploadProblemRef = builder.objectRef<Problem>('UploadProblem').implement({
+  description: 'Something wrong (an error) or worth knowing (a warning) about an uploaded zip or task.',
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'e.g. missing_required_file, task_toml_invalid, zip_bomb.' }),
+    message: t.exposeString('message'),
+    path: t.exposeString('path', { nullable: true, description: 'The entry inside the zip it concerns.' }),
+  }),
+});
+
+const TaskFileRef = builder.objectRef<TaskFile>('TaskFile').implement({
+  fields: (t) => ({
+    path: t.exposeString('path', { description: 'Relative to the task folder, `/`-separated.' }),
+    sizeBytes: t.int({ resolve: (f) => f.size }),
+    executable: t.exposeBoolean('executable'),
+  }),
+});
+
+builder.prismaObject('Task', {
+  description: 'A Terminal-Bench task package, stored exactly as uploaded.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    contentHash: t.exposeString('contentHash', { description: 'SHA-256 of the file list and bytes; equal content, equal hash.' }),
+    description: t.exposeString('description', { nullable: true }),
+    difficulty: t.expose('difficulty', { type: DifficultyEnum }),
+    category: t.exposeString('category', { nullable: true }),
+    tags: t.exposeStringList('tags'),
+    instruction: t.exposeString('instruction', { description: 'instruction.md, Markdown source.' }),
+    agentTimeoutSec: t.exposeFloat('agentTimeoutSec', { nullable: true }),
+    verifierTimeoutSec: t.exposeFloat('verifierTimeoutSec', { nullable: true }),
+    buildTimeoutSec: t.exposeFloat('buildTimeoutSec', { nullable: true }),
+    cpus: t.exposeFloat('cpus', { nullable: true }),
+    memoryMb: t.exposeInt('memoryMb', { nullable: true }),
+    storageMb: t.exposeInt('storageMb', { nullable: true }),
+    dockerImage: t.exposeString('dockerImage', { nullable: true }),
+    config: t.field({ type: 'JSON', description: 'task.toml as parsed.', resolve: (task) => task.metadata }),
+    files: t.field({ type: [TaskFileRef], resolve: (task) => task.files as unknown as TaskFile[] }),
+    fileCount: t.exposeInt('fileCount'),
+    sizeBytes: t.float({ description: 'Sum of file sizes.', resolve: (task) => Number(task.sizeBytes) }),
+    warnings: t.field({ type: [UploadProblemRef], resolve: (task) => task.warnings as unknown as Problem[] }),
+    uploadFileName: t.exposeString('uploadFileName', { nullable: true, description: 'The zip it came from.' }),
+    uploadRootPath: t.exposeString('uploadRootPath', { nullable: true, description: 'Its folder inside that zip.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was uploaded.' }),
+    runCount: t.relationCount('runs'),
+  }),
+});
+
+const UploadedTaskRef = builder.objectRef<UploadedTask>('UploadedTask').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    rootPath: t.exposeString('rootPath', { description: "The task's folder inside the zip; empty when at the root." }),
+    status: t.expose('status', { type: UploadStatusEnum }),
+    task: t.prismaField({
+      type: 'Task',
+      nullable: true,
+      resolve: (query, parent, _args, ctx) =>
+        parent.taskId ? ctx.db.task.findUnique({ ...query, where: { id: parent.taskId } }) : null,
+    }),
+    errors: t.expose('errors', { type: [UploadProblemRef] }),
+    warnings: t.expose('warnings', { type: [UploadProblemRef] }),
+  }),
+});
+
+const UploadedFileRef = builder.objectRef<UploadedFile>('UploadedFile').implement({
+  fields: (t) => ({
+    fileName: t.exposeString('fileName'),
+    sizeBytes: t.float({ resolve: (f) => f.sizeBytes }),
+    errors: t.expose('errors', {
+      type: [UploadProblemRef],
+      description: 'Problems with the zip as a whole; when present, none of its tasks was stored.',
+    }),
+    warnings: t.expose('warnings', { type: [UploadProblemRef] }),
+    tasks: t.expose('tasks', { type: [UploadedTaskRef] }),
+  }),
+});
+
+const UploadTasksPayloadRef = builder.objectRef<UploadResult>('UploadTasksPayload').implement({
+  fields: (t) => ({
+    files: t.expose('files', { type: [UploadedFileRef], description: 'One entry per uploaded file, in order.' }),
+    created: t.exposeInt('created'),
+    duplicates: t.exposeInt('duplicates'),
+    rejected: t.exposeInt('rejected', { description: 'Tasks found but not stored.' }),
+    rejectedFiles: t.exposeInt('rejectedFiles', { description: 'Files in which no task could be read at all.' }),
+  }),
+});
+
+builder.mutationField('uploadTasks', (t) =>
+  t.field({
+    type: UploadTasksPayloadRef,
+    description:
+      'Uploads Terminal-Bench task packages (zips, GraphQL multipart request). Each task is CREATED, ' +
+      'DUPLICATE or REJECTED with every reason; one bad zip or task never blocks the others.',
+    errors: { types: [InvalidInputError] },
+    args: { files: t.arg({ type: ['Upload'], required: true }) },
+    resolve: async (_root, { files }, ctx) => {
+      if (files.length === 0) throw new InvalidInputError('files must hold at least one zip', 'files');
+      if (files.length > ctx.uploadLimits.maxFiles) {
+        throw new InvalidInputError(
+          `files holds ${files.length} zips; at most ${ctx.uploadLimits.maxFiles} fit in one request, split the batch`,
+          'files',
+        );
+      }
+      return uploadTasks({ db: ctx.db, store: ctx.taskStore, limits: ctx.uploadLimits }, files, ctx.signal);
+    },
+  }),
+);
+
+builder.queryField('task', (t) =>
+  t.prismaField({
+    type: 'Task',
+    nullable: true,
+    description: 'One task, or null when there is none with this id.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, { id }, ctx) => ctx.db.task.findUnique({ ...query, where: { id: parseId(id, 'id') } }),
+  }),
+);
+
+builder.queryField('tasks', (t) =>
+  t.prismaConnection(
+    {
+      type: 'Task',
+      cursor: 'id',
+      defaultSize: 50,
+      maxSize: 500,
+      description: 'The task library, filtered and paged.',
+      args: {
+        search: t.arg.string({ description: 'Case-insensitive text in the name, description or category.' }),
+        category: t.arg.string(),
+        difficulty: t.arg({ type: DifficultyEnum }),
+        tags: t.arg.stringList({ description: 'Only tasks carrying every one of these tags.' }),
+        orderBy: t.arg({ type: TaskOrderEnum, defaultValue: 'CREATED_AT_DESC' }),
+      },
+      totalCount: (_parent, args, ctx) => ctx.db.task.count({ where: taskWhere(args) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.task.findMany({ ...query, where: taskWhere(args), orderBy: TASK_ORDERS[args.orderBy ?? 'CREATED_AT_DESC'] }),
+    },
+    { description: 'A page of tasks.' },
+  ),
+);
+
+builder.objectType(TaskInUseError, {
+  name: 'TaskInUseError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof TaskInUseError,
+  fields: (t) => ({
+    taskId: t.exposeID('taskId'),
+    runCount: t.exposeInt('runCount', { description: 'Runs that refer to the task.' }),
+  }),
+});
+
+const DeletedTaskRef = builder.objectRef<{ id: string; name: string }>('DeletedTask').implement({
+  fields: (t) => ({ id: t.exposeID('id'), name: t.exposeString('name') }),
+});
+
+builder.mutationField('deleteTask', (t) =>
+  t.field({
+    type: DeletedTaskRef,
+    description: 'Deletes a task and its files; refused while any run refers to it.',
+    errors: { types: [NotFoundError, TaskInUseError, InvalidInputError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => deleteTask({ db: ctx.db, store: ctx.taskStore }, parseId(id, 'id')),
+  }),
+);

@@ -1,0 +1,74 @@
+// A whole API on a free port, against this file's own database, NATS prefix and tasks folder.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildApp, type App } from '../../src/app.js';
+import { readConfig } from '../../src/config/env.js';
+import { startServices } from '../../src/services.js';
+import { TaskStore } from '../../src/tasks/store.js';
+import type { UploadLimits } from '../../src/tasks/upload.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestNats, type TestNats } from './nats.js';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  database: TestDatabase & { db: import('../../src/db/client.js').Db };
+  nats: TestNats;
+  tasksDir: string;
+  close(): Promise<void>;
+}
+
+export const defaultUploadLimits: UploadLimits = readConfig({}).uploadLimits;
+
+export async function startTestApp(
+  options: { uploadLimits?: Partial<UploadLimits>; services?: boolean; secretsKey?: Buffer | null } = {},
+): Promise<TestApp> {
+  const [database, nats, tasksDir] = await Promise.all([
+    createTestDatabase(),
+    createTestNats(),
+    mkdtemp(path.join(os.tmpdir(), 'thr-tasks-')),
+  ]);
+  const services = options.services
+    ? await startServices({ db: database.db, nats: nats.nc, topology: nats.topology, log: () => {}, dispatchPollMs: 200 })
+    : null;
+  const app = buildApp({
+    db: database.db,
+    nats: nats.nc,
+    topology: nats.topology,
+    taskStore: new TaskStore(tasksDir),
+    uploadLimits: { ...defaultUploadLimits, ...options.uploadLimits },
+    secretsKey: options.secretsKey ?? null,
+    kickDispatcher: services?.kickDispatcher,
+    shutdownGraceMs: 1_000,
+  });
+  const url = await app.start(0, '127.0.0.1');
+  return {
+    app,
+    url,
+    database,
+    nats,
+    tasksDir,
+    close: async () => {
+      await app.stop();
+      await services?.stop();
+      await nats.cleanup();
+      await database.drop();
+      await rm(tasksDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** POSTs a GraphQL operation and returns the parsed body. */
+export async function graphql<T = any>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as never;
+}

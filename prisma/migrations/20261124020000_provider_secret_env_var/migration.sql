@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ProviderSecret" ADD COLUMN     "envVar" TEXT NOT NULL;

@@ -1,0 +1,95 @@
+// Runner settings from the environment; a bad value stops the process with one line naming it.
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { parseSecretsKey } from './secrets/sealed.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const ms = (label: string) => z.coerce.number({ error: label }).int('a whole number of milliseconds').min(0, 'zero or more');
+
+const schema = z.object({
+  NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a URL like nats://host:4222'),
+  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, "letters, digits, '-' and '_' only").default(''),
+  RUNNER_ID: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "1–128 letters, digits, '.', '-' or '_'").optional(),
+  RUNNER_CONCURRENCY: z.coerce.number({ error: 'a number of slots' }).int('a whole number').min(1, 'at least 1').max(1000, 'at most 1000').default(2),
+  DATA_DIR: z.string().min(1).optional(),
+  TASKS_DIR: z.string().min(1).optional(),
+  JOBS_DIR: z.string().min(1).optional(),
+  HARBOR_BIN: z.string().min(1).default('harbor'),
+  SECRETS_KEY: z.string().optional(),
+  /** How long SIGTERM waits for running trials before stopping them. */
+  RUNNER_DRAIN_TIMEOUT_MS: ms('milliseconds').default(15 * 60_000),
+  /** Harbor's teardown after SIGTERM takes seconds to a minute (harbor-contract §3). */
+  RUNNER_CANCEL_GRACE_MS: ms('milliseconds').default(120_000),
+  RUNNER_HEARTBEAT_MS: ms('milliseconds').default(5_000),
+  /** JetStream ack wait of the shared consumer: a runner silent this long loses its orders to others. */
+  RUNNER_ACK_WAIT_MS: ms('milliseconds').default(60_000),
+  /** Deliveries of one order before it is recorded as an infrastructure failure. */
+  RUNNER_MAX_DELIVER: z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1').max(100, 'at most 100').default(3),
+  /** Slack on top of the task's own timeouts before the runner gives up on a Harbor process. */
+  RUNNER_WALL_CLOCK_SLACK_MS: ms('milliseconds').default(30 * 60_000),
+});
+
+export interface RunnerConfig {
+  natsUrl: string;
+  natsPrefix: string;
+  runnerId: string;
+  concurrency: number;
+  tasksDir: string;
+  jobsDir: string;
+  harborBin: string;
+  secretsKey: Buffer | null;
+  drainTimeoutMs: number;
+  cancelGraceMs: number;
+  heartbeatMs: number;
+  wallClockSlackMs: number;
+  ackWaitMs: number;
+  maxDeliver: number;
+}
+
+export class RunnerConfigError extends Error {
+  override name = 'RunnerConfigError';
+}
+
+export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new RunnerConfigError(
+      parsed.error.issues
+        .map((i) => {
+          const name = String(i.path[0]);
+          return present[name] === undefined ? `${name} must be set (${i.message})` : `${name} must be ${i.message} (got ${JSON.stringify(present[name])})`;
+        })
+        .join('\n'),
+    );
+  }
+  const v = parsed.data;
+  let secretsKey: Buffer | null = null;
+  if (v.SECRETS_KEY) {
+    try {
+      secretsKey = parseSecretsKey(v.SECRETS_KEY);
+    } catch (error) {
+      throw new RunnerConfigError((error as Error).message);
+    }
+  }
+  const dataDir = path.resolve(repoRoot, v.DATA_DIR ?? '.data');
+  return {
+    natsUrl: v.NATS_URL,
+    natsPrefix: v.NATS_PREFIX,
+    runnerId: v.RUNNER_ID ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`,
+    concurrency: v.RUNNER_CONCURRENCY,
+    tasksDir: path.resolve(repoRoot, v.TASKS_DIR ?? path.join(dataDir, 'tasks')),
+    jobsDir: path.resolve(repoRoot, v.JOBS_DIR ?? path.join(dataDir, 'jobs')),
+    harborBin: v.HARBOR_BIN,
+    secretsKey,
+    drainTimeoutMs: v.RUNNER_DRAIN_TIMEOUT_MS,
+    cancelGraceMs: v.RUNNER_CANCEL_GRACE_MS,
+    heartbeatMs: v.RUNNER_HEARTBEAT_MS,
+    wallClockSlackMs: v.RUNNER_WALL_CLOCK_SLACK_MS,
+    ackWaitMs: Math.max(1_000, v.RUNNER_ACK_WAIT_MS),
+    maxDeliver: v.RUNNER_MAX_DELIVER,
+  };
+}

@@ -1,0 +1,164 @@
+// Every message on the wire, as zod schemas shared by the API and the runners (DESIGN.md §3).
+// Each carries `v`, the protocol version; a reader rejects versions it does not know rather than
+// guessing. Add fields as optional within a version; change `v` for anything incompatible.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id of letters, digits, - and _');
+const isoTime = z.iso.datetime({ offset: true });
+
+/** Harbor's built-in environment types (harbor-contract.md §2). */
+export const ENVIRONMENT_TYPES = [
+  'docker', 'daytona', 'e2b', 'modal', 'runloop', 'langsmith', 'ec2', 'gke', 'ack', 'openshift', 'novita',
+  'apple-container', 'singularity', 'islo', 'tensorlake', 'cwsandbox', 'wandb', 'use-computer', 'cua-cloud',
+  'blaxel', 'opensandbox', 'beam', 'skypilot', 'hf-sandbox', 'hyperbrowser', 'vercel',
+] as const;
+
+const multiplier = z.number().positive().max(100);
+
+export const harborOptionsSchema = z.object({
+  environmentType: z.enum(ENVIRONMENT_TYPES).default('docker'),
+  timeoutMultiplier: multiplier.default(1),
+  agentTimeoutMultiplier: multiplier.nullable().default(null),
+  verifierTimeoutMultiplier: multiplier.nullable().default(null),
+  agentSetupTimeoutMultiplier: multiplier.nullable().default(null),
+  environmentBuildTimeoutMultiplier: multiplier.nullable().default(null),
+  /** Harbor's own retries within one trial; 0 keeps one Harbor trial per Run. */
+  maxRetries: z.number().int().min(0).max(10).default(0),
+  /** Typed JSON passed as the agent's kwargs (e.g. temperature, max_turns). */
+  agentKwargs: z.record(z.string(), z.json()).default({}),
+  forceBuild: z.boolean().default(false),
+});
+export type HarborOptions = z.infer<typeof harborOptionsSchema>;
+
+/** A provider key travels encrypted; only the runner holding the order decrypts it, in memory. */
+export const sealedSecretSchema = z.object({
+  /** The environment variable Harbor reads it from, e.g. OPENROUTER_API_KEY. */
+  envVar: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/),
+  /** base64(iv | tag | ciphertext), AES-256-GCM. */
+  ciphertext: z.string().min(1).max(16_384),
+});
+export type SealedSecret = z.infer<typeof sealedSecretSchema>;
+
+export const runOrderSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  jobId: id,
+  taskId: id,
+  taskName: z.string().min(1).max(128),
+  /** The task folder relative to TASKS_DIR (`<contentHash>/<name>`): each machine mounts it where it likes. */
+  taskDir: z.string().regex(/^[0-9a-f]{64}\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, '<contentHash>/<task name>'),
+  repeat: z.number().int().min(1),
+  attempt: z.number().int().min(1),
+  agent: z.string().min(1).max(200),
+  model: z.string().max(300).nullable(),
+  harbor: harborOptionsSchema,
+  secrets: z.array(sealedSecretSchema).max(8).default([]),
+  /** Upper bound for the whole trial from the task's timeouts × multipliers; the runner's wall-clock guard adds slack. */
+  maxDurationSec: z.number().positive().nullable().default(null),
+  /** Dataset label Harbor records as `source`. */
+  source: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).refine((s) => !s.includes('__'), 'no "__"').default('thr'),
+});
+export type RunOrder = z.infer<typeof runOrderSchema>;
+
+export const RUN_OUTCOMES = ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'] as const;
+export const FAILURE_KINDS = ['AGENT', 'INFRASTRUCTURE'] as const;
+
+const count = z.number().int().min(0).nullable();
+
+export const runResultSchema = z.object({
+  status: z.enum(RUN_OUTCOMES),
+  reward: z.number().nullable(),
+  rewards: z.record(z.string(), z.number()).nullable(),
+  exceptionType: z.string().max(200).nullable(),
+  exceptionMessage: z.string().max(20_000).nullable(),
+  failureKind: z.enum(FAILURE_KINDS).nullable(),
+  inputTokens: count,
+  cacheTokens: count,
+  outputTokens: count,
+  costUsd: z.number().min(0).nullable(),
+  environmentSetupMs: count,
+  agentSetupMs: count,
+  agentExecutionMs: count,
+  verifierMs: count,
+  /** The trial directory relative to JOBS_DIR. */
+  trialDir: z.string().max(500).nullable(),
+});
+export type RunResult = z.infer<typeof runResultSchema>;
+
+const eventBase = {
+  v: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  jobId: id,
+  runnerId: z.string().min(1).max(128),
+  /** JetStream delivery count of the order this runner is working on. */
+  deliveryCount: z.number().int().min(1),
+  at: isoTime,
+};
+
+export const runEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...eventBase, type: z.literal('claimed') }),
+  z.object({ ...eventBase, type: z.literal('started'), trialDir: z.string().max(500).nullable() }),
+  z.object({ ...eventBase, type: z.literal('finished'), result: runResultSchema }),
+]);
+export type RunEvent = z.infer<typeof runEventSchema>;
+
+export const LOG_SOURCES = ['harbor', 'trial', 'agent', 'verifier', 'runner'] as const;
+
+export const logChunkSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  /** 1, 2, … per run and delivery, so a reader can tell a gap. */
+  seq: z.number().int().min(1),
+  lines: z
+    .array(z.object({ source: z.enum(LOG_SOURCES), file: z.string().max(300).optional(), text: z.string(), at: isoTime }))
+    .min(1),
+});
+export type LogChunk = z.infer<typeof logChunkSchema>;
+
+export const runnerHeartbeatSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  runnerId: z.string().min(1).max(128),
+  host: z.string().max(255),
+  slots: z.number().int().min(0),
+  busy: z.number().int().min(0),
+  runIds: z.array(id),
+  harborVersion: z.string().max(100).nullable(),
+  dockerReachable: z.boolean().nullable(),
+  lastError: z.string().max(2_000).nullable(),
+  startedAt: isoTime,
+  at: isoTime,
+  draining: z.boolean(),
+});
+export type RunnerHeartbeat = z.infer<typeof runnerHeartbeatSchema>;
+
+export const cancelReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), runId: id, state: z.enum(['stopping', 'already-finished']) }),
+  z.object({ ok: z.literal(false), code: z.enum(['NOT_HERE', 'BAD_REQUEST']), message: z.string() }),
+]);
+export type CancelReply = z.infer<typeof cancelReplySchema>;
+
+/** Parses a message, naming the field at fault; used on every message that crosses the wire. */
+export function decode<T>(schema: z.ZodType<T>, bytes: Uint8Array | string, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new ProtocolError(`${what} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ProtocolError(`${what} is malformed: ${issues}`);
+  }
+  return parsed.data;
+}
+
+export function encode<T>(value: T): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}

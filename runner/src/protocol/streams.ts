@@ -1,0 +1,161 @@
+// Creates the streams, consumers and bucket the platform needs, idempotently and with explicit
+// limits; both the API and runners call it at start-up. Settings that differ from an existing
+// stream are updated in place where NATS allows it.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import type { Topology } from './topology.js';
+
+const ns = (ms: number) => ms * 1_000_000;
+const DAY = 24 * 60 * 60 * 1000;
+
+export interface StreamLimits {
+  /** How long run logs are kept. */
+  logsMaxAgeMs: number;
+  /** Total size of kept logs; the oldest go first. */
+  logsMaxBytes: number;
+  /** How long lifecycle events are kept (the recorder consumes them within seconds). */
+  eventsMaxAgeMs: number;
+  replicas: number;
+}
+
+export const defaultStreamLimits: StreamLimits = {
+  logsMaxAgeMs: 14 * DAY,
+  logsMaxBytes: 10 * 1024 ** 3,
+  eventsMaxAgeMs: 7 * DAY,
+  replicas: 1,
+};
+
+export interface ConsumerSettings {
+  /** How long a runner may stay silent on an order before it is redelivered; runners call working() well within it. */
+  ackWaitMs: number;
+  /** Deliveries of one order before it is given up and recorded as an infrastructure failure. */
+  maxDeliver: number;
+}
+
+export const defaultConsumerSettings: ConsumerSettings = { ackWaitMs: 60_000, maxDeliver: 3 };
+
+/** The durable consumer every runner shares on RUNS, and the recorder's on EVENTS. */
+export const RUNNERS_CONSUMER = 'runners';
+export const RECORDER_CONSUMER = 'recorder';
+
+function streamConfigs(t: Topology, limits: StreamLimits): (Partial<StreamConfig> & { name: string })[] {
+  return [
+    {
+      name: t.streams.runs.name,
+      subjects: t.streams.runs.subjects,
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      discard: DiscardPolicy.New,
+      // Publishing with msgID = run id makes a dispatcher retry within this window a no-op.
+      duplicate_window: ns(10 * 60 * 1000),
+      max_msg_size: 64 * 1024,
+      num_replicas: limits.replicas,
+    },
+    {
+      name: t.streams.events.name,
+      subjects: t.streams.events.subjects,
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: ns(limits.eventsMaxAgeMs),
+      duplicate_window: ns(2 * 60 * 1000),
+      max_msg_size: 256 * 1024,
+      num_replicas: limits.replicas,
+    },
+    {
+      name: t.streams.logs.name,
+      subjects: t.streams.logs.subjects,
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: ns(limits.logsMaxAgeMs),
+      max_bytes: limits.logsMaxBytes,
+      max_msg_size: 1024 * 1024,
+      num_replicas: limits.replicas,
+    },
+  ];
+}
+
+/**
+ * JetStream announces an order that ran out of deliveries only as a core advisory; this stream keeps
+ * those advisories so the recorder sees them even if no API was up at that moment.
+ */
+export function maxDeliveriesStream(t: Topology): Partial<StreamConfig> & { name: string } {
+  return {
+    name: `${t.streams.runs.name}_GIVEN_UP`,
+    subjects: [`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${t.streams.runs.name}.${RUNNERS_CONSUMER}`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: ns(7 * DAY),
+    num_replicas: 1,
+  };
+}
+
+export async function ensureStreams(jsm: JetStreamManager, t: Topology, limits = defaultStreamLimits): Promise<void> {
+  for (const config of [...streamConfigs(t, limits), maxDeliveriesStream(t)]) {
+    try {
+      await jsm.streams.info(config.name);
+      await jsm.streams.update(config.name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      // Another process (API replica or runner) may create it between our look and our add.
+      await jsm.streams.add(config).catch(async (addError: Error) => {
+        if (!/already in use/i.test(addError.message)) throw addError;
+        await jsm.streams.update(config.name, config);
+      });
+    }
+  }
+}
+
+export function runnersConsumerConfig(settings = defaultConsumerSettings): Partial<ConsumerConfig> {
+  return {
+    durable_name: RUNNERS_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ns(settings.ackWaitMs),
+    max_deliver: settings.maxDeliver,
+    // Runners pull only for free slots; this caps what all of them together may hold.
+    max_ack_pending: 100_000,
+  };
+}
+
+export function recorderConsumerConfig(name = RECORDER_CONSUMER): Partial<ConsumerConfig> {
+  return {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ns(30_000),
+    max_deliver: -1,
+    max_ack_pending: 1_000,
+  };
+}
+
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
+  try {
+    await jsm.consumers.info(stream, config.durable_name!);
+    await jsm.consumers.update(stream, config.durable_name!, config);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.consumers.add(stream, config).catch(async (addError: Error) => {
+      if (!/already (in use|exists)/i.test(addError.message)) throw addError;
+      await jsm.consumers.update(stream, config.durable_name!, config);
+    });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { code?: string | number; api_error?: { err_code?: number }; message?: string };
+  return (
+    e?.api_error?.err_code === 10059 || // stream not found
+    e?.api_error?.err_code === 10014 || // consumer not found
+    /not found/i.test(e?.message ?? '')
+  );
+}

@@ -1,0 +1,464 @@
+// Drives the Harbor simulator exactly as the runner drives Harbor (a child process, files on disk)
+// and reads what it writes with our own parser and classifier: the double and the reader agree.
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { classifyTrial } from '../src/harbor/outcome.js';
+import { HarborResultError, parseJobResult, parseTrialResult } from '../src/harbor/result.js';
+
+const SIM = fileURLToPath(new URL('./harbor-sim/harbor', import.meta.url));
+const TRIAL_NAME = /^fix-git__[23456789A-HJ-NP-Za-km-z]{7}$/;
+const roots: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Sim {
+  pid: number;
+  exited: Promise<Exit>;
+}
+
+function startSim(args: string[], env: Record<string, string> = {}, opts: { cwd?: string } = {}): Sim {
+  const child = spawn(SIM, args, {
+    // Only what the runner would pass, so nothing from the outer environment changes a scenario.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HARBOR_SIM_PHASE_MS: '50', ...env },
+    cwd: opts.cwd,
+    detached: true, // its own process group, so a test can check that no child outlives it
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<Exit>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { pid: child.pid!, exited };
+}
+
+const runSim = (args: string[], env?: Record<string, string>, opts?: { cwd?: string }) => startSim(args, env, opts).exited;
+
+async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+const readText = (p: string) => readFile(p, 'utf8');
+
+/** Members of a process group still alive (zombies excluded), from /proc. */
+async function groupMembers(pgid: number): Promise<number[]> {
+  const members: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = await readText(`/proc/${name}/stat`).catch(() => '');
+    const [state, , pgrp] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') members.push(Number(name));
+  }
+  return members;
+}
+
+interface Setup {
+  root: string;
+  taskDir: string;
+  jobsDir: string;
+  jobName: string;
+  jobDir: string;
+  configPath: string;
+}
+
+async function setup(opts: { harborSim?: string; config?: (c: Record<string, unknown>) => Record<string, unknown>; compact?: boolean; suffix?: string } = {}): Promise<Setup> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'harbor-sim-'));
+  roots.push(root);
+  const taskDir = path.join(root, 'tasks', 'f'.repeat(64), 'fix-git');
+  const jobsDir = path.join(root, 'jobs');
+  await mkdir(taskDir, { recursive: true });
+  await mkdir(jobsDir);
+  await writeFile(path.join(taskDir, 'task.toml'), '[task]\nname = "fix-git"\n');
+  if (opts.harborSim !== undefined) await writeFile(path.join(taskDir, '.harbor-sim'), opts.harborSim);
+  const jobName = `run-${path.basename(root).replace(/[^A-Za-z0-9]/g, '')}-d1`;
+  let config: Record<string, unknown> = {
+    job_name: jobName,
+    jobs_dir: jobsDir,
+    n_attempts: 1,
+    n_concurrent_trials: 1,
+    timeout_multiplier: 1.0,
+    agent_timeout_multiplier: null,
+    verifier_timeout_multiplier: null,
+    agent_setup_timeout_multiplier: null,
+    environment_build_timeout_multiplier: null,
+    retry: { max_retries: 0 },
+    environment: { type: 'docker', force_build: false, delete: true, kwargs: {} },
+    agents: [{ name: 'terminus-2', model_name: 'openrouter/anthropic/claude-sonnet-4', kwargs: { temperature: 0.7, max_turns: 200 }, env: {}, override_timeout_sec: null }],
+    tasks: [{ path: taskDir, source: 'terminal-bench-2' }],
+  };
+  if (opts.config) config = opts.config(config);
+  const configPath = path.join(root, `config${opts.suffix ?? '.json'}`);
+  await writeFile(configPath, opts.compact ? JSON.stringify(config) : JSON.stringify(config, null, 2));
+  return { root, taskDir, jobsDir, jobName, jobDir: path.join(jobsDir, jobName), configPath };
+}
+
+const runArgs = (s: Setup) => ['run', '-c', s.configPath, '-y', '--quiet'];
+
+async function trialDirOf(s: Setup): Promise<string> {
+  const dirs = (await readdir(s.jobDir, { withFileTypes: true })).filter((e) => e.isDirectory());
+  expect(dirs).toHaveLength(1);
+  return path.join(s.jobDir, dirs[0]!.name);
+}
+
+const jobResult = async (s: Setup) => parseJobResult(await readText(path.join(s.jobDir, 'result.json')));
+const trialResult = async (trialDir: string) => parseTrialResult(await readText(path.join(trialDir, 'result.json')));
+
+describe('harbor simulator: command line', () => {
+  it.concurrent.each([['--version'], ['-v']])('%s prints the pinned version', async (flag) => {
+    const exit = await runSim([flag]);
+    expect(exit).toMatchObject({ code: 0, stdout: '0.22.0\n', stderr: '' });
+  });
+
+  it.concurrent('rejects an unknown option with exit 2 on stderr', async ({ expect }) => {
+    const exit = await runSim(['run', '-c', '/nowhere/config.json', '-y', '--quiet', '--frobnicate']);
+    expect(exit.code).toBe(2);
+    expect(exit.stdout).toBe('');
+    expect(exit.stderr).toContain('No such option: --frobnicate');
+  });
+
+  it.concurrent('reports an unreadable config on stdout with exit 1', async ({ expect }) => {
+    const exit = await runSim(['run', '-c', '/nowhere/config.json', '-y', '--quiet']);
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).toMatch(/^Error: Failed to read config from \/nowhere\/config\.json/);
+  });
+
+  it.concurrent('reports an unsupported suffix', async ({ expect }) => {
+    const s = await setup({ suffix: '.txt' });
+    const exit = await runSim(runArgs(s));
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).toBe('Error: Unsupported config file format: .txt\n');
+    expect(await exists(s.jobDir)).toBe(false);
+  });
+
+  it.concurrent('reports JSON it cannot understand as an invalid job config', async ({ expect }) => {
+    const s = await setup();
+    await writeFile(s.configPath, 'job_name: [oops');
+    const garbage = await runSim(runArgs(s));
+    expect(garbage.code).toBe(1);
+    expect(garbage.stdout).toMatch(new RegExp(`^Error: Invalid job config ${s.configPath}: `));
+    await writeFile(s.configPath, JSON.stringify({ job_name: 'x', jobs_dir: s.jobsDir, tasks: [{ path: s.taskDir }] }));
+    const noAgent = await runSim(runArgs(s));
+    expect(noAgent.code).toBe(1);
+    expect(noAgent.stdout).toContain('agents.0.name');
+  });
+
+  it.concurrent('accepts `job start`, compact JSON and a .yml suffix holding JSON', async ({ expect }) => {
+    const s = await setup({ compact: true, suffix: '.yml' });
+    const exit = await runSim(['job', 'start', '-c', s.configPath, '-y', '--quiet']);
+    expect(exit.code).toBe(0);
+    expect((await jobResult(s)).finished_at).not.toBeNull();
+  });
+});
+
+const scenarios = [
+  { scenario: 'pass', env: {}, status: 'PASSED', failureKind: null, exceptionType: null, reward: 1 },
+  { scenario: 'fail', env: {}, status: 'FAILED', failureKind: null, exceptionType: null, reward: 0 },
+  { scenario: 'agent-timeout', env: {}, status: 'FAILED', failureKind: 'AGENT', exceptionType: 'AgentTimeoutError', reward: 0 },
+  { scenario: 'agent-timeout', env: { HARBOR_SIM_REWARD: '1' }, status: 'PASSED', failureKind: null, exceptionType: 'AgentTimeoutError', reward: 1 },
+  { scenario: 'rate-limit', env: {}, status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'ApiRateLimitError', reward: 1 },
+  { scenario: 'reward-missing', env: {}, status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'RewardFileNotFoundError', reward: null },
+  { scenario: 'infra-error', env: {}, status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'RuntimeError', reward: null },
+  { scenario: 'env-timeout', env: {}, status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'EnvironmentStartTimeoutError', reward: null },
+] as const;
+
+describe('harbor simulator: outcomes', () => {
+  it.concurrent.each(scenarios)('$scenario $env → $status / $failureKind', async ({ scenario, env, status, failureKind, exceptionType, reward }) => {
+    const s = await setup();
+    const exit = await runSim(runArgs(s), { HARBOR_SIM_SCENARIO: scenario, ...env });
+    expect(exit.code).toBe(0);
+    expect(exit.stdout.endsWith(`Results written to ${s.jobDir}/result.json\n`)).toBe(true);
+
+    const trialDir = await trialDirOf(s);
+    const trialName = path.basename(trialDir);
+    expect(trialName).toMatch(TRIAL_NAME);
+    const trial = await trialResult(trialDir);
+    const outcome = classifyTrial(trial);
+    expect(outcome).toMatchObject({ status, failureKind, exceptionType, reward });
+
+    expect(trial).toMatchObject({
+      task_name: 'fix-git',
+      trial_name: trialName,
+      trial_uri: `file://${trialDir}`,
+      task_id: { path: s.taskDir },
+      source: 'terminal-bench-2',
+      agent_info: { name: 'terminus-2', version: '2.0.0', model_info: { name: 'anthropic/claude-sonnet-4', provider: 'openrouter' } },
+      step_results: null,
+    });
+    expect(trial.started_at).toMatch(/Z$/);
+    expect(trial.environment_setup?.finished_at).toMatch(/Z$/);
+    expect(outcome.environmentSetupMs).toBeGreaterThanOrEqual(40);
+
+    const agentRan = !['infra-error', 'env-timeout'].includes(scenario);
+    const rewarded = reward !== null;
+    expect(trial.agent_result === null).toBe(!agentRan);
+    expect(trial.agent_setup === null).toBe(!agentRan);
+    expect(trial.verifier === null).toBe(!agentRan);
+    expect(trial.verifier_result === null).toBe(!rewarded);
+    if (agentRan) {
+      expect(outcome).toMatchObject({ inputTokens: 1000, cacheTokens: 0, outputTokens: 200, costUsd: 0.01 });
+      expect(outcome.agentExecutionMs).toBeGreaterThanOrEqual(30);
+      const trajectory = JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')));
+      expect(trajectory).toMatchObject({ schema_version: 'ATIF-v1.6', agent: { name: 'terminus-2', version: '2.0.0', model_name: 'openrouter/anthropic/claude-sonnet-4' } });
+      expect(trajectory.steps[0]).toMatchObject({ step_id: 1, source: 'user' });
+      expect(JSON.parse(await readText(path.join(trialDir, 'artifacts', 'manifest.json')))).toHaveProperty('files');
+      expect(await readText(path.join(trialDir, 'verifier', 'test-stdout.txt'))).toContain('test session starts');
+    } else {
+      expect(outcome).toMatchObject({ inputTokens: null, agentSetupMs: null, agentExecutionMs: null, verifierMs: null });
+      expect(await readdir(path.join(trialDir, 'agent'))).toEqual([]);
+    }
+    if (rewarded) {
+      expect((await readText(path.join(trialDir, 'verifier', 'reward.txt'))).trim()).toBe(String(reward));
+      const ctrf = JSON.parse(await readText(path.join(trialDir, 'verifier', 'ctrf.json')));
+      expect(ctrf.results.summary.failed).toBe(reward === 1 ? 0 : 1);
+      expect(await readText(path.join(trialDir, 'verifier', 'test-stdout.txt'))).toContain(
+        `${reward === 1 ? 'PASSED' : 'FAILED'} tests/test_outputs.py::test_task_solved`,
+      );
+    } else {
+      expect(await exists(path.join(trialDir, 'verifier', 'reward.txt'))).toBe(false);
+    }
+    expect(await exists(path.join(trialDir, 'exception.txt'))).toBe(exceptionType !== null);
+    if (exceptionType) expect(await readText(path.join(trialDir, 'exception.txt'))).toMatch(new RegExp(`^Traceback[^]*${exceptionType}: `, 'm'));
+    if (scenario === 'infra-error') expect(outcome.exceptionMessage).toMatch(/^Docker compose command failed for environment /);
+    if (scenario === 'agent-timeout') expect(outcome.exceptionMessage).toBe('Agent execution timed out after 0.05 seconds');
+
+    const job = await jobResult(s);
+    expect(job.finished_at).not.toBeNull();
+    expect(job.finished_at).not.toMatch(/Z$/); // naive local time
+    expect(job.stats).toMatchObject({
+      n_completed_trials: 1,
+      n_errored_trials: exceptionType ? 1 : 0,
+      n_running_trials: 0,
+      n_pending_trials: 0,
+      n_cancelled_trials: 0,
+      n_retries: 0,
+    });
+    const evals = job.stats.evals['terminus-2__anthropic/claude-sonnet-4__terminal-bench-2'];
+    expect(evals).toMatchObject({ n_trials: rewarded ? 1 : 0, pass_at_k: {}, metrics: [{ mean: reward ?? 0 }] });
+    if (exceptionType) expect(evals?.exception_stats).toEqual({ [exceptionType]: [trialName] });
+
+    const lock = JSON.parse(await readText(path.join(s.jobDir, 'lock.json')));
+    expect(lock.harbor.version).toBe('0.22.0');
+    expect(JSON.parse(await readText(path.join(s.jobDir, 'config.json')))).toMatchObject({ job_name: s.jobName });
+    expect(await readText(path.join(s.jobDir, 'job.log'))).toContain(trialName);
+    expect(await readText(path.join(trialDir, 'trial.log'))).toContain('Stopping environment');
+  });
+
+  it.concurrent('reports a model without a provider, and no model at all', async ({ expect }) => {
+    const noProvider = await setup({ config: (c) => ({ ...c, agents: [{ name: 'terminus-2', model_name: 'gpt-5' }], tasks: [{ path: (c.tasks as { path: string }[])[0]!.path }] }) });
+    const oracle = await setup({ config: (c) => ({ ...c, agents: [{ name: 'oracle', model_name: null }] }) });
+    await Promise.all([runSim(runArgs(noProvider)), runSim(runArgs(oracle))]);
+    const a = await trialResult(await trialDirOf(noProvider));
+    expect(a.agent_info.model_info).toEqual({ name: 'gpt-5', provider: null });
+    expect(a.source).toBe('adhoc');
+    expect(Object.keys((await jobResult(noProvider)).stats.evals)).toEqual(['terminus-2__gpt-5__adhoc']);
+    const b = await trialResult(await trialDirOf(oracle));
+    expect(b.agent_info).toEqual({ name: 'oracle', version: 'unknown', model_info: null });
+    expect(Object.keys((await jobResult(oracle)).stats.evals)).toEqual(['oracle__terminal-bench-2']);
+  });
+
+  it.concurrent.each([
+    ['the preflight-crash scenario', { HARBOR_SIM_SCENARIO: 'preflight-crash' }, 'terminus-2', /ValueError: Environment variable/],
+    ['the agent name terminus', {}, 'terminus', /Unknown agent type: terminus/],
+    ['the agent name terminus-1', {}, 'terminus-1', /Unknown agent type: terminus-1/],
+  ])('crashes before the trial starts for %s', async (_name, env, agent, message) => {
+    const s = await setup({ config: (c) => ({ ...c, agents: [{ name: agent, model_name: 'openrouter/anthropic/claude-sonnet-4' }] }) });
+    const exit = await runSim(runArgs(s), env);
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toMatch(/^Traceback \(most recent call last\):/);
+    expect(exit.stderr).toMatch(message);
+    const trialDir = await trialDirOf(s);
+    expect((await readdir(trialDir)).sort()).toEqual(['agent', 'artifacts', 'lock.json', 'trial.log', 'verifier']);
+    const job = await jobResult(s);
+    expect(job.finished_at).toBeNull();
+    expect(job.stats).toMatchObject({ n_pending_trials: 1, n_running_trials: 0, n_completed_trials: 0 });
+  });
+
+  it.concurrent('crash: killed mid-agent, leaving no trial result', async ({ expect }) => {
+    const s = await setup();
+    const exit = await runSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'crash' });
+    expect(exit.signal).toBe('SIGKILL');
+    const trialDir = await trialDirOf(s);
+    expect(await exists(path.join(trialDir, 'result.json'))).toBe(false);
+    expect(await readText(path.join(trialDir, 'agent', 'terminus_2.pane'))).toContain(`sim-agent ${s.jobName} line 1`);
+    const job = await jobResult(s);
+    expect(job).toMatchObject({ finished_at: null, stats: { n_running_trials: 1, n_completed_trials: 0 } });
+  });
+
+  it.concurrent('lets a task .harbor-sim file override the environment', async ({ expect }) => {
+    const s = await setup({ harborSim: '# chosen per task\nHARBOR_SIM_SCENARIO=fail\nHARBOR_SIM_LOG_LINES=3\nOTHER=ignored\n' });
+    const exit = await runSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_LOG_LINES: '50' });
+    expect(exit.code).toBe(0);
+    const trialDir = await trialDirOf(s);
+    expect(classifyTrial(await trialResult(trialDir)).status).toBe('FAILED');
+    expect((await readText(path.join(trialDir, 'agent', 'terminus_2.pane'))).trim().split('\n')).toHaveLength(3);
+  });
+
+  it.concurrent('retries a retryable failure under the same trial name', async ({ expect }) => {
+    const s = await setup({ config: (c) => ({ ...c, retry: { max_retries: 2 } }) });
+    const exit = await runSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'env-timeout' });
+    expect(exit.code).toBe(0);
+    const trialDir = await trialDirOf(s);
+    expect((await trialResult(trialDir)).exception_info?.exception_type).toBe('EnvironmentStartTimeoutError');
+    expect((await jobResult(s)).stats).toMatchObject({ n_retries: 2, n_completed_trials: 1, n_errored_trials: 1 });
+    expect((await readText(path.join(s.jobDir, 'job.log'))).match(/Retrying trial/g)).toHaveLength(2);
+  });
+});
+
+describe('harbor simulator: live files', () => {
+  it.concurrent('appends pane lines in order while the agent runs, with the echoed secret', async ({ expect }) => {
+    const s = await setup();
+    const sim = startSim(runArgs(s), {
+      HARBOR_SIM_PHASE_MS: '600',
+      HARBOR_SIM_LOG_LINES: '8',
+      HARBOR_SIM_ECHO_SECRET: 'OPENROUTER_API_KEY',
+      OPENROUTER_API_KEY: 'sk-or-v1-sim-secret',
+    });
+    const pane = await waitFor(async () => {
+      const dir = await trialDirOf(s);
+      return readText(path.join(dir, 'agent', 'terminus_2.pane'));
+    }, 'the pane');
+    expect(pane.split('\n').filter((l) => l.startsWith('sim-agent')).length).toBeLessThan(8);
+    expect((await sim.exited).code).toBe(0);
+    const lines = (await readText(path.join(await trialDirOf(s), 'agent', 'terminus_2.pane'))).trim().split('\n');
+    const counters = lines.filter((l) => l.startsWith('sim-agent')).map((l) => {
+      expect(l).toContain(s.jobName);
+      return Number(/line (\d+)$/.exec(l)?.[1]);
+    });
+    expect(counters).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(lines.filter((l) => l === 'sk-or-v1-sim-secret')).toHaveLength(1);
+    const trajectory = JSON.parse(await readText(path.join(await trialDirOf(s), 'agent', 'trajectory.json')));
+    expect(trajectory.steps.length).toBeGreaterThan(2);
+  });
+
+  it.concurrent('writes result.json non-atomically: a reader sees a half-written file first', async ({ expect }) => {
+    const s = await setup();
+    const sim = startSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_WRITE_PAUSE_MS: '300' });
+    const file = path.join(s.jobDir, 'result.json');
+    const partial = await waitFor(async () => {
+      const text = await readText(file);
+      return text.length > 0 ? text : null;
+    }, 'the first bytes of result.json');
+    expect(() => parseJobResult(partial)).toThrow(HarborResultError);
+    const job = await waitFor(async () => parseJobResult(await readText(file)), 'a complete result.json');
+    expect(job.finished_at).toBeNull();
+    process.kill(-sim.pid, 'SIGKILL');
+    await sim.exited;
+  });
+
+  it.concurrent('fills agent files only after the phase when the environment is not mounted', async ({ expect }) => {
+    const s = await setup({ config: (c) => ({ ...c, environment: { type: 'modal' } }) });
+    const sim = startSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_CANCEL_DELAY_MS: '50' });
+    const trialDir = await waitFor(async () => {
+      const dir = await trialDirOf(s);
+      return (await readText(path.join(dir, 'trial.log'))).includes('never returns') && dir;
+    }, 'the hanging agent');
+    expect(await readdir(path.join(trialDir, 'agent'))).toEqual([]);
+    process.kill(sim.pid, 'SIGTERM');
+    expect((await sim.exited).code).toBe(1);
+    expect(await readText(path.join(trialDir, 'agent', 'terminus_2.pane'))).toContain(`sim-agent ${s.jobName} line 20`);
+    expect(JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')))).toHaveProperty('steps');
+  });
+});
+
+describe('harbor simulator: signals', () => {
+  it.concurrent('SIGTERM during the agent phase records CancelledError after the cleanup delay', async ({ expect }) => {
+    const s = await setup();
+    const sim = startSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_CANCEL_DELAY_MS: '400' });
+    const trialDir = await waitFor(async () => {
+      const dir = await trialDirOf(s);
+      return (await readText(path.join(dir, 'trial.log'))).includes('never returns') && dir;
+    }, 'the hanging agent');
+    const signalledAt = Date.now();
+    process.kill(sim.pid, 'SIGTERM'); // the shell only: it must stop its own sleep children
+    const exit = await sim.exited;
+    const tookMs = Date.now() - signalledAt;
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toBe('Aborted.\n');
+    expect(tookMs).toBeGreaterThanOrEqual(380);
+    expect(tookMs).toBeLessThan(400 + 2500);
+
+    const trial = await trialResult(trialDir);
+    expect(trial.exception_info).toMatchObject({ exception_type: 'CancelledError', exception_message: '' });
+    expect(trial.agent_execution?.finished_at).toMatch(/Z$/);
+    expect(trial.verifier).toBeNull();
+    expect(classifyTrial(trial)).toMatchObject({ status: 'CANCELLED', failureKind: null, exceptionType: 'CancelledError', exceptionMessage: '', inputTokens: 1000 });
+    expect(await readText(path.join(trialDir, 'exception.txt'))).toContain('CancelledError');
+    const job = await jobResult(s);
+    expect(job).toMatchObject({ finished_at: null, stats: { n_cancelled_trials: 1, n_completed_trials: 1, n_running_trials: 0 } });
+    expect(job.updated_at).toMatch(/Z$/);
+    expect(await exists(path.join(s.jobDir, 'LEAKED_CONTAINER'))).toBe(false);
+    await waitFor(async () => (await groupMembers(sim.pid)).length === 0, 'the sleep children to be gone', 2_000);
+  });
+
+  it.concurrent('a second signal during cleanup exits at once and leaks the container', async ({ expect }) => {
+    const s = await setup();
+    const sim = startSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_CANCEL_DELAY_MS: '5000' });
+    const trialDir = await waitFor(async () => {
+      const dir = await trialDirOf(s);
+      return (await readText(path.join(dir, 'trial.log'))).includes('never returns') && dir;
+    }, 'the hanging agent');
+    process.kill(sim.pid, 'SIGINT');
+    await waitFor(async () => (await readText(path.join(trialDir, 'trial.log'))).includes('Trial cancelled'), 'the cleanup to begin');
+    const secondAt = Date.now();
+    process.kill(sim.pid, 'SIGTERM');
+    const exit = await sim.exited;
+    expect(exit.code).toBe(1);
+    expect(Date.now() - secondAt).toBeLessThan(2_000);
+    expect(exit.stderr).toContain('Aborted.');
+    expect(await readText(path.join(s.jobDir, 'LEAKED_CONTAINER'))).toMatch(/__env\n$/);
+    expect(await exists(path.join(trialDir, 'result.json'))).toBe(false);
+    expect((await jobResult(s)).finished_at).toBeNull();
+    await waitFor(async () => (await groupMembers(sim.pid)).length === 0, 'the sleep children to be gone', 2_000);
+  });
+
+  it.concurrent('keeps a ledger of trial starts and process ends', async ({ expect }) => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'harbor-sim-ledger-'));
+    roots.push(root);
+    const ledger = path.join(root, 'ledger');
+    const [pass, hang, crash, preflight] = await Promise.all([setup(), setup(), setup(), setup()]);
+    const env = { HARBOR_SIM_LEDGER: ledger, HARBOR_SIM_CANCEL_DELAY_MS: '50' };
+    const hanging = startSim(runArgs(hang!), { ...env, HARBOR_SIM_SCENARIO: 'hang' });
+    await Promise.all([
+      runSim(runArgs(pass!), env),
+      runSim(runArgs(crash!), { ...env, HARBOR_SIM_SCENARIO: 'crash' }),
+      runSim(runArgs(preflight!), { ...env, HARBOR_SIM_SCENARIO: 'preflight-crash' }),
+      waitFor(async () => (await readText(ledger)).includes(`start ${hang!.jobName} `), 'the hanging trial to start'),
+    ]);
+    process.kill(hanging.pid, 'SIGTERM');
+    await hanging.exited;
+
+    const lines = (await readText(ledger)).trim().split('\n');
+    for (const line of lines) expect(line).toMatch(/^(start|end) run-\S+ \d{13}$/);
+    const events = (name: string) => lines.filter((l) => l.split(' ')[1] === name).map((l) => ({ kind: l.split(' ')[0], at: Number(l.split(' ')[2]) }));
+    for (const s of [pass!, hang!]) {
+      const e = events(s.jobName);
+      expect(e.map((x) => x.kind)).toEqual(['start', 'end']);
+      expect(e[1]!.at).toBeGreaterThanOrEqual(e[0]!.at);
+    }
+    expect(events(crash!.jobName).map((x) => x.kind)).toEqual(['start']); // kill -9: no trap, no end
+    expect(events(preflight!.jobName)).toEqual([]); // the trial never started
+  });
+});
