@@ -1,86 +1,27 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../src/config/paths.js';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { cleanEnv, startEntry, type Started } from './support/process.js';
-import { tb2Task, under, zip } from './support/task-zips.js';
-import { uploadZips } from './support/upload.js';
-
-const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
+import { CREATE_JOB as CREATE, jobHarness, type JobHarness } from './support/jobs.js';
 
 let api: TestApp;
-let jobsDir: string;
-let ledger: string;
-const runners: Started[] = [];
+let h: JobHarness;
 
 beforeAll(async () => {
   api = await startTestApp({ services: true });
-  jobsDir = await mkdtemp(path.join(os.tmpdir(), 'thr-jobs-'));
-  ledger = path.join(jobsDir, 'ledger.txt');
+  h = await jobHarness(api);
 });
 afterAll(async () => {
-  for (const r of runners) {
-    r.child.kill('SIGKILL');
-  }
+  await h?.close();
   await api?.close();
-  await rm(jobsDir, { recursive: true, force: true });
 });
-
-function startRunner(id: string, slots: number, env: Record<string, string> = {}): Started {
-  const runner = startEntry(
-    'runner/src/main.ts',
-    cleanEnv({
-      NATS_URL: api.nats.url,
-      NATS_PREFIX: api.nats.prefix,
-      RUNNER_ID: id,
-      RUNNER_CONCURRENCY: String(slots),
-      TASKS_DIR: api.tasksDir,
-      JOBS_DIR: jobsDir,
-      HARBOR_BIN: SIMULATOR,
-      HARBOR_SIM_PHASE_MS: '100',
-      HARBOR_SIM_LEDGER: ledger,
-      RUNNER_HEARTBEAT_MS: '500',
-      ...env,
-    }),
-  );
-  runners.push(runner);
-  return runner;
-}
-
-/** Uploads a task whose simulated Harbor behaves as `scenario` says. */
-async function simulatedTask(name: string, sim: Record<string, string>): Promise<string> {
-  const files = { ...tb2Task(name), '.harbor-sim': Object.entries(sim).map(([k, v]) => `${k}=${v}\n`).join('') };
-  const { body } = await uploadZips(api.url, [{ name: `${name}.zip`, bytes: await zip(under(name, files)) }]);
-  return body.data.uploadTasks.data.files[0].tasks[0].task.id;
-}
-
-const JOB = `query($id: ID!) { job(id: $id) { status runsTotal runsQueued runsClaimed runsRunning runsPassed runsFailed runsErrored runsCancelled
-  inputTokens outputTokens costUsd
-  runs(first: 100) { edges { node { status reward exceptionType failureKind repeat deliveryCount runnerId task { name } harborTrialDir } } } } }`;
-
-async function waitForJob(id: string, done: (job: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let job: any;
-  while (Date.now() < deadline) {
-    job = (await graphql(api.url, JOB, { id })).data.job;
-    if (done(job)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`job did not get there in ${timeoutMs} ms: ${JSON.stringify(job)}`);
-}
-
-const CREATE = `mutation($input: CreateJobInput!) { createJob(input: $input) {
-  __typename ... on MutationCreateJobSuccess { data { id status runsTotal runsQueued } } ... on Error { code message } } }`;
 
 describe('jobs end to end with runner processes and the Harbor simulator', () => {
   it('runs 3 tasks × 5 attempts on 2 runners with 2 slots each, records every outcome, never exceeds a slot', async () => {
-    const pass = await simulatedTask('sim-pass', { HARBOR_SIM_SCENARIO: 'pass' });
-    const fail = await simulatedTask('sim-fail', { HARBOR_SIM_SCENARIO: 'fail' });
-    const infra = await simulatedTask('sim-infra', { HARBOR_SIM_SCENARIO: 'infra-error' });
-    const r1 = startRunner('runner-a', 2);
-    const r2 = startRunner('runner-b', 2);
+    const pass = await h.simulatedTask('sim-pass', { HARBOR_SIM_SCENARIO: 'pass' });
+    const fail = await h.simulatedTask('sim-fail', { HARBOR_SIM_SCENARIO: 'fail' });
+    const infra = await h.simulatedTask('sim-infra', { HARBOR_SIM_SCENARIO: 'infra-error' });
+    const r1 = h.startRunner('runner-a', 2);
+    const r2 = h.startRunner('runner-b', 2);
     await Promise.all([r1.waitFor(/ready/), r2.waitFor(/ready/)]);
 
     const created = await graphql(api.url, CREATE, {
@@ -90,7 +31,7 @@ describe('jobs end to end with runner processes and the Harbor simulator', () =>
     const jobId = created.data.createJob.data.id;
     expect(created.data.createJob.data).toMatchObject({ status: 'QUEUED', runsTotal: 15, runsQueued: 15 });
 
-    const job = await waitForJob(jobId, (j) => j.status === 'COMPLETED');
+    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
     expect(job).toMatchObject({ runsTotal: 15, runsQueued: 0, runsClaimed: 0, runsRunning: 0, runsPassed: 5, runsFailed: 5, runsErrored: 5 });
     const runs = job.runs.edges.map((e: any) => e.node);
     for (const run of runs) {
@@ -104,7 +45,7 @@ describe('jobs end to end with runner processes and the Harbor simulator', () =>
     expect(job.inputTokens).toBeGreaterThan(0);
 
     // The simulator's ledger: at no moment did one runner hold more trials than its slots.
-    const events = (await readFile(ledger, 'utf8'))
+    const events = (await readFile(h.ledger, 'utf8'))
       .trim()
       .split('\n')
       .map((l) => l.split(' '))
@@ -131,36 +72,36 @@ describe('jobs end to end with runner processes and the Harbor simulator', () =>
   });
 
   it('cancels a job: queued runs never start, running ones end CANCELLED and their Harbor processes are gone', async () => {
-    const hang = await simulatedTask('sim-hang', { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_CANCEL_DELAY_MS: '200' });
+    const hang = await h.simulatedTask('sim-hang', { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_CANCEL_DELAY_MS: '200' });
     const created = await graphql(api.url, CREATE, { input: { taskIds: [hang], agent: 'oracle', runsPerTask: 8 } });
     const jobId = created.data.createJob.data.id;
-    await waitForJob(jobId, (j) => j.runsRunning === 4, 30_000);
+    await h.waitForJob(jobId, (j) => j.runsRunning === 4, 30_000);
 
     const cancelled = await graphql(api.url, `mutation($id: ID!) { cancelJob(id: $id) { __typename ... on MutationCancelJobSuccess { data { status } } } }`, { id: jobId });
     expect(cancelled.data.cancelJob.data.status).toMatch(/CANCELLING|CANCELLED/);
-    const job = await waitForJob(jobId, (j) => j.status === 'CANCELLED', 20_000);
+    const job = await h.waitForJob(jobId, (j) => j.status === 'CANCELLED', 20_000);
     expect(job).toMatchObject({ runsCancelled: 8, runsQueued: 0, runsRunning: 0, runsPassed: 0 });
     const stoppedWhileRunning = job.runs.edges.filter((e: any) => e.node.harborTrialDir !== null);
     expect(stoppedWhileRunning.length).toBeGreaterThanOrEqual(4);
     for (const e of stoppedWhileRunning) expect(e.node.exceptionType).toBe('CancelledError');
     // Every simulator process that started has ended.
-    const lines = (await readFile(ledger, 'utf8')).trim().split('\n');
+    const lines = (await readFile(h.ledger, 'utf8')).trim().split('\n');
     const starts = new Set(lines.filter((l) => l.startsWith('start')).map((l) => l.split(' ')[1]));
     const ends = new Set(lines.filter((l) => l.startsWith('end')).map((l) => l.split(' ')[1]));
     expect([...starts].filter((s) => !ends.has(s))).toEqual([]);
   }, 60_000);
 
   it('redelivers the orders of a runner killed mid-trial, so every run still completes once', async () => {
-    const slow = await simulatedTask('sim-slow', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_PHASE_MS: '600' });
+    const slow = await h.simulatedTask('sim-slow', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_PHASE_MS: '600' });
     // A short ack wait so redelivery happens within the test.
-    const doomed = startRunner('runner-doomed', 2, { RUNNER_ACK_WAIT_MS: '3000' });
+    const doomed = h.startRunner('runner-doomed', 2, { RUNNER_ACK_WAIT_MS: '3000' });
     await doomed.waitFor(/ready/);
     const created = await graphql(api.url, CREATE, { input: { taskIds: [slow], agent: 'oracle', runsPerTask: 4 } });
     const jobId = created.data.createJob.data.id;
-    await waitForJob(jobId, (j) => j.runs.edges.some((e: any) => e.node.runnerId === 'runner-doomed' && e.node.status === 'RUNNING'), 30_000);
+    await h.waitForJob(jobId, (j) => j.runs.edges.some((e: any) => e.node.runnerId === 'runner-doomed' && e.node.status === 'RUNNING'), 30_000);
     doomed.child.kill('SIGKILL');
 
-    const job = await waitForJob(jobId, (j) => j.status === 'COMPLETED', 60_000);
+    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 60_000);
     expect(job).toMatchObject({ runsTotal: 4, runsPassed: 4 });
     expect(job.runs.edges.some((e: any) => e.node.deliveryCount > 1)).toBe(true);
   }, 90_000);
@@ -169,11 +110,11 @@ describe('jobs end to end with runner processes and the Harbor simulator', () =>
     const { jetstream } = await import('@nats-io/jetstream');
     const js = jetstream(api.nats.nc);
     await js.publish(api.nats.topology.runOrder('bogus', 'bogus'), new TextEncoder().encode('{"v":1,"runId":"x"}'));
-    const live = runners.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+    const live = h.runners.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
     await Promise.any(live.map((r) => r.waitFor(/dropped order .*bogus.* is malformed/, 20_000)));
 
-    const pass = await simulatedTask('sim-after', { HARBOR_SIM_SCENARIO: 'pass' });
+    const pass = await h.simulatedTask('sim-after', { HARBOR_SIM_SCENARIO: 'pass' });
     const created = await graphql(api.url, CREATE, { input: { taskIds: [pass], agent: 'oracle', runsPerTask: 1 } });
-    await waitForJob(created.data.createJob.data.id, (j) => j.status === 'COMPLETED', 30_000);
+    await h.waitForJob(created.data.createJob.data.id, (j) => j.status === 'COMPLETED', 30_000);
   }, 60_000);
 });

@@ -331,7 +331,7 @@ describe('harbor simulator: live files', () => {
   it.concurrent('appends pane lines in order while the agent runs, with the echoed secret', async ({ expect }) => {
     const s = await setup();
     const sim = startSim(runArgs(s), {
-      HARBOR_SIM_PHASE_MS: '600',
+      HARBOR_SIM_PHASE_MS: '1000',
       HARBOR_SIM_LOG_LINES: '8',
       HARBOR_SIM_ECHO_SECRET: 'OPENROUTER_API_KEY',
       OPENROUTER_API_KEY: 'sk-or-v1-sim-secret',

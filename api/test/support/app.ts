@@ -16,6 +16,9 @@ export interface TestApp {
   database: TestDatabase & { db: import('../../src/db/client.js').Db };
   nats: TestNats;
   tasksDir: string;
+  /** Stops the dispatcher and recorder, as when the API process dies; `startServices` brings them back. */
+  stopServices(): Promise<void>;
+  startServices(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,9 +32,9 @@ export async function startTestApp(
     createTestNats(),
     mkdtemp(path.join(os.tmpdir(), 'thr-tasks-')),
   ]);
-  const services = options.services
-    ? await startServices({ db: database.db, nats: nats.nc, topology: nats.topology, log: () => {}, dispatchPollMs: 200 })
-    : null;
+  const launchServices = () =>
+    startServices({ db: database.db, nats: nats.nc, topology: nats.topology, log: () => {}, dispatchPollMs: 200 });
+  let services = options.services ? await launchServices() : null;
   const app = buildApp({
     db: database.db,
     nats: nats.nc,
@@ -39,7 +42,7 @@ export async function startTestApp(
     taskStore: new TaskStore(tasksDir),
     uploadLimits: { ...defaultUploadLimits, ...options.uploadLimits },
     secretsKey: options.secretsKey ?? null,
-    kickDispatcher: services?.kickDispatcher,
+    kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
   });
   const url = await app.start(0, '127.0.0.1');
@@ -49,6 +52,13 @@ export async function startTestApp(
     database,
     nats,
     tasksDir,
+    stopServices: async () => {
+      await services?.stop();
+      services = null;
+    },
+    startServices: async () => {
+      services ??= await launchServices();
+    },
     close: async () => {
       await app.stop();
       await services?.stop();

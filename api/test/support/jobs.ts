@@ -1,0 +1,95 @@
+// Runner processes driving the Harbor simulator against a test API, and small helpers to launch
+// and watch jobs through GraphQL.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../../src/config/paths.js';
+import { graphql, type TestApp } from './app.js';
+import { cleanEnv, startEntry, type Started } from './process.js';
+import { tb2Task, under, zip } from './task-zips.js';
+import { uploadZips } from './upload.js';
+
+export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
+
+export const JOB_QUERY = `query($id: ID!) { job(id: $id) { status runsTotal runsQueued runsClaimed runsRunning runsPassed runsFailed
+  runsErrored runsCancelled inputTokens outputTokens costUsd hasProviderKey
+  runs(first: 100) { totalCount edges { node { id status reward exceptionType exceptionMessage failureKind repeat attempt retryOfId
+    deliveryCount runnerId task { name } harborTrialDir } } } } }`;
+
+export const CREATE_JOB = `mutation($input: CreateJobInput!) { createJob(input: $input) {
+  __typename ... on MutationCreateJobSuccess { data { id status runsTotal runsQueued } } ... on Error { code message } } }`;
+
+export interface JobHarness {
+  jobsDir: string;
+  ledger: string;
+  runners: Started[];
+  startRunner(id: string, slots: number, env?: Record<string, string>): Started;
+  /** Uploads a task whose simulated Harbor behaves as `sim` says (a `.harbor-sim` file in the package). */
+  simulatedTask(name: string, sim: Record<string, string>): Promise<string>;
+  createJob(input: Record<string, unknown>): Promise<string>;
+  waitForJob(id: string, done: (job: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** Kills every runner started so far, so the next test chooses who runs its orders. */
+  killRunners(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function jobHarness(api: TestApp): Promise<JobHarness> {
+  const jobsDir = await mkdtemp(path.join(os.tmpdir(), 'thr-jobs-'));
+  const ledger = path.join(jobsDir, 'ledger.txt');
+  const runners: Started[] = [];
+  return {
+    jobsDir,
+    ledger,
+    runners,
+    startRunner: (id, slots, env = {}) => {
+      const runner = startEntry(
+        'runner/src/main.ts',
+        cleanEnv({
+          NATS_URL: api.nats.url,
+          NATS_PREFIX: api.nats.prefix,
+          RUNNER_ID: id,
+          RUNNER_CONCURRENCY: String(slots),
+          TASKS_DIR: api.tasksDir,
+          JOBS_DIR: jobsDir,
+          HARBOR_BIN: SIMULATOR,
+          HARBOR_SIM_PHASE_MS: '100',
+          HARBOR_SIM_LEDGER: ledger,
+          RUNNER_HEARTBEAT_MS: '500',
+          ...env,
+        }),
+      );
+      runners.push(runner);
+      return runner;
+    },
+    simulatedTask: async (name, sim) => {
+      const files = { ...tb2Task(name), '.harbor-sim': Object.entries(sim).map(([k, v]) => `${k}=${v}\n`).join('') };
+      const { body } = await uploadZips(api.url, [{ name: `${name}.zip`, bytes: await zip(under(name, files)) }]);
+      return body.data.uploadTasks.data.files[0].tasks[0].task.id;
+    },
+    createJob: async (input) => {
+      const { data } = await graphql(api.url, CREATE_JOB, { input });
+      if (data.createJob.__typename !== 'MutationCreateJobSuccess') throw new Error(JSON.stringify(data.createJob));
+      return data.createJob.data.id;
+    },
+    waitForJob: async (id, done, timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      let job: any;
+      while (Date.now() < deadline) {
+        job = (await graphql(api.url, JOB_QUERY, { id })).data.job;
+        if (done(job)) return job;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`job did not get there in ${timeoutMs} ms: ${JSON.stringify(job)}`);
+    },
+    killRunners: async () => {
+      for (const r of runners) r.child.kill('SIGKILL');
+      await Promise.all(runners.map((r) => r.exited));
+      runners.length = 0;
+    },
+    close: async () => {
+      for (const r of runners) r.child.kill('SIGKILL');
+      await Promise.all(runners.map((r) => r.exited));
+      await rm(jobsDir, { recursive: true, force: true });
+    },
+  };
+}
