@@ -45,23 +45,30 @@ export interface Runner {
 /** A runner's record outlives its last heartbeat this long, so a crashed runner shows as lost, then goes. */
 export const RUNNER_RECORD_TTL_MS = 60 * 60 * 1000;
 
+/** Free trial slots; the pull loop waits here until at least one is free. */
 class Slots {
   private free: number;
-  private waiters: (() => void)[] = [];
-  constructor(readonly size: number) {
+  private waiter: (() => void) | null = null;
+  constructor(size: number) {
     this.free = size;
   }
-  acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
+  available(): number {
+    return this.free;
+  }
+  take(): void {
+    this.free--;
   }
   release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
+    this.free++;
+    this.waiter?.();
+    this.waiter = null;
+  }
+  /** Resolves once a slot is free (or at once if one is). */
+  whenFree(): Promise<void> {
+    if (this.free > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
   }
 }
 
@@ -115,9 +122,13 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const runOrder = async (m: JsMsg, order: RunOrder) => {
     const base = { v: PROTOCOL_VERSION, runId: order.runId, jobId: order.jobId, runnerId: config.runnerId, deliveryCount: m.info.deliveryCount } as const;
     const at = () => new Date().toISOString();
-    await publishEvent({ ...base, type: 'claimed', at: at() });
+    // Harbor starts without waiting for the claim to be acknowledged; later events of this run are
+    // chained after it, so the recorder still sees them in order.
+    let events = publishEvent({ ...base, type: 'claimed', at: at() });
     const trial = startTrial(config, order, m.info.deliveryCount, {
-      started: (trialDir) => void publishEvent({ ...base, type: 'started', trialDir, at: at() }).catch(() => {}),
+      started: (trialDir) => {
+        events = events.then(() => publishEvent({ ...base, type: 'started', trialDir, at: at() }));
+      },
       working: () => m.working(),
       log,
     });
@@ -144,6 +155,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       return;
     }
     if (result.status === 'ERRORED' && result.failureKind === 'INFRASTRUCTURE') lastError = result.exceptionMessage;
+    await events.catch(() => {});
     await publishEvent({ ...base, type: 'finished', result, at: at() });
     m.ack();
     void heartbeat();
@@ -173,20 +185,18 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       try {
         const consumer = await js.consumers.get(topology.streams.runs.name, RUNNERS_CONSUMER);
         while (!draining) {
-          await slots.acquire();
-          if (draining) {
-            slots.release();
-            break;
+          await slots.whenFree();
+          if (draining) break;
+          // Ask for exactly as many orders as there are free slots: never more than it can run.
+          const batch = await consumer.fetch({ max_messages: slots.available(), expires: 2_000 });
+          for await (const m of batch) {
+            if (draining) {
+              m.nak(); // arrived after the runner began to drain: another runner takes it
+              continue;
+            }
+            slots.take();
+            void handle(m).finally(() => slots.release());
           }
-          const m = await consumer.next({ expires: 2_000 }).catch((error: Error) => {
-            slots.release();
-            throw error;
-          });
-          if (!m) {
-            slots.release();
-            continue;
-          }
-          void handle(m).finally(() => slots.release());
         }
       } catch (error) {
         if (draining) break;

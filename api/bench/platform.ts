@@ -1,0 +1,165 @@
+// Platform benchmark: simulated trials of fixed length across runner processes, everything built
+// and run as in production (API and runners under plain node, Harbor replaced by the simulator).
+//   overhead: more trials than slots; wall time against the ideal Σ(trial time) ÷ slots, measured
+//             in the same run from the simulator's own ledger; slot utilisation.
+//   scale:    600 trials on 600 slots at once; peak concurrency (from the ledger), dispatch
+//             latency (order published → Harbor started) p50/p99, RSS and CPU per trial.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../src/platform/ports.js';
+import { graphql } from '../test/support/app.js';
+import { createTestDatabase } from '../test/support/database.js';
+import { SIMULATOR } from '../test/support/jobs.js';
+import { createTestNats } from '../test/support/nats.js';
+import { cleanEnv, startBuilt, type Started } from '../test/support/process.js';
+import { tb2Task, under, zip } from '../test/support/task-zips.js';
+import { uploadZips } from '../test/support/upload.js';
+
+interface Scenario {
+  label: string;
+  runners: number;
+  slotsPerRunner: number;
+  trials: number;
+  phaseMs: number;
+}
+
+const CLK_TCK = 100;
+
+async function procStat(pid: number): Promise<{ cpuSeconds: number; peakRssMiB: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  // Fields after the command: utime is the 12th, stime the 13th (0-based 11 and 12).
+  const cpuSeconds = (Number(stat[11]) + Number(stat[12])) / CLK_TCK;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  return { cpuSeconds, peakRssMiB };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+async function runScenario(s: Scenario): Promise<void> {
+  const [database, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
+  await database.db.$disconnect();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'thr-bench-platform-'));
+  const tasksDir = path.join(scratch, 'tasks');
+  const jobsDir = path.join(scratch, 'jobs');
+  const ledger = path.join(scratch, 'ledger.txt');
+  const port = await freePort();
+  const common = { NATS_URL: nats.url, NATS_PREFIX: nats.prefix, TASKS_DIR: tasksDir, JOBS_DIR: jobsDir, NODE_ENV: 'production' };
+  const processes: Started[] = [];
+  try {
+    const api = startBuilt('api/dist/main.js', cleanEnv({ ...common, DATABASE_URL: database.url, PORT: String(port) }));
+    processes.push(api);
+    await api.waitFor(/GraphQL \(HTTP and WebSocket\) at/, 60_000);
+    const url = `http://127.0.0.1:${port}/graphql`;
+    // At most 100 runs per task: spread the trials over enough tasks.
+    const taskCount = Math.ceil(s.trials / 100);
+    const zips = await Promise.all(
+      Array.from({ length: taskCount }, async (_, i) => ({ name: `bench-${i}.zip`, bytes: await zip(under(`bench-${i}`, tb2Task(`bench-${i}`))) })),
+    );
+    const upload = await uploadZips(url, zips);
+    const taskIds = upload.body.data.uploadTasks.data.files.map((f: any) => f.tasks[0].task.id);
+
+    const runners = Array.from({ length: s.runners }, (_, i) =>
+      startBuilt(
+        'runner/dist/main.js',
+        cleanEnv({
+          ...common,
+          RUNNER_ID: `bench-${i}`,
+          RUNNER_CONCURRENCY: String(s.slotsPerRunner),
+          HARBOR_BIN: SIMULATOR,
+          HARBOR_SIM_PHASE_MS: String(s.phaseMs),
+          HARBOR_SIM_LOG_LINES: '5',
+          HARBOR_SIM_LEDGER: ledger,
+        }),
+      ),
+    );
+    processes.push(...runners);
+    await Promise.all(runners.map((r) => r.waitFor(/ready/, 60_000)));
+    const cpuBefore = await Promise.all(runners.map((r) => procStat(r.child.pid!)));
+
+    const started = performance.now();
+    const created = await graphql(
+      url,
+      `mutation($input: CreateJobInput!) { createJob(input: $input) { ... on MutationCreateJobSuccess { data { id } } ... on Error { message } } }`,
+      { input: { taskIds, agent: 'oracle', runsPerTask: s.trials / taskCount } },
+    );
+    const jobId = created.data?.createJob?.data?.id;
+    if (!jobId) throw new Error(`${s.label}: createJob failed: ${JSON.stringify(created)}`);
+    let job: any;
+    for (;;) {
+      job = (await graphql(url, `query($id: ID!) { job(id: $id) { status runsPassed runsTotal } }`, { id: jobId })).data.job;
+      if (job.status === 'COMPLETED') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const wall = (performance.now() - started) / 1000;
+    if (job.runsPassed !== s.trials) throw new Error(`${s.label}: ${job.runsPassed} of ${s.trials} passed`);
+
+    const cpuAfter = await Promise.all(runners.map((r) => procStat(r.child.pid!)));
+    const apiStat = await procStat(api.child.pid!);
+
+    // The simulator's ledger: when each Harbor process started and ended.
+    const lines = (await readFile(ledger, 'utf8')).trim().split('\n').map((l) => l.split(' '));
+    const starts = new Map(lines.filter((l) => l[0] === 'start').map((l) => [l[1]!, Number(l[2])]));
+    const ends = new Map(lines.filter((l) => l[0] === 'end').map((l) => [l[1]!, Number(l[2])]));
+    const trialSeconds = [...starts].reduce((sum, [name, at]) => sum + ((ends.get(name) ?? at) - at) / 1000, 0);
+    const slots = s.runners * s.slotsPerRunner;
+    const ideal = trialSeconds / slots;
+    const edges: [number, number][] = [...[...starts.values()].map((at): [number, number] => [at, 1]), ...[...ends.values()].map((at): [number, number] => [at, -1])];
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let running = 0;
+    let peak = 0;
+    for (const [, d] of edges) peak = Math.max(peak, (running += d));
+
+    // Dispatch latency: dispatchedAt (stamped right after the batch was published) → Harbor started.
+    const client = new (await import('pg')).default.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query<{ id: string; dispatched: string }>(
+      `SELECT id, (extract(epoch FROM "dispatchedAt") * 1000)::bigint AS dispatched FROM "Run" WHERE "jobId" = $1`,
+      [jobId],
+    );
+    await client.end();
+    const firstEnd = Math.min(...ends.values());
+    const latencies = rows
+      .map((r) => ({ start: starts.get(`run-${r.id}-d1`), dispatched: Number(r.dispatched) }))
+      // Only runs that found a free slot: later ones waited for a slot, which is queueing, not dispatch.
+      .filter((r): r is { start: number; dispatched: number } => r.start !== undefined && r.start < firstEnd)
+      .map((r) => r.start - r.dispatched)
+      .sort((a, b) => a - b);
+
+    const runnerCpu = cpuAfter.reduce((sum, c, i) => sum + c.cpuSeconds - cpuBefore[i]!.cpuSeconds, 0);
+    const runnerRss = cpuAfter.map((c) => c.peakRssMiB);
+    console.log(`  ${s.label}: ${s.trials} trials, ${s.runners} runners × ${s.slotsPerRunner} slots, phases ${s.phaseMs} ms`);
+    console.log(
+      `    wall ${wall.toFixed(2)} s   ideal Σtrial/slots ${ideal.toFixed(2)} s   overhead ${(((wall - ideal) / ideal) * 100).toFixed(1)}%   ` +
+        `slot utilisation ${((trialSeconds / (slots * wall)) * 100).toFixed(1)}%   peak concurrent ${peak}`,
+    );
+    if (latencies.length > 0) {
+      console.log(
+        `    dispatch latency (published → Harbor started, ${latencies.length} runs with a free slot) p50 ${percentile(latencies, 50)} ms  p99 ${percentile(latencies, 99)} ms`,
+      );
+    }
+    console.log(
+      `    runner peak RSS ${Math.round(Math.max(...runnerRss))} MiB (max of ${s.runners})   API peak RSS ${Math.round(apiStat.peakRssMiB)} MiB   ` +
+        `runner CPU ${((runnerCpu / s.trials) * 1000).toFixed(1)} ms per trial   API CPU ${((apiStat.cpuSeconds / s.trials) * 1000).toFixed(1)} ms per trial (incl. start-up)`,
+    );
+  } finally {
+    for (const p of processes.reverse()) {
+      // Twice: runners stop their trials instead of draining them.
+      p.child.kill('SIGTERM');
+      p.child.kill('SIGTERM');
+    }
+    await Promise.all(processes.map((p) => p.exited));
+    await nats.cleanup();
+    await database.drop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export async function benchPlatform(): Promise<void> {
+  console.log('platform benchmark (API and runners built, under node; Harbor simulated)');
+  await runScenario({ label: 'overhead', runners: 4, slotsPerRunner: 5, trials: 100, phaseMs: 1_000 });
+  if (!process.argv.includes('--quick')) await runScenario({ label: 'scale', runners: 4, slotsPerRunner: 150, trials: 600, phaseMs: 2_500 });
+}
