@@ -1,0 +1,101 @@
+import type { RunEvent, RunResult } from 'runner/protocol';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
+import type { Db } from '../db/client.js';
+import { createJob } from './launch.js';
+import { applyEvent } from './recorder.js';
+
+let database: TestDatabase & { db: Db };
+let db: Db;
+let jobId: string;
+let runIds: string[];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = database.db;
+});
+afterAll(() => database?.drop());
+
+beforeEach(async () => {
+  const task = await db.task.create({
+    data: { contentHash: Math.random().toString(16).slice(2).padEnd(64, '0'), name: 'rec', instruction: 'x', sizeBytes: 1n, fileCount: 1 },
+  });
+  ({ id: jobId } = await createJob({ db, secretsKey: null }, { taskIds: [task.id], agent: 'oracle', runsPerTask: 2 }));
+  runIds = (await db.run.findMany({ where: { jobId }, orderBy: { repeat: 'asc' } })).map((r) => r.id);
+});
+
+const result = (status: RunResult['status'], extra: Partial<RunResult> = {}): RunResult => ({
+  status,
+  reward: status === 'PASSED' ? 1 : 0,
+  rewards: { reward: status === 'PASSED' ? 1 : 0 },
+  exceptionType: null,
+  exceptionMessage: null,
+  failureKind: null,
+  inputTokens: 100,
+  cacheTokens: 10,
+  outputTokens: 20,
+  costUsd: 0.5,
+  environmentSetupMs: 1,
+  agentSetupMs: 2,
+  agentExecutionMs: 3,
+  verifierMs: 4,
+  trialDir: 'run-x/t__abc',
+  ...extra,
+});
+
+function event(runId: string, type: 'claimed' | 'started' | 'finished', deliveryCount = 1, res?: RunResult): RunEvent {
+  const base = { v: 1 as const, runId, jobId, runnerId: 'r1', deliveryCount, at: new Date().toISOString() };
+  if (type === 'finished') return { ...base, type, result: res ?? result('PASSED') };
+  if (type === 'started') return { ...base, type, trialDir: 'run-x/t__abc' };
+  return { ...base, type };
+}
+
+const counters = () =>
+  db.job.findUniqueOrThrow({
+    where: { id: jobId },
+    select: { status: true, runsQueued: true, runsClaimed: true, runsRunning: true, runsPassed: true, runsFailed: true, inputTokens: true, costUsd: true },
+  });
+
+describe('applyEvent', () => {
+  it('moves a run through its life and the job counters with it, exactly once per event', async () => {
+    expect((await applyEvent(db, event(runIds[0]!, 'claimed'), 1)).applied?.status).toBe('CLAIMED');
+    expect(await counters()).toMatchObject({ status: 'RUNNING', runsQueued: 1, runsClaimed: 1 });
+    // The same event delivered again (same stream sequence) changes nothing.
+    expect((await applyEvent(db, event(runIds[0]!, 'claimed'), 1)).applied).toBeNull();
+    await applyEvent(db, event(runIds[0]!, 'started'), 2);
+    await applyEvent(db, event(runIds[0]!, 'finished'), 3);
+    expect((await applyEvent(db, event(runIds[0]!, 'finished'), 3)).applied).toBeNull();
+    expect(await counters()).toMatchObject({ status: 'RUNNING', runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsPassed: 1, inputTokens: 100n });
+
+    await applyEvent(db, event(runIds[1]!, 'claimed'), 4);
+    await applyEvent(db, event(runIds[1]!, 'finished', 1, result('FAILED')), 5);
+    const done = await counters();
+    expect(done).toMatchObject({ status: 'COMPLETED', runsQueued: 0, runsPassed: 1, runsFailed: 1, inputTokens: 200n });
+    expect(Number(done.costUsd)).toBe(1);
+  });
+
+  it('ignores events that arrive out of order, from an older delivery, or after the end', async () => {
+    const run = runIds[0]!;
+    await applyEvent(db, event(run, 'started'), 10);
+    // A claim that arrives after the start (same delivery) does not move it back.
+    expect((await applyEvent(db, event(run, 'claimed'), 11)).applied).toBeNull();
+    // The order was redelivered to another runner: its claim restarts the run's life.
+    expect((await applyEvent(db, event(run, 'claimed', 2), 12)).applied?.status).toBe('CLAIMED');
+    // The first runner's late outcome is from an older delivery.
+    expect((await applyEvent(db, event(run, 'finished', 1), 13)).applied).toBeNull();
+    await applyEvent(db, event(run, 'finished', 2, result('FAILED')), 14);
+    // After the end, a straggler is ignored — and a live one is told to stop.
+    const late = await applyEvent(db, event(run, 'started', 3), 15);
+    expect(late).toEqual({ applied: null, stop: true });
+    const row = await db.run.findUniqueOrThrow({ where: { id: run } });
+    expect(row).toMatchObject({ status: 'FAILED', deliveryCount: 2, lastEventSeq: 14n });
+    expect(await counters()).toMatchObject({ runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsFailed: 1 });
+  });
+
+  it('ignores an event for a run of another job or no run at all', async () => {
+    const stranger = { ...event(runIds[0]!, 'claimed'), jobId: '00000000-0000-4000-8000-000000000000' };
+    expect((await applyEvent(db, stranger, 20)).applied).toBeNull();
+    expect((await applyEvent(db, event('00000000-0000-4000-8000-000000000001', 'finished'), 21)).applied).toBeNull();
+    expect(await counters()).toMatchObject({ runsQueued: 2 });
+  });
+});
