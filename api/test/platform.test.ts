@@ -5,9 +5,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NatsServerMissingError, startEmbeddedNats } from '../src/platform/embedded-nats.js';
 import { freePort } from '../src/platform/ports.js';
+import { graphql } from './support/app.js';
 import { adminUrl } from './support/database.js';
+import { CREATE_JOB, SIMULATOR } from './support/jobs.js';
 import { testNatsUrl } from './support/nats.js';
 import { cleanEnv, startEntry } from './support/process.js';
+import { tb2Task, under, zip } from './support/task-zips.js';
+import { uploadZips } from './support/upload.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -35,10 +39,10 @@ async function health(port: number) {
 }
 
 describe('npm start with nothing configured', () => {
-  it('starts embedded PGlite and nats-server, migrates, serves a healthy API, and Ctrl-C stops it all', async () => {
+  it('starts embedded PGlite, nats-server and a runner, migrates, runs a job, and Ctrl-C stops it all', async () => {
     const dataDir = await tempDir();
     const port = await freePort();
-    const env = cleanEnv({ DATA_DIR: dataDir, PORT: String(port) });
+    const env = cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HARBOR_BIN: SIMULATOR, HARBOR_SIM_PHASE_MS: '50' });
 
     const first = startEntry('api/src/platform/start.ts', env);
     await first.waitFor(/Press Ctrl-C to stop/, 90_000);
@@ -54,9 +58,25 @@ describe('npm start with nothing configured', () => {
       nats: { ok: true, message: expect.stringMatching(/with JetStream$/) },
     });
 
+    // A job runs end to end on the embedded database and NATS, through the runner it started.
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const upload = await uploadZips(url, [{ name: 'demo.zip', bytes: await zip(under('demo', tb2Task('demo'))) }]);
+    const taskId = upload.body.data.uploadTasks.data.files[0].tasks[0].task.id;
+    const created = await graphql(url, CREATE_JOB, { input: { taskIds: [taskId], agent: 'oracle', runsPerTask: 2 } });
+    const jobId = created.data.createJob.data.id;
+    const deadline = Date.now() + 30_000;
+    let job: any;
+    while (Date.now() < deadline) {
+      job = (await graphql(url, '{ job(id: "' + jobId + '") { status runsPassed } }')).data.job;
+      if (job.status === 'COMPLETED') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(job).toEqual({ status: 'COMPLETED', runsPassed: 2 });
+
     first.child.kill('SIGINT');
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.output()).toContain('[api] stopped');
+    expect(first.output()).toContain('[runner] stopped');
     expect(first.output()).toContain('everything stopped');
     expect(await accepts(port)).toBe(false);
     expect(await accepts(natsPort)).toBe(false);
