@@ -12,6 +12,8 @@ import { WebSocketServer } from 'ws';
 import type { Topology } from 'runner/protocol';
 import type { Db } from './db/client.js';
 import type { Context } from './schema/context.js';
+import { UpdatesHub } from './live/hub.js';
+import { handleDownload } from './logs/http.js';
 import { DomainError } from './schema/errors.js';
 import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
@@ -24,6 +26,8 @@ export interface AppDeps {
   taskStore: TaskStore;
   uploadLimits: UploadLimits;
   secretsKey: Buffer | null;
+  /** Where runners keep Harbor's job directories (shared storage), for trial file downloads. */
+  jobsDir: string;
   /** Wakes the dispatcher after a mutation wrote runs; a no-op where none runs. */
   kickDispatcher?: () => void;
   /** How long open requests and sockets get to finish on stop before they are cut. */
@@ -46,7 +50,10 @@ interface EnvelopedRoot {
 }
 
 export function buildApp(deps: AppDeps): App {
+  const hub = new UpdatesHub(deps.nats, deps.topology);
+  hub.start();
   const context = (initial: { request?: Request }): Context => ({
+    hub,
     db: deps.db,
     nats: deps.nats,
     topology: deps.topology,
@@ -86,7 +93,9 @@ export function buildApp(deps: AppDeps): App {
     landingPage: false,
     logging: 'warn',
   });
-  const server = createServer(yoga);
+  const server = createServer((req, res) => {
+    if (!handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology, jobsDir: deps.jobsDir }, req, res)) void yoga(req, res);
+  });
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
   const wsDisposable = useServer(
     {
@@ -145,6 +154,7 @@ export function buildApp(deps: AppDeps): App {
         const grace = setTimeout(() => server.closeAllConnections(), deps.shutdownGraceMs ?? 10_000);
         await closed;
         clearTimeout(grace);
+        hub.stop();
         await yoga.dispose();
       })()),
   };

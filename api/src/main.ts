@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     taskStore,
     uploadLimits: config.uploadLimits,
     secretsKey: config.secretsKey,
+    jobsDir: config.jobsDir,
     kickDispatcher: services.kickDispatcher,
     shutdownGraceMs: config.shutdownGraceMs,
   });

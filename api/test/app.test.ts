@@ -14,6 +14,7 @@ const baseDeps = (nats: TestNats): Omit<AppDeps, 'db'> => ({
   taskStore: new TaskStore('/nonexistent'),
   uploadLimits: defaultUploadLimits,
   secretsKey: null,
+  jobsDir: '/nonexistent',
   shutdownGraceMs: 1_000,
 });
 

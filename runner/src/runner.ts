@@ -13,6 +13,7 @@ import {
   ensureStreams,
   PROTOCOL_VERSION,
   ProtocolError,
+  RUNNER_RECORD_TTL_MS,
   RUNNERS_CONSUMER,
   runnersConsumerConfig,
   runOrderSchema,
@@ -42,8 +43,6 @@ export interface Runner {
   busy(): number;
 }
 
-/** A runner's record outlives its last heartbeat this long, so a crashed runner shows as lost, then goes. */
-export const RUNNER_RECORD_TTL_MS = 60 * 60 * 1000;
 
 /** Free trial slots; the pull loop waits here until at least one is free. */
 class Slots {

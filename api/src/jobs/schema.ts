@@ -9,6 +9,7 @@ import { TaskFilterInput } from '../tasks/schema.js';
 import { AGENTS } from './agents.js';
 import { cancelJob, cancelRun, RETRY_SELECTIONS, retryRuns, type RetrySelection } from './control.js';
 import { createJob } from './launch.js';
+import { notifyJob } from './recorder.js';
 
 const JobStatusEnum = builder.enumType(JobStatus, { name: 'JobStatus' });
 const RunStatusEnum = builder.enumType(RunStatus, { name: 'RunStatus' });
@@ -250,6 +251,7 @@ builder.mutationField('createJob', (t) =>
         },
       );
       ctx.kickDispatcher();
+      notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
       return ctx.db.job.findUniqueOrThrow({ ...query, where: { id: created.id } });
     },
   }),

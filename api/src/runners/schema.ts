@@ -1,5 +1,5 @@
 import { builder } from '../schema/builder.js';
-import { listRunners, type RunnerState } from './service.js';
+import { listRunners, watchRunners, type RunnerState } from './service.js';
 
 const RunnerStateEnum = builder.enumType('RunnerState', {
   values: {
@@ -31,5 +31,14 @@ builder.queryField('runners', (t) =>
     type: [RunnerRef],
     description: 'Every runner that has beaten within the last hour, live or lost.',
     resolve: (_root, _args, ctx) => listRunners(ctx.nats, ctx.topology),
+  }),
+);
+
+builder.subscriptionField('runnersUpdated', (t) =>
+  t.field({
+    type: [RunnerRef],
+    description: 'The runner list now, then again whenever a heartbeat changes it or a runner turns lost.',
+    subscribe: (_root, _args, ctx) => watchRunners(ctx.nats, ctx.topology),
+    resolve: (runners) => runners,
   }),
 );

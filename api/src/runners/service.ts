@@ -2,7 +2,8 @@
 // silent for LOST_AFTER_MS (a crash or a network split), gone when they shut down cleanly.
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decode, type RunnerHeartbeat, runnerHeartbeatSchema, type Topology } from 'runner/protocol';
+import { Repeater } from 'graphql-yoga';
+import { decode, RUNNER_RECORD_TTL_MS, type RunnerHeartbeat, runnerHeartbeatSchema, type Topology } from 'runner/protocol';
 
 /** Runners beat every few seconds; this many seconds of silence means several beats were missed. */
 export const LOST_AFTER_MS = 30_000;
@@ -32,4 +33,38 @@ export async function listRunners(nats: NatsConnection, topology: Topology, now 
     }
   }
   return runners.sort((a, b) => a.runnerId.localeCompare(b.runnerId));
+}
+
+/**
+ * The runner list now, then again after any heartbeat changes it (coalesced to one read per
+ * `intervalMs`) and at least every `tickMs`, so a runner that falls silent turns LOST on screen.
+ */
+export function watchRunners(nats: NatsConnection, topology: Topology, intervalMs = 500, tickMs = 10_000): Repeater<RunnerState[]> {
+  return new Repeater<RunnerState[]>(async (push, stop) => {
+    let pending: NodeJS.Timeout | null = null;
+    const send = async () => {
+      pending = null;
+      await push(await listRunners(nats, topology));
+    };
+    const soon = () => {
+      pending ??= setTimeout(() => void send(), intervalMs);
+    };
+    await send();
+    const tick = setInterval(soon, tickMs);
+    let watcher: { stop(): void } | null = null;
+    try {
+      const kv = await new Kvm(nats).create(topology.runnersBucket, { ttl: RUNNER_RECORD_TTL_MS, history: 1 });
+      const iterator = await kv.watch({ include: 'updates' });
+      watcher = iterator;
+      void (async () => {
+        for await (const _ of iterator) soon();
+      })();
+    } catch {
+      // Without a bucket there is nothing to watch; the tick still refreshes the list.
+    }
+    await stop;
+    watcher?.stop();
+    clearInterval(tick);
+    if (pending) clearTimeout(pending);
+  });
 }

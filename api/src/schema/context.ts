@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
+import type { UpdatesHub } from '../live/hub.js';
 import type { TaskStore } from '../tasks/store.js';
 import type { UploadLimits } from '../tasks/upload.js';
 
@@ -13,6 +14,8 @@ export interface Context {
   uploadLimits: UploadLimits;
   /** Key that seals provider keys; null when SECRETS_KEY is not configured. */
   secretsKey: Buffer | null;
+  /** This process's fan-out of the recorder's notifications. */
+  hub: UpdatesHub;
   /** Wakes the dispatcher after runs were written. */
   kickDispatcher: () => void;
   /** Aborted when the client goes away, so long work can stop early. */

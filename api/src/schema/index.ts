@@ -4,7 +4,9 @@ import './errors.js';
 import '../health/schema.js';
 import '../tasks/schema.js';
 import '../jobs/schema.js';
+import '../jobs/subscriptions.js';
 import '../runners/schema.js';
+import '../logs/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });

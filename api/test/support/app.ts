@@ -16,6 +16,8 @@ export interface TestApp {
   database: TestDatabase & { db: import('../../src/db/client.js').Db };
   nats: TestNats;
   tasksDir: string;
+  /** JOBS_DIR: where this app's runners should put Harbor's job directories. */
+  jobsDir: string;
   /** Stops the dispatcher and recorder, as when the API process dies; `startServices` brings them back. */
   stopServices(): Promise<void>;
   startServices(): Promise<void>;
@@ -27,10 +29,11 @@ export const defaultUploadLimits: UploadLimits = readConfig({}).uploadLimits;
 export async function startTestApp(
   options: { uploadLimits?: Partial<UploadLimits>; services?: boolean; secretsKey?: Buffer | null } = {},
 ): Promise<TestApp> {
-  const [database, nats, tasksDir] = await Promise.all([
+  const [database, nats, tasksDir, jobsDir] = await Promise.all([
     createTestDatabase(),
     createTestNats(),
     mkdtemp(path.join(os.tmpdir(), 'thr-tasks-')),
+    mkdtemp(path.join(os.tmpdir(), 'thr-jobs-')),
   ]);
   const launchServices = () =>
     startServices({ db: database.db, nats: nats.nc, topology: nats.topology, log: () => {}, dispatchPollMs: 200 });
@@ -42,6 +45,7 @@ export async function startTestApp(
     taskStore: new TaskStore(tasksDir),
     uploadLimits: { ...defaultUploadLimits, ...options.uploadLimits },
     secretsKey: options.secretsKey ?? null,
+    jobsDir,
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
   });
@@ -52,6 +56,7 @@ export async function startTestApp(
     database,
     nats,
     tasksDir,
+    jobsDir,
     stopServices: async () => {
       await services?.stop();
       services = null;
@@ -65,6 +70,7 @@ export async function startTestApp(
       await nats.cleanup();
       await database.drop();
       await rm(tasksDir, { recursive: true, force: true });
+      await rm(jobsDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,5 @@
 // Runner processes driving the Harbor simulator against a test API, and small helpers to launch
 // and watch jobs through GraphQL.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/config/paths.js';
 import { graphql, type TestApp } from './app.js';
@@ -34,7 +32,7 @@ export interface JobHarness {
 }
 
 export async function jobHarness(api: TestApp): Promise<JobHarness> {
-  const jobsDir = await mkdtemp(path.join(os.tmpdir(), 'thr-jobs-'));
+  const jobsDir = api.jobsDir;
   const ledger = path.join(jobsDir, 'ledger.txt');
   const runners: Started[] = [];
   return {
@@ -89,7 +87,6 @@ export async function jobHarness(api: TestApp): Promise<JobHarness> {
     close: async () => {
       for (const r of runners) r.child.kill('SIGKILL');
       await Promise.all(runners.map((r) => r.exited));
-      await rm(jobsDir, { recursive: true, force: true });
     },
   };
 }

@@ -42,6 +42,9 @@ export interface ConsumerSettings {
 
 export const defaultConsumerSettings: ConsumerSettings = { ackWaitMs: 60_000, maxDeliver: 3 };
 
+/** A runner's heartbeat record outlives its last beat this long, so a crashed runner shows as lost, then goes. */
+export const RUNNER_RECORD_TTL_MS = 60 * 60 * 1000;
+
 /** The durable consumer every runner shares on RUNS, and the recorder's on EVENTS. */
 export const RUNNERS_CONSUMER = 'runners';
 export const RECORDER_CONSUMER = 'recorder';
