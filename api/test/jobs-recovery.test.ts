@@ -73,14 +73,14 @@ describe('retryRuns', () => {
     h.startRunner('runner-retry', 2);
     const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
     const first = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
-    expect(first.runsFailed).toBe(2);
+    expect(first.runsFailed, JSON.stringify(first)).toBe(2);
 
     const { data } = await graphql(
       api.url,
       `mutation($id: ID!) { retryRuns(jobId: $id, which: FAILED) { __typename ... on MutationRetryRunsSuccess { data { status runsTotal runsQueued } } } }`,
       { id: jobId },
     );
-    expect(data.retryRuns.data).toMatchObject({ runsTotal: 4 });
+    expect(data.retryRuns.data, JSON.stringify(data)).toMatchObject({ runsTotal: 4 });
     const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED' && j.runsTotal === 4);
     const runs = job.runs.edges.map((e: any) => e.node);
     const retries = runs.filter((r: any) => r.attempt === 2);

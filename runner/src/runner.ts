@@ -129,6 +129,9 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
         events = events.then(() => publishEvent({ ...base, type: 'started', trialDir, at: at() }));
       },
       working: () => m.working(),
+      publishLog: async (chunk) => {
+        await js.publish(topology.runLog(order.runId), encode(chunk));
+      },
       log,
     });
     trials.set(order.runId, trial);

@@ -8,7 +8,8 @@ import type { RunnerConfig } from './config.js';
 import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
 import { classifyTrial } from './harbor/outcome.js';
 import { parseTrialResult } from './harbor/result.js';
-import type { RunOrder, RunResult } from './protocol/messages.js';
+import { startLogCapture, type LogCapture } from './logs/index.js';
+import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
 import { open } from './secrets/sealed.js';
 
 /** Why a trial was stopped early; each leads to a different outcome. */
@@ -24,6 +25,8 @@ export interface TrialOutcome {
 
 export interface TrialHooks {
   started(trialDir: string): void;
+  /** Publishes a chunk of this run's log; a failure is counted, never fatal. */
+  publishLog(chunk: LogChunk): Promise<void>;
   /** Keeps the JetStream order alive while Harbor runs. */
   working(): void;
   log(line: string): void;
@@ -129,6 +132,7 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
     const taskDir = path.join(config.tasksDir, order.taskDir);
     const timers: NodeJS.Timeout[] = [];
     let trialDir: string | null = null;
+    let capture: LogCapture | null = null;
     const relative = (p: string | null) => (p ? path.relative(config.jobsDir, p) : null);
     try {
       if (!(await exists(path.join(taskDir, 'task.toml')))) {
@@ -151,9 +155,17 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       await rm(jobDir, { recursive: true, force: true });
       await writeFile(configFile, JSON.stringify(buildHarborJobConfig(order, { taskDir, jobsDir: config.jobsDir }, deliveryCount), null, 2));
 
+      capture = startLogCapture({
+        runId: order.runId,
+        jobDir,
+        publish: hooks.publishLog,
+        // Keys never leave the runner in a log line, whoever printed them.
+        secrets: order.secrets.map((s) => env[s.envVar]!).filter(Boolean),
+      });
       let output = '';
       const keepTail = (chunk: Buffer) => {
         output = (output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES);
+        capture?.harborOutput(chunk);
       };
       if (stopReason === 'shutdown') return { result: null };
       if (stopReason === 'user') return { result: cancelled(null) };
@@ -226,6 +238,11 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       for (const timer of timers) clearTimeout(timer);
       clearTimeout(killTimer);
       await rm(configFile, { force: true });
+      // The last lines go out before the outcome, so a finished run's log is already complete.
+      const stats = await capture?.stop();
+      if (stats && (stats.failedChunks > 0 || stats.droppedLines > 0)) {
+        hooks.log(`run ${order.runId}: ${stats.failedChunks} log chunk(s) failed to publish, ${stats.droppedLines} line(s) dropped`);
+      }
     }
   })();
 

@@ -22,6 +22,8 @@ interface Exit {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** When the process itself ended (its output may close later if a child still holds it). */
+  exitedAt: number;
 }
 
 interface Sim {
@@ -41,9 +43,11 @@ function startSim(args: string[], env: Record<string, string> = {}, opts: { cwd?
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let exitedAt = 0;
+  child.on('exit', () => (exitedAt = Date.now()));
   const exited = new Promise<Exit>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, exitedAt }));
   });
   return { pid: child.pid!, exited };
 }
@@ -426,6 +430,8 @@ describe('harbor simulator: signals', () => {
     process.kill(sim.pid, 'SIGTERM');
     const exit = await sim.exited;
     expect(exit.code).toBe(1);
+    expect(exit.exitedAt - secondAt).toBeLessThan(2_000);
+    // Output closes only when no child (a sleep) still holds it.
     expect(Date.now() - secondAt).toBeLessThan(2_000);
     expect(exit.stderr).toContain('Aborted.');
     expect(await readText(path.join(s.jobDir, 'LEAKED_CONTAINER'))).toMatch(/__env\n$/);
@@ -447,8 +453,8 @@ describe('harbor simulator: signals', () => {
       runSim(runArgs(preflight!), { ...env, HARBOR_SIM_SCENARIO: 'preflight-crash' }),
       waitFor(async () => (await readText(ledger)).includes(`start ${hang!.jobName} `), 'the hanging trial to start'),
     ]);
-    process.kill(hanging.pid, 'SIGTERM');
-    await hanging.exited;
+    process.kill(-hanging.pid, 'SIGTERM'); // the whole group, as the runner does
+    expect((await hanging.exited).code).toBe(1);
 
     const lines = (await readText(ledger)).trim().split('\n');
     for (const line of lines) expect(line).toMatch(/^(start|end) run-\S+ \d{13}$/);

@@ -1,0 +1,277 @@
+// Captures a trial's logs while Harbor runs: Harbor's own output, the files it writes into the
+// job and trial directories (harbor-contract.md §4), a summary line per trajectory step (§9) and
+// the runner's own notes. Every complete line is scrubbed of secrets, then buffered; a jittered
+// ~1 s ticker cuts the buffer into size-capped chunks published one after another. Nothing here
+// ever fails the run: publish errors are counted, an overflowing buffer drops its oldest lines and
+// says so, read errors become one 'runner' line per file.
+//
+// Chunks: a chunk's text (the sum of its lines' UTF-8 text bytes) never exceeds maxChunkBytes,
+// except a chunk holding one single line that alone is larger (a line is never split across
+// chunks; lines are capped at MAX_LINE_BYTES anyway). At most MAX_LINES_PER_CHUNK lines per chunk.
+// `seq` is taken by every chunk handed to publish, so a failed chunk leaves a gap a reader sees.
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { PROTOCOL_VERSION, type LogChunk } from '../protocol/messages.js';
+import { LineBuffer, type LogLine } from './buffer.js';
+import { createScrubber, finishLine, LineSplitter, MAX_LINE_BYTES } from './lines.js';
+import { FileTail, findTrialDir, listTrialFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
+
+export { MAX_LINE_BYTES, REDACTED } from './lines.js';
+export { MAX_LINES_PER_CHUNK } from './buffer.js';
+
+export interface LogCaptureOptions {
+  runId: string;
+  /** The Harbor job directory; the trial directory is its only subdirectory and appears later (or never). */
+  jobDir: string;
+  /** Publishes one chunk; may reject (counted as failed, never thrown). Called sequentially, never concurrently for one capture. */
+  publish: (chunk: LogChunk) => Promise<void>;
+  /** Secret values to replace by "[REDACTED]" wherever they appear, before anything is published. Empty strings ignored. */
+  secrets: string[];
+  /** Flush interval in ms (default 1000, jittered ±20%). */
+  flushMs?: number;
+  /** A chunk is cut once its lines' text reaches this many bytes (default 64 * 1024). */
+  maxChunkBytes?: number;
+  /** How often files are polled for growth, ms (default 250). */
+  pollMs?: number;
+  /** Upper bound of buffered, unpublished bytes; beyond it the oldest lines are dropped and counted (default 8 MiB). */
+  maxBufferedBytes?: number;
+  now?: () => Date;
+}
+
+/**
+ * chunks / lines: published successfully. failedChunks: publish rejected (the chunk is dropped).
+ * droppedLines: dropped because the buffer overflowed while the publisher lagged.
+ */
+export interface LogCaptureStats { chunks: number; lines: number; failedChunks: number; droppedLines: number }
+
+export interface LogCapture {
+  /** Harbor's own stdout/stderr bytes (source 'harbor'); partial lines are held until a newline or stop(). */
+  harborOutput(bytes: Buffer | string): void;
+  /** A line from the runner itself (source 'runner'), e.g. "Harbor exited with status 1". */
+  note(text: string): void;
+  /** Reads every file to its end one last time, flushes partial lines, publishes what is left, stops timers. */
+  stop(): Promise<LogCaptureStats>;
+}
+
+const DEFAULT_FLUSH_MS = 1000;
+const DEFAULT_MAX_CHUNK_BYTES = 64 * 1024;
+const DEFAULT_POLL_MS = 250;
+const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Tailed files per capture: agent/ and its subdirectories are written by the agent, which could make thousands. */
+const MAX_TAILED_FILES = 200;
+/** The `file` field's limit in logChunkSchema. */
+const MAX_FILE_FIELD = 300;
+
+export function startLogCapture(options: LogCaptureOptions): LogCapture {
+  const { runId, jobDir, publish } = options;
+  const flushMs = positive(options.flushMs, DEFAULT_FLUSH_MS);
+  const pollMs = positive(options.pollMs, DEFAULT_POLL_MS);
+  const maxChunkBytes = positive(options.maxChunkBytes, DEFAULT_MAX_CHUNK_BYTES);
+  const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES);
+  const now = options.now ?? (() => new Date());
+  const scrubber = createScrubber(options.secrets);
+  const scrub = scrubber.scrub;
+  // A held partial line keeps this much, so a secret starting before the cap is still whole when scrubbed.
+  const keepChars = MAX_LINE_BYTES + scrubber.longest;
+
+  const stats: LogCaptureStats = { chunks: 0, lines: 0, failedChunks: 0, droppedLines: 0 };
+  const buffer = new LineBuffer({
+    maxChunkBytes,
+    maxBufferedBytes,
+    dropNotice: (count) => ({
+      source: 'runner',
+      text: `${count} log line${count === 1 ? '' : 's'} dropped: publishing fell behind (buffer limit ${maxBufferedBytes} bytes)`,
+      at: now().toISOString(),
+    }),
+  });
+  /** False once stop() has published the last lines: later calls are ignored. */
+  let accepting = true;
+  let stopping = false;
+  let stopped: Promise<LogCaptureStats> | null = null;
+
+  function pushLine(source: LogSource, file: string | undefined, head: string, droppedBytes: number): void {
+    if (!accepting) return;
+    const text = finishLine(head, droppedBytes, scrub);
+    const line: LogLine = file === undefined ? { source, text, at: now().toISOString() } : { source, file, text, at: now().toISOString() };
+    buffer.push(line);
+  }
+
+  function noteLines(text: string): void {
+    for (const part of text.split('\n')) pushLine('runner', undefined, part, 0);
+  }
+
+  const sink: TailSink = {
+    line: (source, file, head, droppedBytes) => pushLine(source, file, head, droppedBytes),
+    notice: (text) => noteLines(text),
+  };
+
+  // --- Harbor's stdout/stderr -------------------------------------------------------------------
+  const harborDecoder = new StringDecoder('utf8');
+  const harborSplitter = new LineSplitter(keepChars, (head, dropped) => pushLine('harbor', undefined, head, dropped));
+
+  // --- Files ------------------------------------------------------------------------------------
+  const slice = Buffer.allocUnsafe(SLICE_BYTES);
+  const jobLog = new FileTail(path.join(jobDir, 'job.log'), 'job.log', 'harbor', sink, keepChars);
+  let trialName: string | null = null;
+  let tails = new Map<string, FileTail>();
+  let trajectories = new Map<string, TrajectoryTail>();
+  let capNoted = false;
+
+  /** One pass over every file; with `toEnd`, each is read to its current end, draining between slices. */
+  async function pollOnce(toEnd: boolean): Promise<void> {
+    const between = toEnd ? drainIfLarge : undefined;
+    await jobLog.poll(slice, toEnd, between);
+    const name = await findTrialDir(jobDir);
+    if (name !== null && name !== trialName) {
+      // Another trial directory: forget the old one's files. One that vanishes and comes back
+      // under the same name (a Harbor retry) keeps its tails, which restart on the new inodes; a
+      // directory listing that fails for a moment must not make every file be read again.
+      for (const tail of tails.values()) tail.end();
+      tails = new Map();
+      trajectories = new Map();
+      trialName = name;
+    }
+    if (trialName === null) return;
+    const trialDir = path.join(jobDir, trialName);
+    for (const found of await listTrialFiles(trialDir)) {
+      if (tails.has(found.file) || trajectories.has(found.file)) continue;
+      if (tails.size + trajectories.size >= MAX_TAILED_FILES) {
+        if (!capNoted) noteLines(`not tailing more than ${MAX_TAILED_FILES} files; ${fileField(found.file)} and later ones are skipped`);
+        capNoted = true;
+        break;
+      }
+      const abs = path.join(trialDir, ...found.file.split('/'));
+      const file = fileField(found.file);
+      if (found.kind === 'trajectory') {
+        trajectories.set(found.file, new TrajectoryTail(abs, file, scrub, (text) => pushLine('agent', file, text, 0), noteLines));
+      } else {
+        tails.set(found.file, new FileTail(abs, file, found.source, sink, keepChars));
+      }
+    }
+    for (const tail of tails.values()) await tail.poll(slice, toEnd, between);
+    for (const trajectory of trajectories.values()) await trajectory.poll();
+  }
+
+  /** The `file` field: scrubbed (the agent names its files) and within the schema's 300 characters. */
+  function fileField(rel: string): string {
+    const scrubbed = scrub(rel);
+    return scrubbed.length <= MAX_FILE_FIELD ? scrubbed : `…${scrubbed.slice(scrubbed.length - MAX_FILE_FIELD + 1)}`;
+  }
+
+  let pollTimer: NodeJS.Timeout | null = null;
+  let polling: Promise<void> | null = null;
+  let pollErrorNoted = false;
+
+  function schedulePoll(): void {
+    pollTimer = setTimeout(() => {
+      pollTimer = null;
+      polling = pollOnce(false)
+        .catch(pollFailed)
+        .finally(() => {
+          polling = null;
+          if (accepting && !stopping) schedulePoll();
+        });
+    }, pollMs);
+    pollTimer.unref();
+  }
+
+  function pollFailed(error: unknown): void {
+    if (pollErrorNoted) return;
+    pollErrorNoted = true;
+    noteLines(`log capture: polling failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  // --- Publishing -------------------------------------------------------------------------------
+  let seq = 0;
+  let draining: Promise<void> | null = null;
+  let flushTimer: NodeJS.Timeout | null = null;
+
+  function scheduleFlush(): void {
+    const delay = flushMs * (0.8 + Math.random() * 0.4);
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      void flush(false).finally(() => {
+        if (!stopping) scheduleFlush();
+      });
+    }, delay);
+    flushTimer.unref();
+  }
+
+  /**
+   * Publishes what is due: at a tick, every line buffered by then, plus full chunks that arrive
+   * meanwhile; with `all`, everything until the buffer is empty. Never runs twice at once, so
+   * chunks reach publish one at a time, in seq order.
+   */
+  async function flush(all: boolean): Promise<void> {
+    if (draining) {
+      if (!all) return;
+      while (draining) await draining;
+    }
+    const upTo = all ? Number.POSITIVE_INFINITY : buffer.mark();
+    draining = (async () => {
+      for (let lines = buffer.cut(upTo); lines; lines = buffer.cut(upTo)) {
+        seq += 1;
+        const chunk: LogChunk = { v: PROTOCOL_VERSION, runId, seq, lines };
+        try {
+          await publish(chunk);
+          stats.chunks += 1;
+          stats.lines += lines.length;
+        } catch {
+          // Dropped, not retried: the transport has its own retries; a reader sees the seq gap.
+          stats.failedChunks += 1;
+        }
+      }
+    })().finally(() => {
+      draining = null;
+    });
+    await draining;
+  }
+
+  /** During the final read, a large file must not overflow the buffer: publish as we go. */
+  async function drainIfLarge(): Promise<void> {
+    if (buffer.bytes >= maxBufferedBytes / 2) await flush(true);
+  }
+
+  // --- Lifecycle --------------------------------------------------------------------------------
+  async function finish(): Promise<LogCaptureStats> {
+    stopping = true;
+    if (pollTimer) clearTimeout(pollTimer);
+    if (flushTimer) clearTimeout(flushTimer);
+    pollTimer = flushTimer = null;
+    while (polling) await polling;
+    await pollOnce(true).catch(pollFailed);
+    for (const tail of tails.values()) tail.end();
+    jobLog.end();
+    const rest = harborDecoder.end();
+    if (rest) harborSplitter.push(rest);
+    harborSplitter.end();
+    await flush(true);
+    accepting = false;
+    // Anything noted while the last chunks were in flight.
+    await flush(true);
+    stats.droppedLines = buffer.droppedLines;
+    return { ...stats };
+  }
+
+  schedulePoll();
+  scheduleFlush();
+
+  return {
+    harborOutput(bytes) {
+      if (!accepting) return;
+      harborSplitter.push(typeof bytes === 'string' ? bytes : harborDecoder.write(bytes));
+    },
+    note(text) {
+      if (!accepting) return;
+      noteLines(text);
+    },
+    stop() {
+      stopped ??= finish();
+      return stopped;
+    },
+  };
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
+}

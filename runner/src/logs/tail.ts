@@ -1,0 +1,271 @@
+// Poll-based tailing of the files Harbor writes into a trial directory (harbor-contract.md §4
+// "Worth tailing"). Files are read by byte offset in bounded slices, never whole. The agent's
+// files live in a directory the container can write to, so nothing here follows a symlink
+// (O_NOFOLLOW on open, dirent types when listing) or blocks on a FIFO (O_NONBLOCK, then fstat).
+import { constants, type Dirent } from 'node:fs';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { LOG_SOURCES } from '../protocol/messages.js';
+import { LineSplitter } from './lines.js';
+import { MAX_TRAJECTORY_BYTES, summariseTrajectory, TRAJECTORY_FILE, type TrajectoryProgress } from './trajectory.js';
+
+export type LogSource = (typeof LOG_SOURCES)[number];
+
+/** Bytes read per file per poll: 1 MiB/s per file at the default 250 ms poll, with bounded memory. */
+export const SLICE_BYTES = 256 * 1024;
+
+/** How much of a file's first read is checked for a NUL byte (binary files are skipped). */
+const BINARY_SNIFF_BYTES = 8 * 1024;
+
+/** A trajectory that stays unparseable for this many polls without changing is left until it changes. */
+const MAX_PARSE_RETRIES = 5;
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** How a tail hands on what it read. */
+export interface TailSink {
+  /** A complete line (head, bytes cut from its end), to be scrubbed, capped and buffered. */
+  line(source: LogSource, file: string, head: string, droppedBytes: number): void;
+  /** A line from the runner about the tailing itself (skipped file, read error). */
+  notice(text: string): void;
+}
+
+/** Appended text files: trial.log, the pane, test-stdout.txt, job.log, agent text files. */
+export class FileTail {
+  readonly abs: string;
+  readonly file: string;
+  readonly #sink: TailSink;
+  readonly #splitter: LineSplitter;
+  #decoder = new StringDecoder('utf8');
+  #offset = 0;
+  /**
+   * Another inode under the same name starts over even when it is larger. (Not birthtime: where
+   * statx is unavailable libuv reports ctime there, which changes on every append.)
+   */
+  #ino: number | null = null;
+  #sniffed = false;
+  /** Binary, symlink, not a regular file: never read again (unless it is rewritten, for binary). */
+  #skipped: string | null = null;
+  #errorNoted = false;
+
+  constructor(abs: string, file: string, source: LogSource, sink: TailSink, keepChars: number) {
+    this.abs = abs;
+    this.file = file;
+    this.#sink = sink;
+    this.#splitter = new LineSplitter(keepChars, (head, dropped) => sink.line(source, file, head, dropped));
+  }
+
+  /**
+   * Reads new bytes: one slice, or with `toEnd` every byte up to the size seen now (a writer that
+   * never stops cannot hold stop() forever), calling `between` after each slice so the caller can
+   * drain its buffer.
+   */
+  async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>): Promise<void> {
+    if (this.#skipped === 'symlink' || this.#skipped === 'special') return;
+    const fh = await this.#open();
+    if (!fh) return;
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return this.#skip('special', 'not a regular file');
+      if (st.size < this.#offset || (this.#ino !== null && st.ino !== this.#ino)) this.#restart();
+      this.#ino = st.ino;
+      if (this.#skipped) return;
+      const end = toEnd ? st.size : Math.min(st.size, this.#offset + slice.length);
+      while (this.#offset < end) {
+        const { bytesRead } = await fh.read(slice, 0, Math.min(slice.length, end - this.#offset), this.#offset);
+        if (bytesRead === 0) break;
+        const bytes = slice.subarray(0, bytesRead);
+        if (!this.#sniffed) {
+          this.#sniffed = true;
+          if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return this.#skip('binary', 'binary');
+        }
+        this.#offset += bytesRead;
+        this.#splitter.push(this.#decoder.write(bytes));
+        if (between) await between();
+      }
+    } catch (error) {
+      this.#readError(error);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  /** Emits the partial last line (at stop, or before the file is forgotten). */
+  end(): void {
+    const rest = this.#decoder.end();
+    if (rest) this.#splitter.push(rest);
+    this.#splitter.end();
+  }
+
+  /** The file was rewritten (shrank, or is another inode): flush what was held and start over at 0. */
+  #restart(): void {
+    this.end();
+    this.#decoder = new StringDecoder('utf8');
+    this.#offset = 0;
+    this.#sniffed = false;
+    this.#skipped = null;
+  }
+
+  async #open(): Promise<FileHandle | null> {
+    try {
+      return await open(this.abs, OPEN_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      if (code === 'ELOOP') this.#skip('symlink', 'a symbolic link');
+      else this.#readError(error);
+      return null;
+    }
+  }
+
+  #skip(kind: string, why: string): void {
+    if (this.#skipped === kind) return;
+    this.#skipped = kind;
+    this.#sink.notice(`not tailing ${this.file}: ${why}`);
+  }
+
+  #readError(error: unknown): void {
+    if (this.#errorNoted) return;
+    this.#errorNoted = true;
+    this.#sink.notice(`cannot read ${this.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+/**
+ * agent/trajectory.json (or a continuation), rewritten whole after every step and not atomically:
+ * re-read when its size or mtime changes, parsed, retried at the next poll on a parse error.
+ */
+export class TrajectoryTail {
+  readonly abs: string;
+  readonly file: string;
+  readonly #emit: (text: string) => void;
+  readonly #notice: (text: string) => void;
+  readonly #scrub: (text: string) => string;
+  #progress: TrajectoryProgress | null = null;
+  /** The stat signature of the last version handled (summarised, too large or given up on). */
+  #handled: string | null = null;
+  #failed: { signature: string; count: number } | null = null;
+  #tooLargeNoted = false;
+  #errorNoted = false;
+
+  constructor(abs: string, file: string, scrub: (text: string) => string, emit: (text: string) => void, notice: (text: string) => void) {
+    this.abs = abs;
+    this.file = file;
+    this.#scrub = scrub;
+    this.#emit = emit;
+    this.#notice = notice;
+  }
+
+  async poll(): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.abs, OPEN_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.#readError(error);
+      return;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return;
+      const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (signature === this.#handled) return;
+      if (st.size > MAX_TRAJECTORY_BYTES) {
+        this.#handled = signature;
+        if (!this.#tooLargeNoted) this.#notice(`not summarising ${this.file}: larger than ${MAX_TRAJECTORY_BYTES} bytes`);
+        this.#tooLargeNoted = true;
+        return;
+      }
+      // Read at most the size seen: a file growing meanwhile reads short, fails to parse, and is retried.
+      const bytes = Buffer.allocUnsafe(st.size);
+      let filled = 0;
+      while (filled < st.size) {
+        const { bytesRead } = await fh.read(bytes, filled, st.size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      let doc: unknown;
+      try {
+        doc = JSON.parse(bytes.toString('utf8', 0, filled));
+      } catch {
+        // Half-written: try again at the next poll, but not forever for a version that never changes.
+        this.#failed = this.#failed?.signature === signature ? { signature, count: this.#failed.count + 1 } : { signature, count: 1 };
+        if (this.#failed.count >= MAX_PARSE_RETRIES) this.#handled = signature;
+        return;
+      }
+      this.#handled = signature;
+      this.#failed = null;
+      const { lines, progress } = summariseTrajectory(doc, this.#progress, this.#scrub);
+      this.#progress = progress;
+      for (const line of lines) this.#emit(line);
+    } catch (error) {
+      this.#readError(error);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  #readError(error: unknown): void {
+    if (this.#errorNoted) return;
+    this.#errorNoted = true;
+    this.#notice(`cannot read ${this.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+export type TrialFile = { file: string; source: LogSource; kind: 'text' | 'trajectory' };
+
+/** The trial-dir files that exist on every trial, whether or not they exist yet. */
+const FIXED_FILES: TrialFile[] = [
+  { file: 'trial.log', source: 'trial', kind: 'text' },
+  { file: 'verifier/test-stdout.txt', source: 'verifier', kind: 'text' },
+];
+
+/** Directories under agent/ whose text files installed agents write (contract §4). */
+const AGENT_SUBDIRS = ['setup', 'sessions'];
+
+/** The asciicast recording duplicates the pane with timing and JSON escaping: never tailed. */
+const RECORDING = 'recording.cast';
+
+/** Bounds on walking agent/setup and agent/sessions, which the agent controls. */
+const MAX_WALK_DEPTH = 6;
+const MAX_WALK_ENTRIES = 2000;
+
+/** Files worth tailing in a trial directory, paths relative to it with '/' separators. */
+export async function listTrialFiles(trialDir: string): Promise<TrialFile[]> {
+  const found: TrialFile[] = [...FIXED_FILES];
+  for (const entry of await entries(path.join(trialDir, 'agent'))) {
+    if (!entry.isFile() || entry.name === RECORDING) continue;
+    if (TRAJECTORY_FILE.test(entry.name)) found.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'trajectory' });
+    else if (entry.name === 'terminus_2.pane' || /\.(?:txt|log)$/.test(entry.name)) {
+      found.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'text' });
+    }
+  }
+  const budget = { entries: MAX_WALK_ENTRIES };
+  for (const sub of AGENT_SUBDIRS) await walk(trialDir, `agent/${sub}`, 0, budget, found);
+  return found;
+}
+
+async function walk(root: string, rel: string, depth: number, budget: { entries: number }, found: TrialFile[]): Promise<void> {
+  for (const entry of await entries(path.join(root, rel))) {
+    if (--budget.entries < 0) return;
+    const child = `${rel}/${entry.name}`;
+    if (entry.isDirectory() && depth < MAX_WALK_DEPTH) await walk(root, child, depth + 1, budget, found);
+    else if (entry.isFile() && entry.name !== RECORDING) found.push({ file: child, source: 'agent', kind: 'text' });
+  }
+}
+
+/** The job directory's only subdirectory, or null while there is none. */
+export async function findTrialDir(jobDir: string): Promise<string | null> {
+  const dirs = (await entries(jobDir)).filter((e) => e.isDirectory()).map((e) => e.name);
+  return dirs[0] ?? null;
+}
+
+/** Sorted directory entries; none when the directory is missing or unreadable. */
+async function entries(dir: string): Promise<Dirent[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch {
+    return [];
+  }
+}
