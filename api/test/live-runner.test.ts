@@ -71,3 +71,49 @@ it("streams a running trial's log live from the runner, scrubbed of the provider
   expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
   expect(bytes.includes(Buffer.from('result.json'))).toBe(true);
 }, 60_000);
+
+it('shows runners arrive and leave through runnersUpdated, and run changes through runUpdated', async () => {
+  const client = createClient({ url: api.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const lists: string[][] = [];
+  const seen = (predicate: (ids: string[]) => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (lists.some(predicate)) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    });
+  client.subscribe(
+    { query: 'subscription { runnersUpdated { id state busy slots } }' },
+    { next: ({ data }) => lists.push((data as any).runnersUpdated.map((r: any) => `${r.id}:${r.state}`)), error: () => {}, complete: () => {} },
+  );
+  const runner = h.startRunner('runner-watched', 2);
+  await seen((ids) => ids.includes('runner-watched:LIVE'));
+
+  const task = await h.simulatedTask('sim-watch', { HARBOR_SIM_SCENARIO: 'fail' });
+  const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
+  const statuses: string[] = [];
+  const bothFailed = new Promise<void>((resolve) => {
+    client.subscribe(
+      { query: 'subscription($id: ID!) { runUpdated(jobId: $id) { id status } }', variables: { id: jobId } },
+      {
+        next: ({ data }) => {
+          statuses.push((data as any).runUpdated.status);
+          if (statuses.filter((s) => s === 'FAILED').length === 2) resolve();
+        },
+        error: () => {},
+        complete: () => {},
+      },
+    );
+  });
+  await bothFailed;
+  expect(statuses.every((s) => ['CLAIMED', 'RUNNING', 'FAILED'].includes(s))).toBe(true);
+
+  runner.child.kill('SIGTERM');
+  await runner.exited;
+  // A runner that stops cleanly removes its record.
+  const arrived = lists.findIndex((ids) => ids.includes('runner-watched:LIVE'));
+  await seen((ids) => lists.indexOf(ids) > arrived && !ids.some((id) => id.startsWith('runner-watched')));
+  await client.dispose();
+}, 60_000);
