@@ -7,7 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { RunnerConfig } from './config.js';
 import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
 import { classifyTrial } from './harbor/outcome.js';
-import { parseTrialResult } from './harbor/result.js';
+import { HarborResultError, parseTrialResult } from './harbor/result.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
 import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
 import { open } from './secrets/sealed.js';
@@ -81,20 +81,22 @@ async function findTrialDir(jobDir: string): Promise<string | null> {
   return dir ? path.join(jobDir, dir.name) : null;
 }
 
-/** result.json is written non-atomically: retry a parse failure a few times before believing it. */
+/**
+ * result.json is written non-atomically: an empty or half-written file (no field to blame) is read
+ * again shortly; a complete file that breaks the schema is reported at once.
+ */
 async function readTrialResult(trialDir: string): Promise<ReturnType<typeof parseTrialResult> | null> {
   const file = path.join(trialDir, 'result.json');
-  let lastError: Error | null = null;
-  for (let i = 0; i < 10; i++) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return parseTrialResult(await readFile(file, 'utf8'));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      lastError = error as Error;
+      const halfWritten = error instanceof HarborResultError && error.field === null;
+      if (!halfWritten || attempt >= 20) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  throw lastError ?? new Error('unreadable result.json');
 }
 
 export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount: number, hooks: TrialHooks): Trial {

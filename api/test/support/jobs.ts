@@ -1,5 +1,6 @@
 // Runner processes driving the Harbor simulator against a test API, and small helpers to launch
 // and watch jobs through GraphQL.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../../src/config/paths.js';
 import { graphql, type TestApp } from './app.js';
@@ -16,6 +17,27 @@ export const JOB_QUERY = `query($id: ID!) { job(id: $id) { status runsTotal runs
 
 export const CREATE_JOB = `mutation($input: CreateJobInput!) { createJob(input: $input) {
   __typename ... on MutationCreateJobSuccess { data { id status runsTotal runsQueued } } ... on Error { code message } } }`;
+
+/**
+ * A runner killed with SIGKILL cleans nothing up (as in production): its Harbor processes, each in
+ * its own process group, live on. Tests kill those groups so nothing outlives them.
+ */
+function reapSimulators(jobsDir: string): void {
+  const ps = spawnSync('ps', ['-eo', 'pgid=,args='], { encoding: 'utf8' });
+  const groups = new Set(
+    ps.stdout
+      .split('\n')
+      .filter((line) => line.includes(SIMULATOR) && line.includes(jobsDir))
+      .map((line) => Number(line.trim().split(/\s+/)[0])),
+  );
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
 
 export interface JobHarness {
   jobsDir: string;
@@ -83,10 +105,12 @@ export async function jobHarness(api: TestApp): Promise<JobHarness> {
       for (const r of runners) r.child.kill('SIGKILL');
       await Promise.all(runners.map((r) => r.exited));
       runners.length = 0;
+      reapSimulators(jobsDir);
     },
     close: async () => {
       for (const r of runners) r.child.kill('SIGKILL');
       await Promise.all(runners.map((r) => r.exited));
+      reapSimulators(jobsDir);
     },
   };
 }
