@@ -85,6 +85,10 @@ async function main(): Promise<void> {
     log('stopped');
     process.exit(0);
   };
+  // A failure in one background task (a subscription, a check) must not take every client down.
+  process.on('unhandledRejection', (reason) => {
+    console.error(`[api] unhandled: ${(reason as Error)?.stack ?? String(reason)}`);
+  });
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

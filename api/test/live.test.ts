@@ -6,8 +6,9 @@ import WebSocket from 'ws';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { buildApp } from '../src/app.js';
 import { createJob } from '../src/jobs/launch.js';
-import { applyEvent } from '../src/jobs/recorder.js';
+import { applyEvent, notifyJob } from '../src/jobs/recorder.js';
 import { followRunLog, SlowConsumerError } from '../src/logs/service.js';
+import { connectNats } from '../src/nats/connection.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { defaultUploadLimits, graphql, startTestApp, type TestApp } from './support/app.js';
 
@@ -84,10 +85,11 @@ describe('runLog', () => {
     await writeLines(1001, 500);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await writeLines(1501, 100);
-    // The run ends: the recorder commits, the subscription completes once everything is read.
-    await applyEvent(api.database.db, { v: 1, type: 'finished', runId, jobId, runnerId: 'r', deliveryCount: 1, at: new Date().toISOString(), result: {
+    // The run ends: the recorder commits and notifies; the subscription completes once everything is read.
+    const outcome = await applyEvent(api.database.db, { v: 1, type: 'finished', runId, jobId, runnerId: 'r', deliveryCount: 1, at: new Date().toISOString(), result: {
       status: 'PASSED', reward: 1, rewards: { reward: 1 }, exceptionType: null, exceptionMessage: null, failureKind: null, inputTokens: null,
       cacheTokens: null, outputTokens: null, costUsd: null, environmentSetupMs: null, agentSetupMs: null, agentExecutionMs: null, verifierMs: null, trialDir: null } }, 1);
+    notifyJob(api.nats.nc, api.nats.topology, outcome.applied!);
     await seen.done;
     await client.dispose();
     expect(seen.lines).toEqual(range(1, 1600));
@@ -115,7 +117,7 @@ describe('runLog', () => {
   });
 
   it('drops a subscriber that stops reading, telling it where to resume', async () => {
-    const log = followRunLog({ db: api.database.db, nats: api.nats.nc, topology: api.nats.topology }, runId, 0, 200);
+    const log = followRunLog({ db: api.database.db, nats: api.nats.nc, topology: api.nats.topology, hub: { listen: () => () => {} } }, runId, 0, 200);
     const first = await log.next();
     expect(first.done).toBe(false);
     const position = (first.value as any).position;
@@ -138,9 +140,11 @@ describe('runLog', () => {
 
 describe('updates across API replicas', () => {
   it('shows a subscriber on replica B what the recorder on replica A committed', async () => {
+    // Replica B: its own NATS connection and no recorder, as another API process would be.
+    const natsB = await connectNats(api.nats.url, 'replica-b');
     const replicaB = buildApp({
       db: api.database.db,
-      nats: api.nats.nc,
+      nats: natsB,
       topology: api.nats.topology,
       taskStore: new TaskStore(api.tasksDir),
       uploadLimits: defaultUploadLimits,
@@ -181,6 +185,7 @@ describe('updates across API replicas', () => {
     } finally {
       await client.dispose();
       await replicaB.stop();
+      await natsB.drain();
     }
   });
 });

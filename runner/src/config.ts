@@ -24,6 +24,10 @@ const schema = z.object({
   /** Harbor's teardown after SIGTERM takes seconds to a minute (harbor-contract §3). */
   RUNNER_CANCEL_GRACE_MS: ms('milliseconds').default(120_000),
   RUNNER_HEARTBEAT_MS: ms('milliseconds').default(5_000),
+  /** How often a running trial's files are checked for new lines. */
+  RUNNER_LOG_POLL_MS: ms('milliseconds').default(100),
+  /** How often buffered log lines are published (jittered); bounds the live-log latency. */
+  RUNNER_LOG_FLUSH_MS: ms('milliseconds').default(150),
   /** JetStream ack wait of the shared consumer: a runner silent this long loses its orders to others. */
   RUNNER_ACK_WAIT_MS: ms('milliseconds').default(60_000),
   /** Deliveries of one order before it is recorded as an infrastructure failure. */
@@ -47,6 +51,8 @@ export interface RunnerConfig {
   wallClockSlackMs: number;
   ackWaitMs: number;
   maxDeliver: number;
+  logPollMs: number;
+  logFlushMs: number;
 }
 
 export class RunnerConfigError extends Error {
@@ -91,5 +97,7 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     wallClockSlackMs: v.RUNNER_WALL_CLOCK_SLACK_MS,
     ackWaitMs: Math.max(1_000, v.RUNNER_ACK_WAIT_MS),
     maxDeliver: v.RUNNER_MAX_DELIVER,
+    logPollMs: Math.max(10, v.RUNNER_LOG_POLL_MS),
+    logFlushMs: Math.max(10, v.RUNNER_LOG_FLUSH_MS),
   };
 }

@@ -161,6 +161,8 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         runId: order.runId,
         jobDir,
         publish: hooks.publishLog,
+        pollMs: config.logPollMs,
+        flushMs: config.logFlushMs,
         // Keys never leave the runner in a log line, whoever printed them.
         secrets: order.secrets.map((s) => env[s.envVar]!).filter(Boolean),
       });

@@ -33,6 +33,12 @@ export class UpdatesHub {
     this.subscription = null;
   }
 
+  /** Calls `listener` for every notification until the returned function is called. */
+  listen(listener: (n: Notification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /**
    * Ids of changed rows matching `key`, coalesced: however many notifications arrive, at most one
    * batch per `intervalMs`, each id once. `initial` ids are sent first (the current state).

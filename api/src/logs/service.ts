@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Repeater } from 'graphql-yoga';
 import { logChunkSchema, type LogChunk, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
+import type { UpdatesHub } from '../live/hub.js';
 import { DomainError, NotFoundError } from '../schema/errors.js';
 
 export interface LogPage {
@@ -20,7 +21,14 @@ export interface LogDeps {
   topology: Topology;
 }
 
+export interface FollowDeps extends LogDeps {
+  /** Tells when the run ends, without a database query per subscriber per second. */
+  hub: Pick<UpdatesHub, 'listen'>;
+}
+
 const FINAL = new Set(['PASSED', 'FAILED', 'ERRORED', 'CANCELLED']);
+/** Runs end through the recorder's notifications; this slow re-check covers a notification lost on the way. */
+const RECHECK_MS = 15_000;
 /** A subscriber that takes nothing for this long is dropped; it can resume with `after`. */
 export const STALL_LIMIT_MS = 30_000;
 /** Chunks fetched ahead of a subscriber: bounds the memory one slow subscriber can hold. */
@@ -60,42 +68,56 @@ export async function assertRunExists(db: Db, runId: string): Promise<void> {
 }
 
 /** Replays then follows a run's log; completes once the run is over and its log fully read. */
-export function followRunLog(deps: LogDeps, runId: string, after: number, stallLimitMs = STALL_LIMIT_MS): Repeater<LogPage> {
+export function followRunLog(deps: FollowDeps, runId: string, after: number, stallLimitMs = STALL_LIMIT_MS): Repeater<LogPage> {
   return new Repeater<LogPage>(async (push, stop) => {
     let last = after;
     let messages: ConsumerMessages | null = null;
     let stopped = false;
+    let over = false;
+    let lastCheck = Date.now();
     void stop.then(() => {
       stopped = true;
       void messages?.close();
     });
+    // Listen before looking, so an end that happens in between is not missed.
+    const unlisten = deps.hub.listen((n) => {
+      if (n.runId === runId && FINAL.has(n.status)) over = true;
+    });
+    const timers: NodeJS.Timeout[] = [];
     try {
+      over = await runIsOver(deps.db, runId);
       const consumer = await orderedConsumer(deps, runId, after);
       messages = await consumer.consume({ max_messages: READ_AHEAD });
-      // When nothing arrives, check now and then whether the run is over and its last chunk was sent.
-      const idleCheck = setInterval(() => {
-        void (async () => {
-          if (stopped || !(await runIsOver(deps.db, runId))) return;
-          if ((await lastPosition(deps, runId)) <= last) void messages?.close();
-        })();
-      }, 1_000);
-      try {
-        for await (const m of messages) {
-          const chunk = logChunkSchema.safeParse(safeJson(m.data));
-          // Runners validate what they publish; anything else on the subject is not a log line.
-          if (!chunk.success) continue;
-          // A Repeater's push settles when the subscriber asks for the value after this one, so while
-          // it is pending this chunk has been handed over: `after` resumes behind it.
-          const delivered = push({ position: m.seq, lines: chunk.data.lines });
-          last = m.seq;
-          const stalled = new Promise<'stalled'>((resolve) => setTimeout(() => resolve('stalled'), stallLimitMs).unref());
-          if ((await Promise.race([delivered, stalled])) === 'stalled') throw new SlowConsumerError(last);
-          if (m.info.pending === 0 && (await runIsOver(deps.db, runId))) break;
-        }
-      } finally {
-        clearInterval(idleCheck);
+      // When nothing arrives, check whether the run is over and its last chunk was sent.
+      timers.push(
+        setInterval(() => {
+          void (async () => {
+            if (stopped) return;
+            if (!over && Date.now() - lastCheck > RECHECK_MS) {
+              lastCheck = Date.now();
+              over = await runIsOver(deps.db, runId);
+            }
+            if (over && (await lastPosition(deps, runId)) <= last) void messages?.close();
+          })().catch(() => {
+            // A failed check is repeated at the next tick; the subscription stays open.
+          });
+        }, 1_000),
+      );
+      for await (const m of messages) {
+        const chunk = logChunkSchema.safeParse(safeJson(m.data));
+        // Runners validate what they publish; anything else on the subject is not a log line.
+        if (!chunk.success) continue;
+        // A Repeater's push settles when the subscriber asks for the value after this one, so while
+        // it is pending this chunk has been handed over: `after` resumes behind it.
+        const delivered = push({ position: m.seq, lines: chunk.data.lines });
+        last = m.seq;
+        const stalled = new Promise<'stalled'>((resolve) => setTimeout(() => resolve('stalled'), stallLimitMs).unref());
+        if ((await Promise.race([delivered, stalled])) === 'stalled') throw new SlowConsumerError(last);
+        if (m.info.pending === 0 && over) break;
       }
     } finally {
+      unlisten();
+      for (const timer of timers) clearInterval(timer);
       await messages?.close();
     }
     stop();
