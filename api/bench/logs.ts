@@ -4,31 +4,15 @@
 // API and runners are built and run under node, as in production. Baseline, same run: a bare
 // JetStream publish → ordered-consumer round trip of one line, the floor of any NATS-based path.
 import { randomUUID } from 'node:crypto';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { freePort } from '../src/platform/ports.js';
 import { graphql } from '../test/support/app.js';
-import { createTestDatabase } from '../test/support/database.js';
-import { SIMULATOR } from '../test/support/jobs.js';
-import { createTestNats } from '../test/support/nats.js';
-import { cleanEnv, startBuilt, type Started } from '../test/support/process.js';
-import { tb2Task, under, zip } from '../test/support/task-zips.js';
-import { uploadZips } from '../test/support/upload.js';
+import type { TestNats } from '../test/support/nats.js';
+import { deploy, memoryMiB, percentile } from './deployment.js';
 
 const PHASE_MS = 15_000;
 const LINES_PER_SECOND = 50;
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-
-async function rssMiB(pid: number): Promise<{ now: number; peak: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-  return { now: kb('VmRSS'), peak: kb('VmHWM') };
-}
 
 interface Watcher {
   latencies: number[];
@@ -61,8 +45,7 @@ function watch(client: Client, runId: string, since: number, into: Watcher): voi
   );
 }
 
-async function baselineRoundTrip(nats: Awaited<ReturnType<typeof createTestNats>>): Promise<number[]> {
-  const jsm = await jetstreamManager(nats.nc);
+async function baselineRoundTrip(nats: TestNats): Promise<number[]> {
   const js = jetstream(nats.nc);
   const runId = randomUUID();
   const consumer = await js.consumers.get(nats.topology.streams.logs.name, { filter_subjects: nats.topology.runLog(runId) });
@@ -79,36 +62,20 @@ async function baselineRoundTrip(nats: Awaited<ReturnType<typeof createTestNats>
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await reader;
-  void jsm;
   return samples.sort((a, b) => a - b);
 }
 
 export async function benchLogs(): Promise<void> {
-  const [database, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
-  await database.db.$disconnect();
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'thr-bench-logs-'));
-  const port = await freePort();
-  const common = { NATS_URL: nats.url, NATS_PREFIX: nats.prefix, TASKS_DIR: path.join(scratch, 'tasks'), JOBS_DIR: path.join(scratch, 'jobs'), NODE_ENV: 'production' };
-  const processes: Started[] = [];
+  const d = await deploy('logs');
+  const { url, api, nats } = d;
   const clients: Client[] = [];
-
   try {
-    const api = startBuilt('api/dist/main.js', cleanEnv({ ...common, DATABASE_URL: database.url, PORT: String(port) }));
-    processes.push(api);
-    await api.waitFor(/GraphQL \(HTTP and WebSocket\) at/, 60_000);
-    const url = `http://127.0.0.1:${port}/graphql`;
-    const sim = { HARBOR_SIM_PHASE_MS: String(PHASE_MS), HARBOR_SIM_LOG_LINES: String((LINES_PER_SECOND * PHASE_MS) / 1000), HARBOR_SIM_LOG_STAMP: '1' };
-    const zips = await Promise.all(
-      [0, 1].map(async (i) => ({ name: `logs-${i}.zip`, bytes: await zip(under(`logs-${i}`, tb2Task(`logs-${i}`))) })),
-    );
-    const uploaded = await uploadZips(url, zips);
-    const taskIds: string[] = uploaded.body.data.uploadTasks.data.files.map((f: any) => f.tasks[0].task.id);
-    for (let i = 0; i < 4; i++) {
-      processes.push(
-        startBuilt('runner/dist/main.js', cleanEnv({ ...common, RUNNER_ID: `logs-${i}`, RUNNER_CONCURRENCY: '50', HARBOR_BIN: SIMULATOR, ...sim })),
-      );
-    }
-    await Promise.all(processes.slice(1).map((r) => r.waitFor(/ready/, 60_000)));
+    const taskIds = await d.uploadTasks(2, 'logs');
+    await d.startRunners(4, 50, {
+      HARBOR_SIM_PHASE_MS: String(PHASE_MS),
+      HARBOR_SIM_LOG_LINES: String((LINES_PER_SECOND * PHASE_MS) / 1000),
+      HARBOR_SIM_LOG_STAMP: '1',
+    });
     const connection = () => {
       const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
       clients.push(client);
@@ -155,7 +122,7 @@ export async function benchLogs(): Promise<void> {
       const agentStart = Date.now();
       for (;;) {
         const { data } = await graphql(url, `query($id: ID!) { job(id: $id) { status } }`, { id: jobId });
-        if (!rss && Date.now() - agentStart > PHASE_MS * 1.5) rss = await rssMiB(api.child.pid!);
+        if (!rss && Date.now() - agentStart > PHASE_MS * 1.5) rss = await memoryMiB(api.child.pid!);
         if (data.job.status === 'COMPLETED') break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
@@ -175,17 +142,10 @@ export async function benchLogs(): Promise<void> {
     }
   } catch (error) {
     // Say what the platform said before it went wrong.
-    for (const p of processes) console.error(p.output().split('\n').slice(-60).join('\n'));
+    for (const p of [api, ...d.runners]) console.error(p.output().split('\n').slice(-60).join('\n'));
     throw error;
   } finally {
     for (const client of clients) await client.dispose();
-    for (const p of processes.reverse()) {
-      p.child.kill('SIGTERM');
-      p.child.kill('SIGTERM');
-    }
-    await Promise.all(processes.map((p) => p.exited));
-    await nats.cleanup();
-    await database.drop();
-    await rm(scratch, { recursive: true, force: true });
+    await d.stop();
   }
 }

@@ -4,17 +4,10 @@
 //             in the same run from the simulator's own ledger; slot utilisation.
 //   scale:    600 trials on 600 slots at once; peak concurrency (from the ledger), dispatch
 //             latency (order published → Harbor started) p50/p99, RSS and CPU per trial.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from '../src/platform/ports.js';
 import { graphql } from '../test/support/app.js';
-import { createTestDatabase } from '../test/support/database.js';
-import { SIMULATOR } from '../test/support/jobs.js';
-import { createTestNats } from '../test/support/nats.js';
-import { cleanEnv, startBuilt, type Started } from '../test/support/process.js';
-import { tb2Task, under, zip } from '../test/support/task-zips.js';
-import { uploadZips } from '../test/support/upload.js';
+import { deploy, memoryMiB, percentile } from './deployment.js';
 
 interface Scenario {
   label: string;
@@ -30,54 +23,22 @@ async function procStat(pid: number): Promise<{ cpuSeconds: number; peakRssMiB: 
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   // Fields after the command: utime is the 12th, stime the 13th (0-based 11 and 12).
   const cpuSeconds = (Number(stat[11]) + Number(stat[12])) / CLK_TCK;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-  return { cpuSeconds, peakRssMiB };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return { cpuSeconds, peakRssMiB: (await memoryMiB(pid)).peak };
 }
 
 async function runScenario(s: Scenario): Promise<void> {
-  const [database, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
-  await database.db.$disconnect();
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'thr-bench-platform-'));
-  const tasksDir = path.join(scratch, 'tasks');
-  const jobsDir = path.join(scratch, 'jobs');
-  const ledger = path.join(scratch, 'ledger.txt');
-  const port = await freePort();
-  const common = { NATS_URL: nats.url, NATS_PREFIX: nats.prefix, TASKS_DIR: tasksDir, JOBS_DIR: jobsDir, NODE_ENV: 'production' };
-  const processes: Started[] = [];
+  const d = await deploy(s.label);
+  const ledger = path.join(d.scratch, 'ledger.txt');
+  const { url, api } = d;
   try {
-    const api = startBuilt('api/dist/main.js', cleanEnv({ ...common, DATABASE_URL: database.url, PORT: String(port) }));
-    processes.push(api);
-    await api.waitFor(/GraphQL \(HTTP and WebSocket\) at/, 60_000);
-    const url = `http://127.0.0.1:${port}/graphql`;
     // At most 100 runs per task: spread the trials over enough tasks.
     const taskCount = Math.ceil(s.trials / 100);
-    const zips = await Promise.all(
-      Array.from({ length: taskCount }, async (_, i) => ({ name: `bench-${i}.zip`, bytes: await zip(under(`bench-${i}`, tb2Task(`bench-${i}`))) })),
-    );
-    const upload = await uploadZips(url, zips);
-    const taskIds = upload.body.data.uploadTasks.data.files.map((f: any) => f.tasks[0].task.id);
-
-    const runners = Array.from({ length: s.runners }, (_, i) =>
-      startBuilt(
-        'runner/dist/main.js',
-        cleanEnv({
-          ...common,
-          RUNNER_ID: `bench-${i}`,
-          RUNNER_CONCURRENCY: String(s.slotsPerRunner),
-          HARBOR_BIN: SIMULATOR,
-          HARBOR_SIM_PHASE_MS: String(s.phaseMs),
-          HARBOR_SIM_LOG_LINES: '5',
-          HARBOR_SIM_LEDGER: ledger,
-        }),
-      ),
-    );
-    processes.push(...runners);
-    await Promise.all(runners.map((r) => r.waitFor(/ready/, 60_000)));
+    const taskIds = await d.uploadTasks(taskCount, 'bench');
+    const runners = await d.startRunners(s.runners, s.slotsPerRunner, {
+      HARBOR_SIM_PHASE_MS: String(s.phaseMs),
+      HARBOR_SIM_LOG_LINES: '5',
+      HARBOR_SIM_LEDGER: ledger,
+    });
     const cpuBefore = await Promise.all(runners.map((r) => procStat(r.child.pid!)));
 
     const started = performance.now();
@@ -114,7 +75,7 @@ async function runScenario(s: Scenario): Promise<void> {
     for (const [, d] of edges) peak = Math.max(peak, (running += d));
 
     // Dispatch latency: dispatchedAt (stamped right after the batch was published) → Harbor started.
-    const client = new (await import('pg')).default.Client({ connectionString: database.url });
+    const client = new (await import('pg')).default.Client({ connectionString: d.databaseUrl });
     await client.connect();
     const { rows } = await client.query<{ id: string; dispatched: string }>(
       `SELECT id, (extract(epoch FROM "dispatchedAt") * 1000)::bigint AS dispatched FROM "Run" WHERE "jobId" = $1`,
@@ -146,15 +107,7 @@ async function runScenario(s: Scenario): Promise<void> {
         `runner CPU ${((runnerCpu / s.trials) * 1000).toFixed(1)} ms per trial   API CPU ${((apiStat.cpuSeconds / s.trials) * 1000).toFixed(1)} ms per trial (incl. start-up)`,
     );
   } finally {
-    for (const p of processes.reverse()) {
-      // Twice: runners stop their trials instead of draining them.
-      p.child.kill('SIGTERM');
-      p.child.kill('SIGTERM');
-    }
-    await Promise.all(processes.map((p) => p.exited));
-    await nats.cleanup();
-    await database.drop();
-    await rm(scratch, { recursive: true, force: true });
+    await d.stop();
   }
 }
 

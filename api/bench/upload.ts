@@ -1,27 +1,17 @@
 // Upload benchmark: 100 typical tasks (~15 KB each) in one request, then one 50 MB task, each
-// against a fresh API process (built, plain node) whose peak RSS (VmHWM) is read from /proc. The baseline, measured in
-// the same run on the same zips, is a bare unzip to disk with yauzl (no validation, no database),
-// so the ratio says what validation, hashing and storage cost on top of unpacking.
+// against a fresh API process (built, plain node) whose peak RSS (VmHWM) is read from /proc. The
+// baseline, measured in the same run on the same zips, is a bare unzip to disk with yauzl (no
+// validation, no database), so the ratio says what validation, hashing and storage cost on top.
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { freePort } from '../src/platform/ports.js';
-import { createTestDatabase } from '../test/support/database.js';
-import { testNatsUrl } from '../test/support/nats.js';
-import { cleanEnv, startBuilt } from '../test/support/process.js';
 import { tb2Task, under, zip } from '../test/support/task-zips.js';
 import { uploadZips, type ZipUpload } from '../test/support/upload.js';
+import { deploy, memoryMiB } from './deployment.js';
 
 const MiB = 1024 * 1024;
-
-async function peakRssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
 
 /** Unzips every entry to disk, nothing else: the floor any upload path has to pay. */
 async function bareUnzip(zips: ZipUpload[], dir: string): Promise<void> {
@@ -57,45 +47,27 @@ interface Scenario {
 }
 
 async function runScenario(scenario: Scenario): Promise<{ seconds: number; idleMiB: number; rssMiB: number; baseline: number }> {
-  const database = await createTestDatabase();
-  await database.db.$disconnect();
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'thr-bench-'));
-  const port = await freePort();
-  // The built API under plain node, as in production (tsx's in-process compiler adds ~60 MiB).
-  const api = startBuilt(
-    'api/dist/main.js',
-    cleanEnv({
-      DATABASE_URL: database.url,
-      NATS_URL: testNatsUrl,
-      PORT: String(port),
-      TASKS_DIR: path.join(scratch, 'tasks'),
-      NODE_ENV: 'production',
-    }),
-  );
+  // A fresh, built API per scenario, so each peak RSS is its own.
+  const d = await deploy('upload');
   try {
-    await api.waitFor(/GraphQL \(HTTP and WebSocket\) at/, 60_000);
-    const url = `http://127.0.0.1:${port}/graphql`;
-    const idleMiB = await peakRssMiB(api.child.pid!);
+    const idleMiB = (await memoryMiB(d.api.child.pid!)).peak;
     const started = performance.now();
-    const { status, body } = await uploadZips(url, scenario.zips, 'created rejected');
+    const { status, body } = await uploadZips(d.url, scenario.zips, 'created rejected');
     const seconds = (performance.now() - started) / 1000;
     const created = body?.data?.uploadTasks?.data?.created;
     if (status !== 200 || created !== scenario.tasks) {
       throw new Error(`${scenario.label}: expected ${scenario.tasks} created, got ${JSON.stringify(body).slice(0, 500)}`);
     }
-    const rssMiB = await peakRssMiB(api.child.pid!);
+    const rssMiB = (await memoryMiB(d.api.child.pid!)).peak;
 
-    const baselineDir = path.join(scratch, 'baseline');
+    const baselineDir = path.join(d.scratch, 'baseline');
     await mkdir(baselineDir);
     const baselineStart = performance.now();
     await bareUnzip(scenario.zips, baselineDir);
     const baseline = (performance.now() - baselineStart) / 1000;
     return { seconds, idleMiB, rssMiB, baseline };
   } finally {
-    api.child.kill('SIGTERM');
-    await api.exited;
-    await database.drop();
-    await rm(scratch, { recursive: true, force: true });
+    await d.stop();
   }
 }
 

@@ -1,0 +1,98 @@
+// A whole platform for a benchmark, built and run as in production: the API under plain node
+// (`api/dist/main.js`) against a throwaway database and NATS prefix, runners likewise with the
+// Harbor simulator, and a scratch folder for TASKS_DIR and JOBS_DIR. `stop` removes it all.
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../src/platform/ports.js';
+import { createTestDatabase } from '../test/support/database.js';
+import { SIMULATOR } from '../test/support/jobs.js';
+import { createTestNats, type TestNats } from '../test/support/nats.js';
+import { cleanEnv, startBuilt, type Started } from '../test/support/process.js';
+import { tb2Task, under, zip } from '../test/support/task-zips.js';
+import { uploadZips } from '../test/support/upload.js';
+
+export interface Deployment {
+  url: string;
+  api: Started;
+  runners: Started[];
+  nats: TestNats;
+  databaseUrl: string;
+  scratch: string;
+  /** Starts `count` runners with `slots` each and the simulator configured by `env`; waits until they are ready. */
+  startRunners(count: number, slots: number, env?: Record<string, string>): Promise<Started[]>;
+  /** Uploads `count` synthetic tasks; returns their ids. */
+  uploadTasks(count: number, prefix: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function deploy(label: string): Promise<Deployment> {
+  const [database, nats] = await Promise.all([createTestDatabase(), createTestNats()]);
+  await database.db.$disconnect();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), `thr-bench-${label}-`));
+  const port = await freePort();
+  const common = {
+    NATS_URL: nats.url,
+    NATS_PREFIX: nats.prefix,
+    TASKS_DIR: path.join(scratch, 'tasks'),
+    JOBS_DIR: path.join(scratch, 'jobs'),
+    NODE_ENV: 'production',
+  };
+  const api = startBuilt('api/dist/main.js', cleanEnv({ ...common, DATABASE_URL: database.url, PORT: String(port) }));
+  const runners: Started[] = [];
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const stop = async () => {
+    // Runners get SIGTERM twice: stop their trials now rather than drain them.
+    for (const p of [...runners, api].reverse()) {
+      p.child.kill('SIGTERM');
+      p.child.kill('SIGTERM');
+    }
+    await Promise.all([...runners, api].map((p) => p.exited));
+    await nats.cleanup();
+    await database.drop();
+    await rm(scratch, { recursive: true, force: true });
+  };
+  try {
+    await api.waitFor(/GraphQL \(HTTP and WebSocket\) at/, 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url,
+    api,
+    runners,
+    nats,
+    databaseUrl: database.url,
+    scratch,
+    startRunners: async (count, slots, env = {}) => {
+      const started = Array.from({ length: count }, (_, i) =>
+        startBuilt(
+          'runner/dist/main.js',
+          cleanEnv({ ...common, RUNNER_ID: `${label}-${runners.length + i}`, RUNNER_CONCURRENCY: String(slots), HARBOR_BIN: SIMULATOR, ...env }),
+        ),
+      );
+      runners.push(...started);
+      await Promise.all(started.map((r) => r.waitFor(/ready/, 60_000)));
+      return started;
+    },
+    uploadTasks: async (count, prefix) => {
+      const zips = await Promise.all(
+        Array.from({ length: count }, async (_, i) => ({ name: `${prefix}-${i}.zip`, bytes: await zip(under(`${prefix}-${i}`, tb2Task(`${prefix}-${i}`))) })),
+      );
+      const { body } = await uploadZips(url, zips, 'files { tasks { task { id } } }');
+      return body.data.uploadTasks.data.files.map((f: any) => f.tasks[0].task.id);
+    },
+    stop,
+  };
+}
+
+/** Peak and current resident memory of a process, from /proc. */
+export async function memoryMiB(pid: number): Promise<{ now: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+  return { now: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+export const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
