@@ -117,10 +117,19 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let trajectories = new Map<string, TrajectoryTail>();
   let capNoted = false;
 
+  let polls = 0;
   /** One pass over every file; with `toEnd`, each is read to its current end, draining between slices. */
   async function pollOnce(toEnd: boolean): Promise<void> {
     const between = toEnd ? drainIfLarge : undefined;
     await jobLog.poll(slice, toEnd, between);
+    // New files are rare once the trial runs: look for them about once a second, not every poll.
+    if (toEnd || trialName === null || polls++ % Math.max(1, Math.round(1_000 / pollMs)) === 0) await discoverFiles();
+    for (const tail of tails.values()) await tail.poll(slice, toEnd, between);
+    for (const trajectory of trajectories.values()) await trajectory.poll();
+  }
+
+  /** Finds the trial directory and the files in it worth tailing. */
+  async function discoverFiles(): Promise<void> {
     const name = await findTrialDir(jobDir);
     if (name !== null && name !== trialName) {
       // Another trial directory: forget the old one's files. One that vanishes and comes back
@@ -148,8 +157,6 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
         tails.set(found.file, new FileTail(abs, file, found.source, sink, keepChars));
       }
     }
-    for (const tail of tails.values()) await tail.poll(slice, toEnd, between);
-    for (const trajectory of trajectories.values()) await trajectory.poll();
   }
 
   /** The `file` field: scrubbed (the agent names its files) and within the schema's 300 characters. */

@@ -3,7 +3,7 @@
 // files live in a directory the container can write to, so nothing here follows a symlink
 // (O_NOFOLLOW on open, dirent types when listing) or blocks on a FIFO (O_NONBLOCK, then fstat).
 import { constants, type Dirent } from 'node:fs';
-import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { LOG_SOURCES } from '../protocol/messages.js';
@@ -63,6 +63,11 @@ export class FileTail {
    */
   async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>): Promise<void> {
     if (this.#skipped === 'symlink' || this.#skipped === 'special') return;
+    if (!toEnd) {
+      // Most polls find nothing new: one lstat answers that without opening the file.
+      const st = await lstat(this.abs).catch(() => null);
+      if (!st || (st.isFile() && st.ino === this.#ino && st.size === this.#offset)) return;
+    }
     const fh = await this.#open();
     if (!fh) return;
     try {
