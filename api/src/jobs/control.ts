@@ -24,7 +24,7 @@ interface LockedRun {
 }
 
 const FINAL: RunStatus[] = ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'];
-const CANCELLED_BY_USER = { exceptionType: 'CancelledError', exceptionMessage: 'cancelled by a user', finishedAt: new Date() };
+const cancelledByUser = () => ({ exceptionType: 'CancelledError', exceptionMessage: 'cancelled by a user', finishedAt: new Date() });
 
 /** Asks the runner holding a run to stop it; null when no runner answers (none holds it). */
 export async function requestStop(deps: Pick<ControlDeps, 'nats' | 'topology'>, runId: string): Promise<CancelReply | null> {
@@ -36,23 +36,29 @@ export async function requestStop(deps: Pick<ControlDeps, 'nats' | 'topology'>, 
   }
 }
 
+/** Stop requests in flight at once: a job's runners answer within milliseconds, dead ones time out in parallel. */
+const STOP_REQUESTS_IN_FLIGHT = 32;
+
 async function cancelRuns(deps: ControlDeps, where: Prisma.RunWhereInput): Promise<number> {
   const runs = await deps.db.run.findMany({ where: { ...where, status: { notIn: FINAL } }, select: { id: true, status: true } });
   let cancelled = 0;
-  for (const candidate of runs) {
+  const cancelOne = async (candidate: { id: string; status: RunStatus }) => {
     const reply = candidate.status === 'QUEUED' ? null : await requestStop(deps, candidate.id);
     // The runner holding it will report CANCELLED itself once Harbor has cleaned up.
-    if (reply?.ok && reply.state === 'stopping') continue;
+    if (reply?.ok && reply.state === 'stopping') return;
     const applied = await deps.db.$transaction(async (tx) => {
       const [run] = await tx.$queryRaw<LockedRun[]>`SELECT id, "jobId", status FROM "Run" WHERE id = ${candidate.id}::uuid FOR UPDATE`;
       if (!run || FINAL.includes(run.status)) return null;
-      await transition(tx, run, 'CANCELLED', CANCELLED_BY_USER);
+      await transition(tx, run, 'CANCELLED', cancelledByUser());
       return { jobId: run.jobId, runId: run.id, status: 'CANCELLED' as const };
     });
     if (applied) {
       cancelled++;
       notifyJob(deps.nats, deps.topology, applied);
     }
+  };
+  for (let i = 0; i < runs.length; i += STOP_REQUESTS_IN_FLIGHT) {
+    await Promise.all(runs.slice(i, i + STOP_REQUESTS_IN_FLIGHT).map(cancelOne));
   }
   return cancelled;
 }

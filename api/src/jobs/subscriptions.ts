@@ -13,7 +13,7 @@ builder.subscriptionField('jobUpdated', (t) =>
       const jobId = parseId(id, 'id');
       return ctx.hub.changes((n) => (n.jobId === jobId ? jobId : null), { initial: [jobId] });
     },
-    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...query, where: { id: jobId as unknown as string } }),
+    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...query, where: { id: jobId } }),
   }),
 );
 
@@ -27,7 +27,7 @@ builder.subscriptionField('runUpdated', (t) =>
       const jobId = parseId(args.jobId, 'jobId');
       return ctx.hub.changes((n) => (n.jobId === jobId && n.runId ? n.runId : null));
     },
-    resolve: (query, runId, _args, ctx) => ctx.db.run.findUnique({ ...query, where: { id: runId as unknown as string } }),
+    resolve: (query, runId, _args, ctx) => ctx.db.run.findUnique({ ...query, where: { id: runId } }),
   }),
 );
 
@@ -37,6 +37,6 @@ builder.subscriptionField('jobsUpdated', (t) =>
     nullable: true,
     description: 'Every job that changed (new, progressing, finished), for list views.',
     subscribe: (_root, _args, ctx) => ctx.hub.changes((n) => n.jobId),
-    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...query, where: { id: jobId as unknown as string } }),
+    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...query, where: { id: jobId } }),
   }),
 );
