@@ -16,6 +16,9 @@ const LINES_PER_SECOND = 50;
 
 interface Watcher {
   latencies: number[];
+  /** Write → read by the runner, and read by the runner → arrival: where the time goes. */
+  runnerSide: number[];
+  deliverySide: number[];
   lines: number;
   /** Latency by second of writing, to tell a start-up burst from a steady state. */
   bySecond: Map<number, number[]>;
@@ -24,16 +27,18 @@ interface Watcher {
 /** Subscribes to a run's log; records, for every stamped line written after `since`, its latency. */
 function watch(client: Client, runId: string, since: number, into: Watcher): void {
   client.subscribe(
-    { query: 'subscription($id: ID!) { runLog(runId: $id) { lines { text } } }', variables: { id: runId } },
+    { query: 'subscription($id: ID!) { runLog(runId: $id) { lines { text at } } }', variables: { id: runId } },
     {
       next: ({ data }) => {
         const now = Date.now();
-        for (const { text } of (data as any).runLog.lines) {
+        for (const { text, at } of (data as any).runLog.lines) {
           into.lines++;
           const stamp = / @(\d{13})$/.exec(text);
           if (stamp && Number(stamp[1]) >= since) {
             const latency = now - Number(stamp[1]);
             into.latencies.push(latency);
+            into.runnerSide.push(Date.parse(at) - Number(stamp[1]));
+            into.deliverySide.push(now - Date.parse(at));
             const second = Math.floor((Number(stamp[1]) - since) / 1000);
             (into.bySecond.get(second) ?? into.bySecond.set(second, []).get(second)!).push(latency);
           }
@@ -86,11 +91,12 @@ export async function benchLogs(): Promise<void> {
     console.log('live-log benchmark (API and 4 runners built, under node; simulator writes 50 lines/s per run)');
     console.log(`  baseline JetStream publish → ordered consumer, one line: p50 ${percentile(baseline, 50)} ms  p99 ${percentile(baseline, 99)} ms`);
 
-    for (const [runs, copies] of [
+    const scenarios = [
       [1, 1],
       [200, 1],
       [200, 5],
-    ] as const) {
+    ] as const;
+    for (const [runs, copies] of process.argv.includes('--quick') ? scenarios.slice(0, 2) : scenarios) {
       const perTask = runs === 1 ? 1 : runs / taskIds.length;
       const created = await graphql(url, `mutation($i: CreateJobInput!) { createJob(input: $i) { ... on MutationCreateJobSuccess { data { id } } } }`, {
         i: { taskIds: runs === 1 ? [taskIds[0]] : taskIds, agent: 'oracle', runsPerTask: perTask },
@@ -105,7 +111,7 @@ export async function benchLogs(): Promise<void> {
       }
       // Subscribers join during environment setup, before the agent writes: every line is live.
       const since = Date.now();
-      const first: Watcher = { latencies: [], lines: 0, bySecond: new Map() };
+      const first: Watcher = { latencies: [], runnerSide: [], deliverySide: [], lines: 0, bySecond: new Map() };
       const perConnection = 100;
       for (let i = 0; i < runIds.length; i += perConnection) {
         const client = connection();
@@ -137,6 +143,9 @@ export async function benchLogs(): Promise<void> {
       if (process.argv.includes('--profile')) {
         const seconds = [...first.bySecond.keys()].sort((a, b) => a - b);
         console.log(`    p50 by second of writing: ${seconds.map((s) => percentile(first.bySecond.get(s)!.sort((a, b) => a - b), 50)).join(' ')}`);
+        const runner = [...first.runnerSide].sort((a, b) => a - b);
+        const delivery = [...first.deliverySide].sort((a, b) => a - b);
+        console.log(`    write → runner read p50 ${percentile(runner, 50)} p99 ${percentile(runner, 99)} ms; runner read → client p50 ${percentile(delivery, 50)} p99 ${percentile(delivery, 99)} ms`);
       }
       for (const client of clients.splice(0)) await client.dispose();
     }

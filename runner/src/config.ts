@@ -24,8 +24,8 @@ const schema = z.object({
   /** Harbor's teardown after SIGTERM takes seconds to a minute (harbor-contract §3). */
   RUNNER_CANCEL_GRACE_MS: ms('milliseconds').default(120_000),
   RUNNER_HEARTBEAT_MS: ms('milliseconds').default(5_000),
-  /** How often a running trial's files are checked for new lines. */
-  RUNNER_LOG_POLL_MS: ms('milliseconds').default(100),
+  /** How often a running trial's files are checked for new lines when no change notification came. */
+  RUNNER_LOG_POLL_MS: ms('milliseconds').default(500),
   /** How often buffered log lines are published (jittered); bounds the live-log latency. */
   RUNNER_LOG_FLUSH_MS: ms('milliseconds').default(150),
   /** JetStream ack wait of the shared consumer: a runner silent this long loses its orders to others. */

@@ -372,3 +372,16 @@ describe('startLogCapture: trajectory', () => {
     expect(h.texts('agent/trajectory.cont-1.json')).toEqual(['step 1 user: Fix the git repository']);
   });
 });
+
+describe('change notification', () => {
+  it('reads a line soon after it is written, long before the next periodic poll', async () => {
+    const h = await start({ pollMs: 10_000, flushMs: 20 });
+    // The trial directory appearing wakes a pass, which starts watching the trial's folders.
+    await mkdir(path.join(h.trialDir, 'agent'), { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const written = Date.now();
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'quick\n');
+    await h.waitForText('quick');
+    expect(Date.now() - written).toBeLessThan(2_000);
+  });
+});

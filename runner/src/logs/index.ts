@@ -9,6 +9,7 @@
 // except a chunk holding one single line that alone is larger (a line is never split across
 // chunks; lines are capped at MAX_LINE_BYTES anyway). At most MAX_LINES_PER_CHUNK lines per chunk.
 // `seq` is taken by every chunk handed to publish, so a failed chunk leaves a gap a reader sees.
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { PROTOCOL_VERSION, type LogChunk } from '../protocol/messages.js';
@@ -56,6 +57,8 @@ export interface LogCapture {
 const DEFAULT_FLUSH_MS = 1000;
 const DEFAULT_MAX_CHUNK_BYTES = 64 * 1024;
 const DEFAULT_POLL_MS = 250;
+/** After a change is seen, wait this long so a burst of writes is read in one pass. */
+const WAKE_DELAY_MS = 20;
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Tailed files per capture: agent/ and its subdirectories are written by the agent, which could make thousands. */
 const MAX_TAILED_FILES = 200;
@@ -142,6 +145,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     }
     if (trialName === null) return;
     const trialDir = path.join(jobDir, trialName);
+    for (const dir of [trialDir, path.join(trialDir, 'agent'), path.join(trialDir, 'verifier')]) watchDir(dir);
     for (const found of await listTrialFiles(trialDir)) {
       if (tails.has(found.file) || trajectories.has(found.file)) continue;
       if (tails.size + trajectories.size >= MAX_TAILED_FILES) {
@@ -169,17 +173,46 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let polling: Promise<void> | null = null;
   let pollErrorNoted = false;
 
-  function schedulePoll(): void {
+  let wakePending = false;
+
+  function schedulePoll(delay = pollMs): void {
     pollTimer = setTimeout(() => {
       pollTimer = null;
+      wakePending = false;
       polling = pollOnce(false)
         .catch(pollFailed)
         .finally(() => {
           polling = null;
-          if (accepting && !stopping) schedulePoll();
+          if (accepting && !stopping) schedulePoll(wakePending ? WAKE_DELAY_MS : pollMs);
         });
-    }, pollMs);
+    }, delay);
     pollTimer.unref();
+  }
+
+  // The kernel says when a watched folder changes (inotify): read at once instead of at the next
+  // tick. Polling stays as the safety net for changes a watcher misses.
+  const watchers = new Map<string, FSWatcher>();
+  function watchDir(dir: string): void {
+    if (watchers.has(dir) || stopping) return;
+    try {
+      const watcher = watch(dir, { persistent: false }, wake);
+      watcher.on('error', () => {
+        watcher.close();
+        watchers.delete(dir);
+      });
+      watchers.set(dir, watcher);
+    } catch {
+      // Not there yet, or no watcher available: the periodic poll reads it.
+    }
+  }
+  function wake(): void {
+    if (!accepting || stopping) return;
+    if (polling) {
+      wakePending = true;
+      return;
+    }
+    if (pollTimer) clearTimeout(pollTimer);
+    schedulePoll(WAKE_DELAY_MS);
   }
 
   function pollFailed(error: unknown): void {
@@ -242,6 +275,8 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   // --- Lifecycle --------------------------------------------------------------------------------
   async function finish(): Promise<LogCaptureStats> {
     stopping = true;
+    for (const watcher of watchers.values()) watcher.close();
+    watchers.clear();
     if (pollTimer) clearTimeout(pollTimer);
     if (flushTimer) clearTimeout(flushTimer);
     pollTimer = flushTimer = null;
@@ -260,6 +295,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     return { ...stats };
   }
 
+  watchDir(jobDir);
   schedulePoll();
   scheduleFlush();
 
