@@ -1,7 +1,7 @@
 // One Run on this runner: report claimed → write the Harbor config → run Harbor → report started
 // when the trial directory appears → read and classify the trial result → report finished.
 // Cleanup (config file, timers, subscriptions) always runs; the outcome is reported last.
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { RunnerConfig } from './config.js';
@@ -40,7 +40,6 @@ export interface Trial {
 
 /** Variables Harbor may legitimately need from the runner's own environment; nothing else leaks in. */
 const PASSED_THROUGH_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'DOCKER_HOST', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR'];
-const POLL_MS = 250;
 const OUTPUT_TAIL_BYTES = 8_192;
 
 function infra(message: string, exceptionType = 'RunnerError', trialDir: string | null = null): RunResult {
@@ -72,13 +71,6 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** The trial directory is the job directory's only subdirectory (harbor-contract §4). */
-async function findTrialDir(jobDir: string): Promise<string | null> {
-  const entries = await readdir(jobDir, { withFileTypes: true }).catch(() => []);
-  const dir = entries.find((e) => e.isDirectory());
-  return dir ? path.join(jobDir, dir.name) : null;
 }
 
 /**
@@ -135,6 +127,14 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
     const timers: NodeJS.Timeout[] = [];
     let trialDir: string | null = null;
     let capture: LogCapture | null = null;
+    let captureStopped: Promise<void> | null = null;
+    const stopCapture = () =>
+      (captureStopped ??= (async () => {
+        const stats = await capture?.stop();
+        if (stats && (stats.failedChunks > 0 || stats.droppedLines > 0)) {
+          hooks.log(`run ${order.runId}: ${stats.failedChunks} log chunk(s) failed to publish, ${stats.droppedLines} line(s) dropped`);
+        }
+      })());
     const relative = (p: string | null) => (p ? path.relative(config.jobsDir, p) : null);
     try {
       if (!(await exists(path.join(taskDir, 'task.toml')))) {
@@ -161,6 +161,12 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         runId: order.runId,
         jobDir,
         publish: hooks.publishLog,
+        // The capture watches the job directory anyway: it tells when the trial starts.
+        onTrialDir: (dir) => {
+          if (trialDir) return;
+          trialDir = dir;
+          hooks.started(relative(dir)!);
+        },
         pollMs: config.logPollMs,
         flushMs: config.logFlushMs,
         // Keys never leave the runner in a log line, whoever printed them.
@@ -188,23 +194,13 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
 
       // Well inside the ack wait, so a busy event loop cannot make the order look abandoned.
       timers.push(setInterval(() => hooks.working(), Math.min(10_000, config.ackWaitMs / 3)));
-      timers.push(
-        setInterval(() => {
-          if (trialDir) return;
-          void findTrialDir(jobDir).then((dir) => {
-            if (dir && !trialDir) {
-              trialDir = dir;
-              hooks.started(relative(dir)!);
-            }
-          });
-        }, POLL_MS),
-      );
       // A guard above Harbor's own timeouts catches a Harbor that hangs; none when the agent may run forever.
       const guardMs = order.maxDurationSec === null ? null : order.maxDurationSec * 1000 + config.wallClockSlackMs;
       if (guardMs !== null) timers.push(setTimeout(() => stop('wall-clock'), guardMs));
 
       const exit = await child;
-      trialDir ??= await findTrialDir(jobDir);
+      // The last read of Harbor's files also finds a trial directory that appeared just before it exited.
+      await stopCapture();
       if (stopReason === 'shutdown') return { result: null };
 
       if (exit.failed && (exit as { code?: string }).code === 'ENOENT') {
@@ -243,10 +239,7 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       clearTimeout(killTimer);
       await rm(configFile, { force: true });
       // The last lines go out before the outcome, so a finished run's log is already complete.
-      const stats = await capture?.stop();
-      if (stats && (stats.failedChunks > 0 || stats.droppedLines > 0)) {
-        hooks.log(`run ${order.runId}: ${stats.failedChunks} log chunk(s) failed to publish, ${stats.droppedLines} line(s) dropped`);
-      }
+      await stopCapture();
     }
   })();
 

@@ -48,7 +48,8 @@ async function runIsOver(db: Db, runId: string): Promise<boolean> {
 
 /** The position of the newest chunk of a run's log, 0 when it has none. */
 async function lastPosition(deps: LogDeps, runId: string): Promise<number> {
-  const jsm = await jetstreamManager(deps.nats);
+  // No API probe per call: this runs every second for every subscriber of an ended run.
+  const jsm = await jetstreamManager(deps.nats, { checkAPI: false });
   const message = await jsm.streams
     .getMessage(deps.topology.streams.logs.name, { last_by_subj: deps.topology.runLog(runId) })
     .catch(() => null);

@@ -26,6 +26,8 @@ export interface LogCaptureOptions {
   jobDir: string;
   /** Publishes one chunk; may reject (counted as failed, never thrown). Called sequentially, never concurrently for one capture. */
   publish: (chunk: LogChunk) => Promise<void>;
+  /** Called once the trial directory is found (Harbor creates it when the trial gets its slot). */
+  onTrialDir?: (trialDir: string) => void;
   /** Secret values to replace by "[REDACTED]" wherever they appear, before anything is published. Empty strings ignored. */
   secrets: string[];
   /** Flush interval in ms (default 1000, jittered ±20%). */
@@ -142,6 +144,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       tails = new Map();
       trajectories = new Map();
       trialName = name;
+      options.onTrialDir?.(path.join(jobDir, name));
     }
     if (trialName === null) return;
     const trialDir = path.join(jobDir, trialName);
