@@ -1,7 +1,8 @@
 // The API as one HTTP server: GraphQL over HTTP (graphql-yoga) and graphql-ws subscriptions on the
 // same port and path. WebSocket operations run through yoga.getEnveloped, so both transports share
-// plugins, schema and context.
-import { createServer, type Server } from 'node:http';
+// plugins, schema and context. Downloads have their own paths; every other path goes to the web app
+// when one is mounted.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
@@ -30,6 +31,8 @@ export interface AppDeps {
   jobsDir: string;
   /** Wakes the dispatcher after a mutation wrote runs; a no-op where none runs. */
   kickDispatcher?: () => void;
+  /** Serves the web app for every path the API does not own; absent, those paths get 404. */
+  web?: WebHandler;
   /** How long open requests and sockets get to finish on stop before they are cut. */
   shutdownGraceMs?: number;
 }
@@ -43,6 +46,9 @@ export interface App {
 }
 
 export const GRAPHQL_PATH = '/graphql';
+
+/** A connect-style handler, as SvelteKit's adapter-node exports from build/handler.js. */
+export type WebHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
@@ -94,7 +100,10 @@ export function buildApp(deps: AppDeps): App {
     logging: 'warn',
   });
   const server = createServer((req, res) => {
-    if (!handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology, jobsDir: deps.jobsDir }, req, res)) void yoga(req, res);
+    if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology, jobsDir: deps.jobsDir }, req, res)) return;
+    const pathname = (req.url ?? '/').split('?', 1)[0];
+    if (deps.web && pathname !== GRAPHQL_PATH) deps.web(req, res, () => void yoga(req, res));
+    else void yoga(req, res);
   });
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
   const wsDisposable = useServer(

@@ -9,6 +9,7 @@ import { explainConnectionError, probeDatabase } from './db/errors.js';
 import { checkJetStream, connectNats } from './nats/connection.js';
 import { startServices } from './services.js';
 import { TaskStore } from './tasks/store.js';
+import { loadWebApp } from './web.js';
 
 const log = (line: string) => console.log(`[api] ${line}`);
 
@@ -51,7 +52,9 @@ async function main(): Promise<void> {
     })),
     log,
   }).catch((error: Error) => fail(`cannot set up JetStream streams and consumers: ${error.message}`));
+  const web = await loadWebApp(config.webDir, log).catch((error: Error) => fail(`cannot load the web app: ${error.message}`));
   const app = buildApp({
+    web,
     db,
     nats,
     topology: natsTopology,
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     ),
   );
   log(`GraphQL (HTTP and WebSocket) at ${url}`);
+  if (web) log(`web app at ${url.replace(/\/graphql$/, '/')}`);
 
   let signals = 0;
   const shutdown = async (signal: string) => {

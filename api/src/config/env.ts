@@ -36,6 +36,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1, 'a directory path').optional(),
   TASKS_DIR: z.string().min(1, 'a directory path').optional(),
   JOBS_DIR: z.string().min(1, 'a directory path').optional(),
+  WEB_DIR: z.string().min(1, 'a directory path').optional(),
   DATABASE_POOL_SIZE: z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1').max(100, 'at most 100').default(10),
   SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'a number' }).int('a whole number').min(0, 'zero or more').default(10_000),
   UPLOAD_MAX_FILE_MB: mebibytes.default(100),
@@ -67,6 +68,8 @@ export interface ApiConfig {
   dataDir: string;
   tasksDir: string;
   jobsDir: string;
+  /** The built web app (SvelteKit adapter-node output) this process serves next to the API. */
+  webDir: string;
   databasePoolSize: number;
   shutdownGraceMs: number;
   uploadLimits: UploadLimits;
@@ -110,6 +113,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     dataDir,
     tasksDir: path.resolve(repoRoot, v.TASKS_DIR ?? path.join(dataDir, 'tasks')),
     jobsDir: path.resolve(repoRoot, v.JOBS_DIR ?? path.join(dataDir, 'jobs')),
+    webDir: path.resolve(repoRoot, v.WEB_DIR ?? 'web/build'),
     databasePoolSize: v.DATABASE_POOL_SIZE,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
     uploadLimits: {

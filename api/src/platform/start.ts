@@ -178,6 +178,7 @@ async function main(): Promise<void> {
       [
         '',
         'Terminal-Bench Harbor Runner is up',
+        `  Web app      http://${host}:${config.port}/`,
         `  GraphQL API  ${apiUrl}  (open it in a browser for GraphiQL)`,
         `  WebSocket    ws://${host}:${config.port}/graphql  (graphql-ws subscriptions)`,
         `  Database     ${databaseLabel}`,
