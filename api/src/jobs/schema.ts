@@ -5,6 +5,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../schema/builder.js';
 import { InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
+import { planned } from '../schema/planned.js';
 import { TaskFilterInput } from '../tasks/schema.js';
 import { AGENTS } from './agents.js';
 import { cancelJob, cancelRun, RETRY_SELECTIONS, retryRuns, type RetrySelection } from './control.js';
@@ -139,7 +140,7 @@ builder.queryField('jobs', (t) =>
     args: { status: t.arg({ type: [JobStatusEnum] }), search: t.arg.string({ description: 'Text in the name, agent or model.' }) },
     totalCount: (_p, args, ctx) => ctx.db.job.count({ where: jobWhere(args) }),
     resolve: (query, _root, args, ctx) =>
-      ctx.db.job.findMany({ ...query, where: jobWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      ctx.db.job.findMany({ ...planned(query), where: jobWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }),
 );
 
@@ -164,7 +165,7 @@ builder.queryField('job', (t) =>
     type: 'Job',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.db.job.findUnique({ ...query, where: { id: parseId(id, 'id') } }),
+    resolve: (query, _root, { id }, ctx) => ctx.db.job.findUnique({ ...planned(query), where: { id: parseId(id, 'id') } }),
   }),
 );
 
@@ -173,7 +174,7 @@ builder.queryField('run', (t) =>
     type: 'Run',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.db.run.findUnique({ ...query, where: { id: parseId(id, 'id') } }),
+    resolve: (query, _root, { id }, ctx) => ctx.db.run.findUnique({ ...planned(query), where: { id: parseId(id, 'id') } }),
   }),
 );
 
@@ -192,7 +193,7 @@ builder.queryField('runs', (t) =>
     totalCount: (_p, args, ctx) => ctx.db.run.count({ where: { jobId: parseId(args.jobId, 'jobId'), ...runWhere(args) } }),
     resolve: (query, _root, args, ctx) =>
       ctx.db.run.findMany({
-        ...query,
+        ...planned(query),
         where: { jobId: parseId(args.jobId, 'jobId'), ...runWhere(args) },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       }),
@@ -252,7 +253,7 @@ builder.mutationField('createJob', (t) =>
       );
       ctx.kickDispatcher();
       notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
-      return ctx.db.job.findUniqueOrThrow({ ...query, where: { id: created.id } });
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: created.id } });
     },
   }),
 );
@@ -272,7 +273,7 @@ builder.mutationField('cancelJob', (t) =>
     resolve: async (query, _root, { id }, ctx) => {
       const jobId = parseId(id, 'id');
       await cancelJob(ctx, jobId);
-      return ctx.db.job.findUniqueOrThrow({ ...query, where: { id: jobId } });
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
     },
   }),
 );
@@ -285,7 +286,7 @@ builder.mutationField('cancelRun', (t) =>
     resolve: async (query, _root, { id }, ctx) => {
       const runId = parseId(id, 'id');
       await cancelRun(ctx, runId);
-      return ctx.db.run.findUniqueOrThrow({ ...query, where: { id: runId } });
+      return ctx.db.run.findUniqueOrThrow({ ...planned(query), where: { id: runId } });
     },
   }),
 );
@@ -301,7 +302,7 @@ builder.mutationField('retryRuns', (t) =>
       if (!(which in RETRY_SELECTIONS)) throw new InvalidInputError(`which must be one of ${Object.keys(RETRY_SELECTIONS).join(', ')}`, 'which');
       await retryRuns(ctx, id, which);
       ctx.kickDispatcher();
-      return ctx.db.job.findUniqueOrThrow({ ...query, where: { id } });
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id } });
     },
   }),
 );

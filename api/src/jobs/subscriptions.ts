@@ -2,6 +2,7 @@
 // recorder notifies, re-read with the client's selection (coalesced to one read per 200 ms).
 import { builder } from '../schema/builder.js';
 import { parseId } from '../schema/ids.js';
+import { planned } from '../schema/planned.js';
 
 builder.subscriptionField('jobUpdated', (t) =>
   t.prismaField({
@@ -13,7 +14,7 @@ builder.subscriptionField('jobUpdated', (t) =>
       const jobId = parseId(id, 'id');
       return ctx.hub.changes((n) => (n.jobId === jobId ? jobId : null), { initial: [jobId] });
     },
-    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...query, where: { id: jobId } }),
+    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...planned(query), where: { id: jobId } }),
   }),
 );
 
@@ -27,7 +28,7 @@ builder.subscriptionField('runUpdated', (t) =>
       const jobId = parseId(args.jobId, 'jobId');
       return ctx.hub.changes((n) => (n.jobId === jobId && n.runId ? n.runId : null));
     },
-    resolve: (query, runId, _args, ctx) => ctx.db.run.findUnique({ ...query, where: { id: runId } }),
+    resolve: (query, runId, _args, ctx) => ctx.db.run.findUnique({ ...planned(query), where: { id: runId } }),
   }),
 );
 
@@ -37,6 +38,6 @@ builder.subscriptionField('jobsUpdated', (t) =>
     nullable: true,
     description: 'Every job that changed (new, progressing, finished), for list views.',
     subscribe: (_root, _args, ctx) => ctx.hub.changes((n) => n.jobId),
-    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...query, where: { id: jobId } }),
+    resolve: (query, jobId, _args, ctx) => ctx.db.job.findUnique({ ...planned(query), where: { id: jobId } }),
   }),
 );

@@ -3,6 +3,7 @@ import { Difficulty } from '../generated/prisma/enums.js';
 import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
+import { planned } from '../schema/planned.js';
 import { deleteTask, TASK_ORDERS, TaskInUseError, taskWhere, type TaskOrder } from './library.js';
 import type { Problem, TaskFile } from './package/index.js';
 import { uploadTasks, type UploadedFile, type UploadedTask, type UploadResult, type UploadStatus } from './upload.js';
@@ -87,7 +88,7 @@ const UploadedTaskRef = builder.objectRef<UploadedTask>('UploadedTask').implemen
       type: 'Task',
       nullable: true,
       resolve: (query, parent, _args, ctx) =>
-        parent.taskId ? ctx.db.task.findUnique({ ...query, where: { id: parent.taskId } }) : null,
+        parent.taskId ? ctx.db.task.findUnique({ ...planned(query), where: { id: parent.taskId } }) : null,
     }),
     errors: t.expose('errors', { type: [UploadProblemRef] }),
     warnings: t.expose('warnings', { type: [UploadProblemRef] }),
@@ -144,7 +145,7 @@ builder.queryField('task', (t) =>
     nullable: true,
     description: 'One task, or null when there is none with this id.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.db.task.findUnique({ ...query, where: { id: parseId(id, 'id') } }),
+    resolve: (query, _root, { id }, ctx) => ctx.db.task.findUnique({ ...planned(query), where: { id: parseId(id, 'id') } }),
   }),
 );
 
@@ -165,7 +166,7 @@ builder.queryField('tasks', (t) =>
       },
       totalCount: (_parent, args, ctx) => ctx.db.task.count({ where: taskWhere(args) }),
       resolve: (query, _root, args, ctx) =>
-        ctx.db.task.findMany({ ...query, where: taskWhere(args), orderBy: TASK_ORDERS[args.orderBy ?? 'CREATED_AT_DESC'] }),
+        ctx.db.task.findMany({ ...planned(query), where: taskWhere(args), orderBy: TASK_ORDERS[args.orderBy ?? 'CREATED_AT_DESC'] }),
     },
     { description: 'A page of tasks.' },
   ),
