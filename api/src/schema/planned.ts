@@ -3,6 +3,7 @@
  * mutation asked for nothing but its result's type); Prisma refuses an empty select. Every model has
  * an `id`, so that is what such a query reads.
  */
-export function planned<T extends { select?: object }>(query: T): T {
-  return query.select && Object.keys(query.select).length === 0 ? { ...query, select: { id: true } } : query;
+export function planned<T extends object>(query: T): T {
+  const select = (query as { select?: object }).select;
+  return select && Object.keys(select).length === 0 ? { ...query, select: { id: true } } : query;
 }
