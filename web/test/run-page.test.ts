@@ -5,6 +5,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
 import { zipTask } from './support/tasks.js';
+import type { Client as WsClient } from 'graphql-ws';
+import { followRunLog, type LogChunk } from '../src/lib/log/follow.js';
 
 let platform: Platform;
 let browser: Browser;
@@ -236,4 +238,41 @@ test('screenshot of a finished run', async () => {
   await page.locator('[data-end-of-log]').waitFor({ timeout: 30_000 });
   await page.getByLabel('Search the log').fill('line 4');
   await screenshot(page, 'run');
+});
+
+test('the log follower resumes behind the last chunk: on a graphql-ws retry and after SLOW_CONSUMER', () => {
+  // A stand-in for graphql-ws: records each subscribe; a retry after a reconnect re-sends the same payload.
+  const calls: { payload: any; sink: any }[] = [];
+  const ws = { subscribe: (payload: any, sink: any) => (calls.push({ payload, sink }), () => {}) } as unknown as WsClient;
+  const got: number[] = [];
+  let ended = 0;
+  const chunk = (position: number): { data: { runLog: LogChunk } } => ({
+    data: { runLog: { position, lines: [{ source: 'agent', text: `at ${position}`, at: new Date().toISOString() }] } },
+  });
+  const stop = followRunLog(ws, 'r1', { chunk: (c) => got.push(c.position), end: () => ended++, error: (e) => { throw e; } });
+  expect(calls).toHaveLength(1);
+  expect(calls[0]!.payload.variables).toEqual({ runId: 'r1', after: null });
+  calls[0]!.sink.next(chunk(3));
+  calls[0]!.sink.next(chunk(5));
+  // What graphql-ws would send on its retry: the same object, now asking for what follows 5.
+  expect(JSON.parse(JSON.stringify(calls[0]!.payload)).variables.after).toBe(5);
+  calls[0]!.sink.next(chunk(5)); // a repeat is dropped
+  calls[0]!.sink.next(chunk(8));
+  expect(got).toEqual([3, 5, 8]);
+  // SLOW_CONSUMER: the API ends the subscription; the follower subscribes again behind 8, not "ended".
+  calls[0]!.sink.next({ errors: [{ message: 'fell behind', extensions: { code: 'SLOW_CONSUMER' } }] });
+  calls[0]!.sink.complete();
+  return new Promise<void>((resolve) =>
+    queueMicrotask(() => {
+      expect(ended).toBe(0);
+      expect(calls).toHaveLength(2);
+      expect(calls[1]!.payload.variables.after).toBe(8);
+      calls[1]!.sink.next(chunk(9));
+      calls[1]!.sink.complete();
+      expect(got).toEqual([3, 5, 8, 9]);
+      expect(ended).toBe(1);
+      stop();
+      resolve();
+    }),
+  );
 });
