@@ -7,6 +7,7 @@ import '../jobs/schema.js';
 import '../jobs/subscriptions.js';
 import '../runners/schema.js';
 import '../logs/schema.js';
+import '../stats/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });
