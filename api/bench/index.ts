@@ -1,11 +1,12 @@
 // `npm run bench [-- <part>] [--quick]`: prints figures for BENCHMARKS.md. Parts: upload, jobs,
-// logs, platform (--quick skips its 600-trial scale scenario).
+// logs, platform (--quick skips its 600-trial scale scenario), stats.
 import { benchJobs } from './jobs.js';
 import { benchLogs } from './logs.js';
 import { benchPlatform } from './platform.js';
+import { benchStats } from './stats.js';
 import { benchUpload } from './upload.js';
 
-const parts: Record<string, () => Promise<void>> = { upload: benchUpload, jobs: benchJobs, platform: benchPlatform, logs: benchLogs };
+const parts: Record<string, () => Promise<void>> = { upload: benchUpload, jobs: benchJobs, platform: benchPlatform, logs: benchLogs, stats: benchStats };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = chosen.filter((p) => !(p in parts));
 if (unknown.length > 0) {
