@@ -7,6 +7,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly code?: string,
+    /** The argument or input field at fault, for InvalidInputError. */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -51,7 +53,7 @@ export interface Outcome<T> {
 /** The payload of a success, or an ApiError carrying the error type's message and code. */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.data !== undefined) return outcome.data;
-  throw new ApiError(outcome.message ?? `The API answered ${outcome.__typename}.`, outcome.code);
+  throw new ApiError(outcome.message ?? `The API answered ${outcome.__typename}.`, outcome.code, outcome.field);
 }
 
 /** Follows a subscription; returns the function that stops it. */

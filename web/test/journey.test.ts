@@ -1,0 +1,108 @@
+// A person's path through the app against the real platform and the Harbor simulator: launch a job
+// of 3 tasks × 3 runs from the New job page, watch the matrix fill live, follow a run's log while it
+// runs, download the log, retry the errored runs, and cancel a second job.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, screenshot } from './support/browser.js';
+import { startPlatform, type Platform } from './support/platform.js';
+import { uploadTasks } from './support/upload.js';
+
+let platform: Platform;
+let browser: Browser;
+let page: Page;
+let ids: Record<string, string>;
+
+beforeAll(async () => {
+  platform = await startPlatform({ HARBOR_SIM_PHASE_MS: '700', HARBOR_SIM_LOG_LINES: '40' });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  ids = await uploadTasks(platform.url, [
+    { name: 'alpha-pass' },
+    { name: 'beta-fail', sim: { HARBOR_SIM_SCENARIO: 'fail' } },
+    { name: 'gamma-infra', sim: { HARBOR_SIM_SCENARIO: 'infra-error' } },
+    { name: 'delta-hang', sim: { HARBOR_SIM_SCENARIO: 'hang' } },
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+const cells = (status?: string) => page.locator(status ? `.matrix a.chip[data-status="${status}"]` : '.matrix a.chip');
+
+test('launch 3 × 3 from the New job page and watch the matrix fill live', async () => {
+  const picked = [ids['alpha-pass'], ids['beta-fail'], ids['gamma-infra']].join(',');
+  await page.goto(`${platform.url}/jobs/new?tasks=${picked}`);
+  await page.locator('[data-connection="live"]').waitFor();
+  await page.locator('select[name=agent]').selectOption('oracle');
+  await page.locator('input[name=runsPerTask]').fill('3');
+  await page.locator('input[name=name]').fill('journey 3x3');
+  await expect.poll(() => page.getByTestId('trial-count').textContent(), { timeout: 10_000 }).toContain('This starts 9 trials (3 tasks × 3 runs)');
+  await screenshot(page, 'new-job');
+  await page.getByRole('button', { name: 'Launch job' }).click();
+  await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+
+  // Three slots: the first wave shows running cells before anything finished.
+  await cells('RUNNING').first().waitFor({ timeout: 30_000 });
+  expect(await cells().count()).toBe(9);
+  await screenshot(page, 'job-running');
+
+  // Open a running run: its log lines arrive while it runs.
+  const running = await cells('RUNNING').first().getAttribute('href');
+  const jobUrl = page.url();
+  await page.goto(`${platform.url}${running}`);
+  await page.getByText(/sim-agent \S+ line 1\b/).first().waitFor({ timeout: 30_000 });
+  await screenshot(page, 'run-live');
+
+  const logUrl = await page.getByRole('link', { name: /download log/i }).first().getAttribute('href');
+  await page.goto(jobUrl);
+  await expect.poll(async () => (await cells('PASSED').count()) + (await cells('FAILED').count()) + (await cells('ERRORED').count()), {
+    timeout: 90_000,
+    interval: 500,
+  }).toBe(9);
+  expect(await cells('PASSED').count()).toBe(3);
+  expect(await cells('FAILED').count()).toBe(3);
+  expect(await cells('ERRORED').count()).toBe(3);
+  await expect.poll(() => page.getByTestId('pass-rate').textContent(), { timeout: 10_000 }).toMatch(/^50%/);
+  await screenshot(page, 'job');
+
+  const log = await page.request.get(`${platform.url}${logUrl}`);
+  expect(log.status()).toBe(200);
+  expect(await log.text()).toMatch(/sim-agent \S+ line 40/);
+});
+
+test('retry the errored runs: new attempts replace them in the matrix', async () => {
+  await page.getByRole('button', { name: /Retry errored \(3\)/ }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Retry' }).click();
+  await page.getByText('3 new attempt(s) queued.').waitFor();
+  // The retried cells show attempt 2 and end errored again (the task's infrastructure always fails).
+  await expect.poll(() => page.locator('.matrix a.chip sup').count(), { timeout: 30_000 }).toBe(3);
+  await expect.poll(() => page.locator('.matrix a.chip[data-status="ERRORED"] sup').count(), { timeout: 60_000, interval: 500 }).toBe(3);
+});
+
+test('cancel a running job from its page', async () => {
+  const launched = await platform.graphql(
+    `mutation ($input: CreateJobInput!) { createJob(input: $input) { ... on MutationCreateJobSuccess { data { id } } } }`,
+    { input: { agent: 'oracle', taskIds: [ids['delta-hang']], runsPerTask: 4, name: 'to cancel' } },
+  );
+  const jobId = launched.createJob.data.id as string;
+  await page.goto(`${platform.url}/jobs/${jobId}`);
+  await cells('RUNNING').first().waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Cancel job' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel job' }).click();
+  await page.locator('h1 [data-status="CANCELLED"]').waitFor({ timeout: 60_000 });
+  await expect.poll(() => cells('CANCELLED').count(), { timeout: 30_000 }).toBe(4);
+  await screenshot(page, 'job-cancelled');
+});
+
+test('overview, jobs and runners pages show the platform live', async () => {
+  await page.goto(`${platform.url}/jobs`);
+  await page.locator('tr[data-job]').nth(1).waitFor();
+  await expect(page.locator('tr[data-job]').count()).resolves.toBe(2);
+  await screenshot(page, 'jobs');
+  await page.goto(`${platform.url}/`);
+  await expect.poll(() => page.getByTestId('capacity').textContent(), { timeout: 10_000 }).toMatch(/0 \/ 3/);
+  await expect.poll(() => page.getByTestId('runs-finished-today').textContent(), { timeout: 10_000 }).toMatch(/1[0-9]/);
+  await screenshot(page, 'overview');
+});
