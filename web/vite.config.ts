@@ -10,6 +10,7 @@ export default defineConfig({
     proxy: {
       '/graphql': { target: api, ws: true },
       '^/runs/[^/]+/(log|files\\.zip)$': { target: api },
+      '^/jobs/[^/]+/(runs|tasks)\\.(csv|json)$': { target: api },
     },
   },
 });

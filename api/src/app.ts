@@ -14,6 +14,7 @@ import type { Topology } from 'runner/protocol';
 import type { Db } from './db/client.js';
 import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
+import { handleExport } from './exports/http.js';
 import { handleDownload } from './logs/http.js';
 import { DomainError } from './schema/errors.js';
 import type { TaskStore } from './tasks/store.js';
@@ -101,6 +102,7 @@ export function buildApp(deps: AppDeps): App {
   });
   const server = createServer((req, res) => {
     if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology, jobsDir: deps.jobsDir }, req, res)) return;
+    if (handleExport({ db: deps.db }, req, res)) return;
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (deps.web && pathname !== GRAPHQL_PATH) deps.web(req, res, () => void yoga(req, res));
     else void yoga(req, res);

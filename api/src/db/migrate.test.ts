@@ -127,10 +127,11 @@ describe('deployMigrations', () => {
       `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
     );
-    const { RunStatus, JobStatus, FailureKind, Difficulty } = await import('../generated/prisma/enums.js');
+    const { RunStatus, JobStatus, JobStopReason, FailureKind, Difficulty } = await import('../generated/prisma/enums.js');
     expect(Object.fromEntries(enums.map((e) => [e.typname, e.labels]))).toEqual({
       RunStatus: Object.values(RunStatus),
       JobStatus: Object.values(JobStatus),
+      JobStopReason: Object.values(JobStopReason),
       FailureKind: Object.values(FailureKind),
       Difficulty: Object.values(Difficulty),
     });

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
 import { NotFoundError } from '../schema/errors.js';
+import { refuseOverBudget } from './budget.js';
 import { notifyJob, transition } from './recorder.js';
 
 export interface ControlDeps {
@@ -24,7 +25,13 @@ interface LockedRun {
 }
 
 const FINAL: RunStatus[] = ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'];
-const cancelledByUser = () => ({ exceptionType: 'CancelledError', exceptionMessage: 'cancelled by a user', finishedAt: new Date() });
+
+export interface CancelOptions {
+  /** What the cancelled runs record as their exception message. */
+  exceptionMessage: string;
+  /** Cancel only runs still QUEUED when locked: one a runner claimed meanwhile runs on (budget stops). */
+  onlyQueued?: boolean;
+}
 
 /** Asks the runner holding a run to stop it; null when no runner answers (none holds it). */
 export async function requestStop(deps: Pick<ControlDeps, 'nats' | 'topology'>, runId: string): Promise<CancelReply | null> {
@@ -39,8 +46,12 @@ export async function requestStop(deps: Pick<ControlDeps, 'nats' | 'topology'>, 
 /** Stop requests in flight at once: a job's runners answer within milliseconds, dead ones time out in parallel. */
 const STOP_REQUESTS_IN_FLIGHT = 32;
 
-async function cancelRuns(deps: ControlDeps, where: Prisma.RunWhereInput): Promise<number> {
-  const runs = await deps.db.run.findMany({ where: { ...where, status: { notIn: FINAL } }, select: { id: true, status: true } });
+export async function cancelRuns(
+  deps: ControlDeps,
+  where: Prisma.RunWhereInput,
+  options: CancelOptions = { exceptionMessage: 'cancelled by a user' },
+): Promise<number> {
+  const runs = await deps.db.run.findMany({ where: { AND: [where, { status: { notIn: FINAL } }] }, select: { id: true, status: true } });
   let cancelled = 0;
   const cancelOne = async (candidate: { id: string; status: RunStatus }) => {
     const reply = candidate.status === 'QUEUED' ? null : await requestStop(deps, candidate.id);
@@ -48,8 +59,8 @@ async function cancelRuns(deps: ControlDeps, where: Prisma.RunWhereInput): Promi
     if (reply?.ok && reply.state === 'stopping') return;
     const applied = await deps.db.$transaction(async (tx) => {
       const [run] = await tx.$queryRaw<LockedRun[]>`SELECT id, "jobId", status FROM "Run" WHERE id = ${candidate.id}::uuid FOR UPDATE`;
-      if (!run || FINAL.includes(run.status)) return null;
-      await transition(tx, run, 'CANCELLED', cancelledByUser());
+      if (!run || FINAL.includes(run.status) || (options.onlyQueued && run.status !== 'QUEUED')) return null;
+      await transition(tx, run, 'CANCELLED', { exceptionType: 'CancelledError', exceptionMessage: options.exceptionMessage, finishedAt: new Date() });
       return { jobId: run.jobId, runId: run.id, status: 'CANCELLED' as const };
     });
     if (applied) {
@@ -89,6 +100,7 @@ export const RETRY_SELECTIONS = {
   FAILED: { status: 'FAILED' },
   ERRORED: { status: 'ERRORED' },
   INFRA: { status: 'ERRORED', failureKind: 'INFRASTRUCTURE' },
+  CANCELLED: { status: 'CANCELLED' },
   UNSUCCESSFUL: { status: { in: ['FAILED', 'ERRORED', 'CANCELLED'] } },
 } satisfies Record<string, Prisma.RunWhereInput>;
 export type RetrySelection = keyof typeof RETRY_SELECTIONS;
@@ -100,6 +112,7 @@ export async function retryRuns(deps: ControlDeps, jobId: string, which: RetrySe
   const created = await deps.db.$transaction(async (tx) => {
     // Lock the job so two retries cannot create the same attempt twice.
     await tx.$executeRaw`SELECT 1 FROM "Job" WHERE id = ${jobId}::uuid FOR UPDATE`;
+    await refuseOverBudget(tx, jobId);
     const latest = await tx.run.findMany({
       where: { jobId },
       distinct: ['taskId', 'repeat'],
@@ -116,7 +129,8 @@ export async function retryRuns(deps: ControlDeps, jobId: string, which: RetrySe
     });
     await tx.$executeRaw`
       UPDATE "Job" SET "runsTotal" = "runsTotal" + ${retries.length}, "runsQueued" = "runsQueued" + ${retries.length},
-                       status = 'RUNNING', "finishedAt" = NULL, "cancelRequestedAt" = NULL
+                       status = 'RUNNING', "finishedAt" = NULL, "cancelRequestedAt" = NULL,
+                       "stopReason" = NULL, "stopMessage" = NULL
        WHERE id = ${jobId}::uuid`;
     return retries.length;
   });

@@ -50,7 +50,7 @@ export async function dispatchBatch(deps: DispatcherDeps): Promise<number> {
           JOIN "Job" j ON j.id = r."jobId"
           JOIN "Task" t ON t.id = r."taskId"
           LEFT JOIN "ProviderSecret" s ON s.id = j."providerSecretId"
-         WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL
+         WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
          ORDER BY r."createdAt", r.id
          LIMIT ${BATCH}
            FOR UPDATE OF r SKIP LOCKED`;

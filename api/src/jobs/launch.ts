@@ -6,6 +6,7 @@ import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { InvalidInputError } from '../schema/errors.js';
 import { taskWhere, type TaskFilter } from '../tasks/library.js';
+import { checkBudgetValue } from './budget.js';
 import { checkAgentAndModel, PROVIDER_KEY_VARS, providerOf } from './agents.js';
 
 /** Runs one job may hold: 100 tasks × 100 runs is the largest launch the product promises. */
@@ -21,6 +22,8 @@ export interface LaunchInput {
   /** Validated here against the protocol's schema; unset fields take Harbor defaults. */
   harbor?: Record<string, unknown> | null;
   providerKey?: { value: string; envVar?: string | null } | null;
+  /** Cost cap in US dollars (budget.ts). */
+  budgetUsd?: number | null;
 }
 
 export interface LaunchDeps {
@@ -46,6 +49,8 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{
   }
   const name = input.name?.trim() || `${agent}${model ? ` · ${model}` : ''}`;
   if (name.length > 200) invalid('input.name', `name must be at most 200 characters, got ${name.length}`);
+
+  const budgetUsd = checkBudgetValue(input.budgetUsd, 'input.budgetUsd');
 
   const harbor = harborOptionsSchema.safeParse(input.harbor ?? {});
   if (!harbor.success) {
@@ -74,6 +79,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{
           runsTotal,
           runsQueued: runsTotal,
           providerSecretId: providerSecret?.id ?? null,
+          budgetUsd,
         },
         select: { id: true },
       });

@@ -8,6 +8,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
 import type { RunEvent, RunResult, Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
+import { checkBudget } from './budget.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -37,12 +38,16 @@ interface LockedRun {
   deliveryCount: number;
   lastEventSeq: bigint;
   cancelRequested: boolean;
+  /** The job's budget was reached (budget.ts): no run of it may start any more. */
+  budgetStopped: boolean;
 }
 
 export interface EventOutcome {
   applied: Applied | null;
   /** The run should not be running (cancelled before this runner took it): tell the runner to stop. */
   stop: boolean;
+  /** This event's cost took the job to its budget: cancel its queued runs (budget.ts `enforceBudget`). */
+  budgetReached?: boolean;
 }
 
 /** Moves a run to `to` and the job's counters with it; the run row must be locked by the caller. */
@@ -60,7 +65,10 @@ export async function transition(
   await settleJob(tx, run.jobId, to);
 }
 
-/** Job status follows its runs: RUNNING once one starts, COMPLETED or CANCELLED once none is left. */
+/**
+ * Job status follows its runs: RUNNING once one starts, COMPLETED or CANCELLED once none is left
+ * (CANCELLED when a user cancelled it or its budget stopped it).
+ */
 async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Promise<void> {
   if (runStatus === 'CLAIMED' || runStatus === 'RUNNING') {
     await tx.$executeRaw`UPDATE "Job" SET status = 'RUNNING', "startedAt" = COALESCE("startedAt", now())
@@ -69,7 +77,7 @@ async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Promise<v
   }
   await tx.$executeRaw`
     UPDATE "Job"
-       SET status = (CASE WHEN "cancelRequestedAt" IS NULL THEN 'COMPLETED' ELSE 'CANCELLED' END)::"JobStatus",
+       SET status = (CASE WHEN "cancelRequestedAt" IS NULL AND "stopReason" IS NULL THEN 'COMPLETED' ELSE 'CANCELLED' END)::"JobStatus",
            "finishedAt" = now(),
            "startedAt" = COALESCE("startedAt", now())
      WHERE id = ${jobId}::uuid
@@ -101,7 +109,8 @@ function resultData(result: RunResult, at: Date): Prisma.RunUpdateInput {
 export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<EventOutcome> {
   return db.$transaction(async (tx) => {
     const [run] = await tx.$queryRaw<LockedRun[]>`
-      SELECT r.id, r."jobId", r.status, r."deliveryCount", r."lastEventSeq", j."cancelRequestedAt" IS NOT NULL AS "cancelRequested"
+      SELECT r.id, r."jobId", r.status, r."deliveryCount", r."lastEventSeq", j."cancelRequestedAt" IS NOT NULL AS "cancelRequested",
+             j."stopReason" IS NOT NULL AS "budgetStopped"
         FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
        WHERE r.id = ${event.runId}::uuid FOR UPDATE OF r`;
     if (!run || run.jobId !== event.jobId) return { applied: null, stop: event.type !== 'finished' };
@@ -111,6 +120,7 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
       return { applied: null, stop: false };
     }
     const at = new Date(event.at);
+    let budgetReached = false;
     const to: RunStatus = event.type === 'claimed' ? 'CLAIMED' : event.type === 'started' ? 'RUNNING' : event.result.status;
     // A newer delivery restarts the run's life (a runner died; another took the order).
     if (event.deliveryCount === run.deliveryCount && RANK[to] <= RANK[run.status] && !TERMINAL.has(to)) {
@@ -118,6 +128,16 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     }
 
     const common: Prisma.RunUpdateInput = { lastEventSeq: BigInt(seq), deliveryCount: event.deliveryCount, runnerId: event.runnerId };
+    // After a budget stop no run starts: not one still queued, nor a new delivery of one whose runner died.
+    if (live && run.budgetStopped && (run.status === 'QUEUED' || event.deliveryCount > run.deliveryCount)) {
+      await transition(tx, run, 'CANCELLED', {
+        ...common,
+        exceptionType: 'CancelledError',
+        exceptionMessage: "not started: the job's budget was reached",
+        finishedAt: at,
+      });
+      return { applied: { jobId: run.jobId, runId: run.id, status: 'CANCELLED' }, stop: true };
+    }
     if (event.type === 'claimed') {
       await transition(tx, run, to, { ...common, claimedAt: at, startedAt: null });
     } else if (event.type === 'started') {
@@ -125,8 +145,9 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     } else {
       await transition(tx, run, to, { ...common, ...resultData(event.result, at) });
       await addUsage(tx, run.jobId, event.result);
+      if (event.result.costUsd) budgetReached = await checkBudget(tx, run.jobId);
     }
-    return { applied: { jobId: run.jobId, runId: run.id, status: to }, stop: live && run.cancelRequested };
+    return { applied: { jobId: run.jobId, runId: run.id, status: to }, stop: live && run.cancelRequested, budgetReached };
   });
 }
 

@@ -15,6 +15,7 @@ import {
 } from 'runner/protocol';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
+import { enforceBudget, sweepBudgetStops } from './budget.js';
 import { requestStop } from './control.js';
 import { applyEvent, notifyJob, transition, type Applied } from './recorder.js';
 
@@ -24,6 +25,12 @@ export interface RecorderDeps {
   topology: Topology;
   log: (line: string) => void;
 }
+
+/**
+ * How often every replica looks for budget-stopped jobs that still have queued runs (the replica that
+ * stopped one died before cancelling them). Rare, so a slow beat; the query reads the Job table only.
+ */
+const BUDGET_SWEEP_MS = 5_000;
 
 const GIVEN_UP_CONSUMER = `${RECORDER_CONSUMER}-given-up`;
 
@@ -40,8 +47,13 @@ export async function startRecorder(deps: RecorderDeps): Promise<{ stop(): Promi
     consumeLoop(deps, deps.topology.streams.events.name, RECORDER_CONSUMER, controller.signal, (m) => recordEvent(deps, m)),
     consumeLoop(deps, givenUp.name, GIVEN_UP_CONSUMER, controller.signal, (m) => recordGivenUp(deps, m)),
   ];
+  const sweep = setInterval(
+    () => void sweepBudgetStops(deps).catch((error: Error) => deps.log(`recorder: budget sweep: ${error.message}`)),
+    BUDGET_SWEEP_MS,
+  );
   return {
     stop: async () => {
+      clearInterval(sweep);
       controller.abort();
       await Promise.all(loops);
     },
@@ -95,6 +107,10 @@ async function recordEvent(deps: RecorderDeps, m: JsMsg): Promise<void> {
   if (outcome.applied) notifyJob(deps.nats, deps.topology, outcome.applied);
   // Taken by a runner after it was cancelled (an order in flight during the purge, or redelivered).
   if (outcome.stop) void requestStop(deps, event.runId);
+  // The sweep in startRecorder repeats this should the process die first.
+  if (outcome.budgetReached) {
+    void enforceBudget(deps, event.jobId).catch((error: Error) => deps.log(`recorder: budget stop of job ${event.jobId}: ${error.message}`));
+  }
 }
 
 /** An order no runner finished within max deliveries: an infrastructure failure, never a silent drop. */

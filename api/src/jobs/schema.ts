@@ -1,13 +1,14 @@
 // GraphQL for jobs and runs: thin types over launch.ts, control.ts and the recorded rows.
 import { ENVIRONMENT_TYPES } from 'runner/protocol';
-import { FailureKind, JobStatus, RunStatus } from '../generated/prisma/enums.js';
+import { FailureKind, JobStatus, JobStopReason, RunStatus } from '../generated/prisma/enums.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../schema/builder.js';
-import { InvalidInputError, NotFoundError } from '../schema/errors.js';
+import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
 import { planned } from '../schema/planned.js';
 import { TaskFilterInput } from '../tasks/schema.js';
 import { AGENTS } from './agents.js';
+import { BudgetReachedError, setJobBudget } from './budget.js';
 import { cancelJob, cancelRun, RETRY_SELECTIONS, retryRuns, type RetrySelection } from './control.js';
 import { createJob } from './launch.js';
 import { notifyJob } from './recorder.js';
@@ -18,11 +19,28 @@ const FailureKindEnum = builder.enumType(FailureKind, {
   name: 'FailureKind',
   description: 'Who is to blame for an ERRORED run: the agent, or the infrastructure (left out of pass rates by default).',
 });
+const JobStopReasonEnum = builder.enumType(JobStopReason, {
+  name: 'JobStopReason',
+  description: 'Why a job stopped early on its own; a cancel by a user shows as cancelRequestedAt instead.',
+});
+
+builder.objectType(BudgetReachedError, {
+  name: 'BudgetReachedError',
+  interfaces: [ErrorInterface],
+  description: "The job's recorded cost has reached its budget: raise it with setJobBudget first.",
+  isTypeOf: (value) => value instanceof BudgetReachedError,
+  fields: (t) => ({
+    costUsd: t.exposeFloat('costUsd', { description: 'Recorded cost of the job.' }),
+    budgetUsd: t.exposeFloat('budgetUsd'),
+  }),
+});
+
 const RetrySelectionEnum = builder.enumType('RetrySelection', {
   values: {
     FAILED: { description: 'Runs the verifier scored below the pass threshold.' },
     ERRORED: { description: 'Runs that ended with an exception and no reward.' },
     INFRA: { description: 'ERRORED runs blamed on the infrastructure.' },
+    CANCELLED: { description: 'Runs stopped by a user or never started because the budget was reached.' },
     UNSUCCESSFUL: { description: 'FAILED, ERRORED and CANCELLED runs.' },
   } satisfies Record<RetrySelection, { description: string }>,
 });
@@ -103,7 +121,17 @@ const JobRef = builder.prismaObject('Job', {
     inputTokens: t.float({ resolve: (j) => Number(j.inputTokens) }),
     cacheTokens: t.float({ resolve: (j) => Number(j.cacheTokens) }),
     outputTokens: t.float({ resolve: (j) => Number(j.outputTokens) }),
-    costUsd: t.float({ resolve: (j) => Number(j.costUsd) }),
+    costUsd: t.float({ resolve: (j) => Number(j.costUsd), description: "Sum of the recorded runs' cost." }),
+    budgetUsd: t.float({
+      nullable: true,
+      description: 'Cost cap: once costUsd reaches it no further run starts (runs already claimed finish).',
+      resolve: (j) => (j.budgetUsd === null ? null : Number(j.budgetUsd)),
+    }),
+    stopReason: t.expose('stopReason', { type: JobStopReasonEnum, nullable: true, description: 'Set when the job stopped early on its own.' }),
+    stopMessage: t.exposeString('stopMessage', {
+      nullable: true,
+      description: 'The stop in words, e.g. "stopped: recorded cost $5.02 reached the budget of $5.00".',
+    }),
     hasProviderKey: t.boolean({ resolve: (j) => j.providerSecretId !== null }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
@@ -233,6 +261,7 @@ const CreateJobInput = builder.inputType('CreateJobInput', {
     runsPerTask: t.int({ required: true, defaultValue: 1, description: '1 to 100.' }),
     harbor: t.field({ type: HarborOptionsInput }),
     providerKey: t.field({ type: ProviderKeyInput }),
+    budgetUsd: t.float({ description: 'Optional cost cap in US dollars (> 0): once the recorded cost reaches it, no further run starts.' }),
   }),
 });
 
@@ -294,8 +323,8 @@ builder.mutationField('cancelRun', (t) =>
 builder.mutationField('retryRuns', (t) =>
   t.prismaField({
     type: 'Job',
-    description: 'New attempts for the latest attempt of every run that matches `which`.',
-    errors: { types: [NotFoundError, InvalidInputError] },
+    description: 'New attempts for the latest attempt of every run that matches `which`; refused while the job is at its budget.',
+    errors: { types: [NotFoundError, InvalidInputError, BudgetReachedError] },
     args: { jobId: t.arg.id({ required: true }), which: t.arg({ type: RetrySelectionEnum, required: true }) },
     resolve: async (query, _root, { jobId, which }, ctx) => {
       const id = parseId(jobId, 'jobId');
@@ -303,6 +332,22 @@ builder.mutationField('retryRuns', (t) =>
       await retryRuns(ctx, id, which);
       ctx.kickDispatcher();
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id } });
+    },
+  }),
+);
+
+builder.mutationField('setJobBudget', (t) =>
+  t.prismaField({
+    type: 'Job',
+    description:
+      'Sets, raises or lowers (null: removes) a job\'s budget. A budget already reached stops the job at once; ' +
+      'after raising one, retryRuns(which: CANCELLED) starts the runs the budget stopped.',
+    errors: { types: [NotFoundError, InvalidInputError] },
+    args: { id: t.arg.id({ required: true }), budgetUsd: t.arg.float({ description: 'US dollars, > 0; null removes the budget.' }) },
+    resolve: async (query, _root, { id, budgetUsd }, ctx) => {
+      const jobId = parseId(id, 'id');
+      await setJobBudget(ctx, jobId, budgetUsd ?? null);
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
     },
   }),
 );

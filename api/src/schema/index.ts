@@ -8,6 +8,7 @@ import '../jobs/subscriptions.js';
 import '../runners/schema.js';
 import '../logs/schema.js';
 import '../stats/schema.js';
+import '../exports/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });

@@ -1,0 +1,101 @@
+// Export downloads: /jobs/<id>/runs.csv, runs.json, tasks.csv and tasks.json. Rows are streamed
+// from the database as the client reads them: a Readable over the row generator feeds the CSV
+// stringifier (or the JSON writer) through pipeline(), which stops pulling pages while the socket
+// is full and stops the query loop when the client goes away.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import type { Db } from '../db/client.js';
+import { exportRuns, exportTasks, RUN_COLUMNS, TASK_COLUMNS } from './service.js';
+
+const ROUTE = /^\/jobs\/([^/]+)\/(runs|tasks)\.(csv|json)$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ExportDeps {
+  db: Db;
+}
+
+export type ExportKind = 'runs' | 'tasks';
+export type ExportFormat = 'csv' | 'json';
+
+/** The path of an export, relative to the API's origin. */
+export function exportPath(jobId: string, kind: ExportKind, format: ExportFormat): string {
+  return `/jobs/${jobId}/${kind}.${format}`;
+}
+
+function fail(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(`${message}\n`);
+}
+
+/** Handles the export routes; returns false for any other request. */
+export function handleExport(deps: ExportDeps, req: IncomingMessage, res: ServerResponse): boolean {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const match = ROUTE.exec(url.pathname);
+  if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  const [, rawId, kind, format] = match as unknown as [string, string, ExportKind, ExportFormat];
+  void send(deps, req, res, decodeURIComponent(rawId), kind, format, url.searchParams).catch((error: Error) => {
+    if (!res.headersSent) fail(res, 500, `export failed: ${error.message}`);
+    else res.destroy(error);
+  });
+  return true;
+}
+
+async function send(
+  deps: ExportDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  kind: ExportKind,
+  format: ExportFormat,
+  params: URLSearchParams,
+): Promise<void> {
+  if (!UUID.test(id)) return fail(res, 400, `the job id in the path must be a UUID, got ${JSON.stringify(id)}`);
+  const jobId = id.toLowerCase();
+  const include = params.get('includeInfrastructure');
+  if (include !== null && include !== 'true' && include !== 'false') {
+    return fail(res, 400, `includeInfrastructure must be true or false, got ${JSON.stringify(include)}`);
+  }
+  if (!(await deps.db.job.findUnique({ where: { id: jobId }, select: { id: true } }))) return fail(res, 404, `no job with id ${jobId}`);
+
+  res.writeHead(200, {
+    'content-type': format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/json; charset=utf-8',
+    'content-disposition': `attachment; filename="job-${jobId}-${kind}.${format}"`,
+    'cache-control': 'no-store',
+  });
+  if (req.method === 'HEAD') return void res.end();
+
+  const rows = kind === 'runs' ? exportRuns(deps.db, jobId) : exportTasks(deps.db, jobId, include === 'true');
+  const source = Readable.from(rows);
+  const body =
+    format === 'csv'
+      ? stringify({
+          header: true,
+          columns: [...(kind === 'runs' ? RUN_COLUMNS : TASK_COLUMNS)],
+          // Empty for null; JSON for objects and lists (rewards, passAtK); ISO 8601 for instants.
+          cast: { boolean: (v) => String(v), date: (v) => v.toISOString(), object: (v) => JSON.stringify(v) },
+        })
+      : jsonArray();
+  try {
+    await pipeline(source, body, res);
+  } catch (error) {
+    // The client went away mid-download: nothing to answer. Anything else is a real failure.
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  }
+}
+
+/** Rows in, one JSON array out: one element per line, so line-oriented tools can read it as it arrives. */
+function jsonArray(): Transform {
+  let first = true;
+  return new Transform({
+    writableObjectMode: true,
+    transform(row, _encoding, done) {
+      done(null, `${first ? '[\n' : ',\n'}${JSON.stringify(row)}`);
+      first = false;
+    },
+    flush(done) {
+      done(null, first ? '[]\n' : '\n]\n');
+    },
+  });
+}

@@ -1,0 +1,35 @@
+// GraphQL for exports: where a job's downloads are (relative to the API's origin).
+import { builder } from '../schema/builder.js';
+import { exportPath } from './http.js';
+
+interface ExportUrls {
+  runsCsv: string;
+  runsJson: string;
+  tasksCsv: string;
+  tasksJson: string;
+}
+
+const ExportUrlsRef = builder.objectRef<ExportUrls>('JobExportUrls').implement({
+  description:
+    "Downloads of a job's runs and per-task summary, streamed; paths relative to the API's origin (docs/api.md \"Exports\"). " +
+    'The task summaries take ?includeInfrastructure=true to count infrastructure errors as failures.',
+  fields: (t) => ({
+    runsCsv: t.exposeString('runsCsv', { description: 'Every run (every attempt) as CSV with a header row.' }),
+    runsJson: t.exposeString('runsJson', { description: 'The same rows as a JSON array, one element per line.' }),
+    tasksCsv: t.exposeString('tasksCsv', { description: 'One row per task: the statistics of Job.taskStats.' }),
+    tasksJson: t.exposeString('tasksJson'),
+  }),
+});
+
+builder.prismaObjectFields('Job', (t) => ({
+  exportUrls: t.field({
+    type: ExportUrlsRef,
+    select: { id: true },
+    resolve: (job) => ({
+      runsCsv: exportPath(job.id, 'runs', 'csv'),
+      runsJson: exportPath(job.id, 'runs', 'json'),
+      tasksCsv: exportPath(job.id, 'tasks', 'csv'),
+      tasksJson: exportPath(job.id, 'tasks', 'json'),
+    }),
+  }),
+}));

@@ -1,0 +1,166 @@
+// A job's runs and per-task summary as rows for exports (issue 7 item 5). Runs are read a page at a
+// time with a keyset cursor, so an export of 100,000 runs holds one page in memory, and the HTTP
+// layer pulls the next page only when the client has taken the previous one. The column names are
+// a public contract (docs/api.md "Exports"): add columns at the end, never rename or drop one.
+import type { Db } from '../db/client.js';
+import { jobStats } from '../stats/service.js';
+
+/** Rows per query: large enough that a page costs little more than its rows, small enough to keep memory flat. */
+export const EXPORT_PAGE_SIZE = 1_000;
+
+export interface RunRow {
+  id: string;
+  jobId: string;
+  taskId: string;
+  taskName: string;
+  repeat: number;
+  attempt: number;
+  /** False when a retry superseded this attempt; statistics count latest attempts only. */
+  latestAttempt: boolean;
+  retryOfId: string | null;
+  status: string;
+  reward: number | null;
+  rewards: unknown;
+  exceptionType: string | null;
+  exceptionMessage: string | null;
+  failureKind: string | null;
+  inputTokens: number | null;
+  cacheTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+  environmentSetupMs: number | null;
+  agentSetupMs: number | null;
+  agentExecutionMs: number | null;
+  verifierMs: number | null;
+  durationMs: number | null;
+  runnerId: string | null;
+  deliveryCount: number;
+  createdAt: Date;
+  dispatchedAt: Date | null;
+  claimedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export const RUN_COLUMNS = [
+  'id', 'jobId', 'taskId', 'taskName', 'repeat', 'attempt', 'latestAttempt', 'retryOfId', 'status', 'reward', 'rewards',
+  'exceptionType', 'exceptionMessage', 'failureKind', 'inputTokens', 'cacheTokens', 'outputTokens', 'costUsd',
+  'environmentSetupMs', 'agentSetupMs', 'agentExecutionMs', 'verifierMs', 'durationMs', 'runnerId', 'deliveryCount',
+  'createdAt', 'dispatchedAt', 'claimedAt', 'startedAt', 'finishedAt',
+] as const satisfies readonly (keyof RunRow)[];
+
+export interface TaskRow {
+  taskId: string;
+  taskName: string;
+  runs: number;
+  passed: number;
+  failed: number;
+  errored: number;
+  erroredAgent: number;
+  erroredInfrastructure: number;
+  cancelled: number;
+  unfinished: number;
+  scored: number;
+  includesInfrastructure: boolean;
+  passRate: number | null;
+  passRateLow: number | null;
+  passRateHigh: number | null;
+  meanReward: number | null;
+  meanRewardByKey: Record<string, number> | null;
+  durationP50Ms: number | null;
+  durationP95Ms: number | null;
+  phaseDurations: { phase: string; p50Ms: number; p95Ms: number }[];
+  inputTokens: number;
+  outputTokens: number;
+  cacheTokens: number;
+  costUsd: number;
+  costPerPass: number | null;
+  passAtK: { k: number; value: number }[];
+}
+
+export const TASK_COLUMNS = [
+  'taskId', 'taskName', 'runs', 'passed', 'failed', 'errored', 'erroredAgent', 'erroredInfrastructure', 'cancelled',
+  'unfinished', 'scored', 'includesInfrastructure', 'passRate', 'passRateLow', 'passRateHigh', 'meanReward',
+  'meanRewardByKey', 'durationP50Ms', 'durationP95Ms', 'phaseDurations', 'inputTokens', 'outputTokens', 'cacheTokens',
+  'costUsd', 'costPerPass', 'passAtK',
+] as const satisfies readonly (keyof TaskRow)[];
+
+interface Cursor {
+  taskName: string;
+  taskId: string;
+  repeat: number;
+  attempt: number;
+}
+
+/**
+ * Every run of a job, every attempt, ordered by task name, task, repeat and attempt (the order a
+ * person reads them in; the keyset cursor follows it, so pages never skip or repeat a run).
+ */
+export async function* exportRuns(db: Db, jobId: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<RunRow> {
+  let after: Cursor | null = null;
+  for (;;) {
+    const page: RunRow[] = await db.$queryRaw<RunRow[]>`
+      SELECT r.id::text, r."jobId"::text, r."taskId"::text, t.name AS "taskName", r.repeat, r.attempt,
+             NOT EXISTS (SELECT 1 FROM "Run" n WHERE n."jobId" = r."jobId" AND n."taskId" = r."taskId"
+                                                  AND n.repeat = r.repeat AND n.attempt > r.attempt) AS "latestAttempt",
+             r."retryOfId"::text, r.status::text, r.reward, r.rewards, r."exceptionType", r."exceptionMessage",
+             r."failureKind"::text, r."inputTokens", r."cacheTokens", r."outputTokens", r."costUsd"::float8 AS "costUsd",
+             r."environmentSetupMs", r."agentSetupMs", r."agentExecutionMs", r."verifierMs",
+             (extract(epoch FROM (r."finishedAt" - r."startedAt")) * 1000)::float8 AS "durationMs",
+             r."runnerId", r."deliveryCount", r."createdAt", r."dispatchedAt", r."claimedAt", r."startedAt", r."finishedAt"
+        FROM "Run" r JOIN "Task" t ON t.id = r."taskId"
+       WHERE r."jobId" = ${jobId}::uuid
+         AND (${after === null}::boolean
+              OR (t.name, r."taskId", r.repeat, r.attempt) > (${after?.taskName ?? ''}, ${after?.taskId ?? jobId}::uuid, ${after?.repeat ?? 0}::int, ${after?.attempt ?? 0}::int))
+       ORDER BY t.name, r."taskId", r.repeat, r.attempt
+       LIMIT ${pageSize}`;
+    yield* page;
+    if (page.length < pageSize) return;
+    const last = page[page.length - 1]!;
+    after = { taskName: last.taskName, taskId: last.taskId, repeat: last.repeat, attempt: last.attempt };
+  }
+}
+
+/**
+ * The per-task summary of jobStats (stats/service.ts), by task name. jobStats aggregates in the
+ * database, so what comes back is one row per task, not the runs; names are looked up a page at a time.
+ */
+export async function* exportTasks(db: Db, jobId: string, includeInfrastructure: boolean): AsyncGenerator<TaskRow> {
+  const { tasks } = await jobStats(db, jobId, { includeInfrastructure });
+  for (let i = 0; i < tasks.length; i += EXPORT_PAGE_SIZE) {
+    const page = tasks.slice(i, i + EXPORT_PAGE_SIZE);
+    const names = new Map(
+      (await db.task.findMany({ where: { id: { in: page.map((s) => s.taskId) } }, select: { id: true, name: true } })).map((t) => [t.id, t.name]),
+    );
+    for (const s of page) {
+      yield {
+        taskId: s.taskId,
+        taskName: names.get(s.taskId) ?? '',
+        runs: s.runs,
+        passed: s.passed,
+        failed: s.failed,
+        errored: s.errored,
+        erroredAgent: s.erroredAgent,
+        erroredInfrastructure: s.erroredInfrastructure,
+        cancelled: s.cancelled,
+        unfinished: s.unfinished,
+        scored: s.scored,
+        includesInfrastructure: s.includesInfrastructure,
+        passRate: s.passRate,
+        passRateLow: s.passRateLow,
+        passRateHigh: s.passRateHigh,
+        meanReward: s.meanReward,
+        meanRewardByKey: s.meanRewardByKey,
+        durationP50Ms: s.durationP50Ms,
+        durationP95Ms: s.durationP95Ms,
+        phaseDurations: s.phaseDurations,
+        inputTokens: s.inputTokens,
+        outputTokens: s.outputTokens,
+        cacheTokens: s.cacheTokens,
+        costUsd: s.costUsd,
+        costPerPass: s.costPerPass,
+        passAtK: s.passAtK,
+      };
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// A job's budget with runner processes and the Harbor simulator: the recorded cost stops the job.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql, startTestApp, type TestApp } from './support/app.js';
+import { jobHarness, type JobHarness } from './support/jobs.js';
+
+let api: TestApp;
+let h: JobHarness;
+
+beforeAll(async () => {
+  api = await startTestApp({ services: true });
+  h = await jobHarness(api);
+});
+afterAll(async () => {
+  await h?.close();
+  await api?.close();
+});
+
+const JOB = `query($id: ID!) { job(id: $id) { status budgetUsd costUsd stopReason stopMessage runsTotal runsPassed runsCancelled runsQueued
+  runsClaimed runsRunning runs(first: 100) { edges { node { status attempt exceptionMessage costUsd } } } } }`;
+const RETRY = `mutation($id: ID!, $which: RetrySelection!) { retryRuns(jobId: $id, which: $which) {
+  __typename ... on Error { code message } ... on BudgetReachedError { costUsd budgetUsd } ... on MutationRetryRunsSuccess { data { runsTotal } } } }`;
+const SET_BUDGET = `mutation($id: ID!, $budget: Float) { setJobBudget(id: $id, budgetUsd: $budget) {
+  __typename ... on Error { code message } ... on MutationSetJobBudgetSuccess { data { budgetUsd stopReason } } } }`;
+
+const job = async (id: string) => (await graphql(api.url, JOB, { id })).data.job;
+async function waitFor(id: string, done: (j: any) => boolean, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let j: any;
+  while (Date.now() < deadline) {
+    j = await job(id);
+    if (done(j)) return j;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`job did not get there in ${timeoutMs} ms: ${JSON.stringify(j)}`);
+}
+
+describe('budget', () => {
+  it('refuses a budget that is not a positive number of dollars', async () => {
+    const task = await h.simulatedTask('budget-bad', { HARBOR_SIM_SCENARIO: 'pass' });
+    const created = await graphql(api.url, `mutation($input: CreateJobInput!) { createJob(input: $input) { __typename ... on InvalidInputError { field message } } }`, {
+      input: { taskIds: [task], agent: 'oracle', runsPerTask: 1, budgetUsd: 0 },
+    });
+    expect(created.data.createJob).toEqual({
+      __typename: 'InvalidInputError',
+      field: 'input.budgetUsd',
+      message: 'budgetUsd must be a positive number of US dollars up to 99999999, got 0',
+    });
+  });
+
+  it('stops starting runs once the recorded cost reaches the budget; a raised budget lets retries run', async () => {
+    const task = await h.simulatedTask('budget-sim', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_COST_USD: '0.01' });
+    const runner = h.startRunner('runner-budget', 1);
+    await runner.waitFor(/ready/);
+    const id = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 10, budgetUsd: 0.03 });
+
+    let j = await waitFor(id, (x) => x.status === 'CANCELLED');
+    const runs = j.runs.edges.map((e: any) => e.node);
+    const passed = runs.filter((r: any) => r.status === 'PASSED');
+    // Three runs reach the budget; the one the runner took meanwhile may finish too (runs already claimed are not stopped).
+    expect(passed.length).toBeGreaterThanOrEqual(3);
+    expect(passed.length).toBeLessThan(10);
+    expect(j.runsCancelled).toBe(10 - passed.length);
+    expect(runs.filter((r: any) => r.status === 'CANCELLED').every((r: any) => /budget .*reached/.test(r.exceptionMessage))).toBe(true);
+    expect(j).toMatchObject({ budgetUsd: 0.03, stopReason: 'BUDGET_REACHED', runsQueued: 0, runsClaimed: 0, runsRunning: 0 });
+    expect(j.costUsd).toBeCloseTo(passed.length * 0.01, 6);
+    expect(j.stopMessage).toMatch(/^stopped: recorded cost \$0\.0[3-9] reached the budget of \$0\.03$/);
+
+    // Past its budget, retries are refused until the budget is raised.
+    const refused = await graphql(api.url, RETRY, { id, which: 'CANCELLED' });
+    expect(refused.data.retryRuns).toMatchObject({ __typename: 'BudgetReachedError', code: 'BUDGET_REACHED', budgetUsd: 0.03 });
+    expect(refused.data.retryRuns.message).toMatch(/raise the budget with setJobBudget/);
+    const bad = await graphql(api.url, SET_BUDGET, { id, budget: -1 });
+    expect(bad.data.setJobBudget).toMatchObject({ __typename: 'InvalidInputError', code: 'INVALID_INPUT' });
+
+    const raised = await graphql(api.url, SET_BUDGET, { id, budget: j.costUsd + 0.02 });
+    expect(raised.data.setJobBudget.data.budgetUsd).toBeCloseTo(j.costUsd + 0.02, 6);
+    const retried = await graphql(api.url, RETRY, { id, which: 'CANCELLED' });
+    expect(retried.data.retryRuns.__typename).toBe('MutationRetryRunsSuccess');
+
+    const before = passed.length;
+    j = await waitFor(id, (x) => x.status === 'CANCELLED' || x.status === 'COMPLETED');
+    const after = j.runs.edges.filter((e: any) => e.node.status === 'PASSED').length;
+    expect(after).toBeGreaterThanOrEqual(before + 2);
+    expect(j.stopReason).toBe(after < 10 ? 'BUDGET_REACHED' : null);
+  }, 120_000);
+
+  it('stops a running job at once when its budget is lowered under the recorded cost', async () => {
+    const task = await h.simulatedTask('budget-lower', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_COST_USD: '0.01' });
+    const id = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 10 });
+    await waitFor(id, (x) => x.runsPassed >= 1);
+    const lowered = await graphql(api.url, SET_BUDGET, { id, budget: 0.005 });
+    expect(lowered.data.setJobBudget.data.stopReason).toBe('BUDGET_REACHED');
+    const j = await waitFor(id, (x) => x.status === 'CANCELLED');
+    expect(j.runsPassed).toBeLessThan(10);
+    expect(j.runsPassed + j.runsCancelled).toBe(10);
+  }, 60_000);
+});
