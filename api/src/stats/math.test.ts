@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meanPassAtK, passAtK, passAtKCurve, wilsonInterval } from './math.js';
+import { mcnemarExactP, meanPassAtK, pairedBootstrap, passAtK, passAtKCurve, quantile, seededRandom, wilsonInterval } from './math.js';
 
 describe('wilsonInterval (z = 1.96), against values worked out by hand', () => {
   it('2 of 5: p̂ = 0.4, centre 0.78416 / 1.76832, half-width 1.96·√0.086416 / 1.76832', () => {
@@ -78,5 +78,81 @@ describe('meanPassAtK over tasks', () => {
   it('is empty when no task has a scored run', () => {
     expect(meanPassAtK([])).toEqual([]);
     expect(meanPassAtK([{ n: 0, c: 0 }])).toEqual([]);
+  });
+});
+
+describe('mcnemarExactP: two-sided exact binomial test on the discordant pairs', () => {
+  it('no discordant pair: no evidence either way, p = 1', () => {
+    expect(mcnemarExactP(0, 0)).toBe(1);
+  });
+
+  it('b = 5, c = 0: 2 · (1/2)^5 = 0.0625, the same either way round', () => {
+    expect(mcnemarExactP(5, 0)).toBeCloseTo(0.0625, 12);
+    expect(mcnemarExactP(0, 5)).toBeCloseTo(0.0625, 12);
+  });
+
+  it('b = 1, c = 9: 2 · (1 + 10) / 1024 = 22/1024', () => {
+    expect(mcnemarExactP(1, 9)).toBeCloseTo(22 / 1024, 12);
+  });
+
+  it('b = 2, c = 3: 2 · (1 + 5 + 10) / 32 = 1, capped at 1', () => {
+    expect(mcnemarExactP(2, 3)).toBe(1);
+    expect(mcnemarExactP(4, 4)).toBe(1);
+  });
+
+  it('stays finite where 0.5^n would underflow: b = 0, c = 2000 is 2^-1999, b = c = 1000 is 1', () => {
+    expect(mcnemarExactP(0, 2000)).toBe(0);
+    expect(mcnemarExactP(1000, 1000)).toBe(1);
+    // b = 480, c = 520: about 0.22 by the normal approximation (z = 39/√1000 = 1.233).
+    expect(mcnemarExactP(480, 520)).toBeGreaterThan(0.2);
+    expect(mcnemarExactP(480, 520)).toBeLessThan(0.25);
+    // Past n = 1000 the sum runs in log space: b = 600, c = 700 is about 0.006 (z = 99/√1300 = 2.75).
+    expect(mcnemarExactP(600, 700)).toBeGreaterThan(0.004);
+    expect(mcnemarExactP(600, 700)).toBeLessThan(0.008);
+  });
+
+  it('rejects impossible counts', () => {
+    expect(() => mcnemarExactP(-1, 2)).toThrow(RangeError);
+    expect(() => mcnemarExactP(1.5, 2)).toThrow(RangeError);
+  });
+});
+
+describe('quantile (linear between ranks)', () => {
+  it('interpolates like R type 7', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile([0, 10], 0.025)).toBeCloseTo(0.25, 12);
+    expect(quantile([7], 0.975)).toBe(7);
+  });
+});
+
+describe('pairedBootstrap of per-task differences', () => {
+  it('is deterministic for a seed and varies with it', () => {
+    const a = seededRandom(1);
+    const b = seededRandom(1);
+    const first = [a(), a(), a()];
+    expect([b(), b(), b()]).toEqual(first);
+    expect(first.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(seededRandom(2)()).not.toBe(first[0]);
+    const differences = [1, 0, 0.5, -0.5, 1, 0, 0, 1];
+    expect(pairedBootstrap(differences)).toEqual(pairedBootstrap(differences));
+  });
+
+  it('the mean is exact; the 95% interval surrounds it and stays within the range of the data', () => {
+    const differences = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]; // 3 of 10 tasks gained a pass
+    const result = pairedBootstrap(differences)!;
+    expect(result.mean).toBeCloseTo(0.3, 12);
+    // Means of 10 draws of Bernoulli(0.3): sd √(0.21/10) = 0.145, so the interval is about 0 .. 0.6.
+    expect(result.low).toBeGreaterThanOrEqual(0);
+    expect(result.low).toBeLessThanOrEqual(0.1);
+    expect(result.high).toBeGreaterThanOrEqual(0.5);
+    expect(result.high).toBeLessThanOrEqual(0.7);
+  });
+
+  it('no spread, no width: identical differences give a zero-width interval at their value', () => {
+    expect(pairedBootstrap([0.25, 0.25, 0.25])).toEqual({ mean: 0.25, low: 0.25, high: 0.25 });
+  });
+
+  it('is null without common tasks', () => {
+    expect(pairedBootstrap([])).toBeNull();
   });
 });

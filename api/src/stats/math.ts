@@ -68,3 +68,92 @@ export function meanPassAtK(tasks: readonly { n: number; c: number }[]): PassAtK
     return { k, value: sum / scored.length };
   });
 }
+
+/**
+ * Exact two-sided McNemar test: of the n = b + c discordant pairs, under the null hypothesis each
+ * is equally likely to favour either side, so min(b, c) is Binomial(n, ½) and
+ * p = min(1, 2 · P(X ≤ min(b, c))). With no discordant pair there is no evidence either way: p = 1.
+ */
+export function mcnemarExactP(b: number, c: number): number {
+  if (!Number.isInteger(b) || !Number.isInteger(c) || b < 0 || c < 0) {
+    throw new RangeError(`McNemar needs whole counts b, c >= 0, got b=${b} c=${c}`);
+  }
+  const n = b + c;
+  // The binomial is symmetric, so from min(b, c) ≥ (n − 1) / 2 the tail holds half the mass or more
+  // and p is 1; saying so directly avoids a rounded 0.9999999999999999.
+  const k = Math.min(b, c);
+  if (2 * k >= n - 1) return 1;
+  let tail = 0;
+  if (n <= 1000) {
+    // P(X = 0) = 2^−n is exact, and each next term is the last × (n − i) / (i + 1).
+    let term = 0.5 ** n;
+    for (let i = 0; i <= k; i++) {
+      tail += term;
+      term = (term * (n - i)) / (i + 1);
+    }
+  } else {
+    // 2^−n underflows beyond about n = 1074: sum log C(n, i) − n log 2 instead.
+    let logChoose = 0;
+    for (let i = 0; i <= k; i++) {
+      tail += Math.exp(logChoose - n * Math.LN2);
+      logChoose += Math.log(n - i) - Math.log(i + 1);
+    }
+  }
+  return Math.min(1, 2 * tail);
+}
+
+/**
+ * mulberry32: a tiny seeded generator of uniform numbers in [0, 1). Not for cryptography; here it
+ * only makes a bootstrap give the same interval every time the same data is compared.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Quantile q of ascending `sorted` values, interpolating linearly between ranks (R's type 7). */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) throw new RangeError('quantile of no values');
+  const rank = (sorted.length - 1) * q;
+  const below = Math.floor(rank);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below]! + (rank - below) * (sorted[above]! - sorted[below]!);
+}
+
+export const BOOTSTRAP_RESAMPLES = 2000;
+export const BOOTSTRAP_SEED = 20260101;
+
+export interface MeanWithInterval extends Interval {
+  mean: number;
+}
+
+/**
+ * The mean of paired differences (one per task) with a 95% percentile bootstrap interval: tasks are
+ * drawn with replacement `resamples` times, each draw's mean is kept, and the 2.5% and 97.5%
+ * quantiles of those means are the interval. Resampling whole tasks keeps each task's pair
+ * together, which is what makes it paired. The seed is fixed, so the same data always gives the
+ * same interval. Null without differences.
+ */
+export function pairedBootstrap(
+  differences: readonly number[],
+  { resamples = BOOTSTRAP_RESAMPLES, seed = BOOTSTRAP_SEED }: { resamples?: number; seed?: number } = {},
+): MeanWithInterval | null {
+  const n = differences.length;
+  if (n === 0) return null;
+  const mean = differences.reduce((sum, d) => sum + d, 0) / n;
+  const random = seededRandom(seed);
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += differences[Math.floor(random() * n)]!;
+    means[r] = sum / n;
+  }
+  means.sort();
+  return { mean, low: quantile(means, 0.025), high: quantile(means, 0.975) };
+}

@@ -1,11 +1,25 @@
-// GraphQL for statistics: thin types over service.ts. Job gains stats, taskStats and errorBreakdown;
-// Query gains the overview counters and model suggestions.
+// GraphQL for statistics: thin types over service.ts, flaky.ts and compare.ts. Job gains stats,
+// taskStats and errorBreakdown; Query gains the overview counters, model suggestions and compareJobs.
 import { getRefFromModel, queryFromInfo } from '@pothos/plugin-prisma';
 import { GraphQLError } from 'graphql';
 import { builder } from '../schema/builder.js';
 import type { Context } from '../schema/context.js';
 import { FailureKind } from '../generated/prisma/enums.js';
-import type { PassAtKValue } from './math.js';
+import { InvalidInputError, NotFoundError } from '../schema/errors.js';
+import {
+  compareJobs,
+  MAJORITY,
+  MAX_COMPARED_JOBS,
+  MIN_COMPARED_JOBS,
+  parseJobIds,
+  type BaselineDifference,
+  type ComparedJob,
+  type ComparedTask,
+  type JobComparison,
+  type TaskResult,
+} from './compare.js';
+import { isFlaky, neverPassedTasks } from './flaky.js';
+import { BOOTSTRAP_RESAMPLES, type PassAtKValue } from './math.js';
 import {
   errorBreakdown,
   jobStats,
@@ -69,7 +83,7 @@ const PhaseDurationRef = builder.objectRef<PhaseDuration>('PhaseDuration').imple
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 // The task row holds what the client selected under `task` (see taskStats), not every column.
-type TaskStatsWithTask = TaskStats & { task: { id: string } };
+type TaskStatsWithTask = TaskStats & { task: { id: string }; jobId: string };
 
 /** The Task type tasks/schema.ts declares (prismaObject refs are one per model). */
 const TaskRef = getRefFromModel('Task', builder);
@@ -130,8 +144,32 @@ const TaskStatsRef = builder.objectRef<TaskStatsWithTask>('TaskStats').implement
     ...statsFields(t),
     task: t.field({ type: TaskRef, resolve: (s) => s.task }),
     passAtK: t.field({ type: [PassAtKRef], description: 'pass@k for k = 1 .. scored runs of the task.', resolve: (s) => s.passAtK }),
+    flaky: t.boolean({
+      description: "The task's scored outcomes in this job include both a pass and a non-pass: the same agent and model disagree with themselves.",
+      resolve: (s) => isFlaky(s),
+    }),
+    neverPassed: t.boolean({
+      description:
+        'No run of this task PASSED in any job, and at least one was scored: a candidate for a broken package rather than a hard task. ' +
+        'Counts every attempt of every job; infrastructure errors count as scored only when included.',
+      resolve: async (s, _args, ctx) => (await neverPassedOf(ctx, s.jobId, s.includesInfrastructure)).has(s.taskId),
+    }),
   }),
 });
+
+/** One query per job and switch for every row's `neverPassed`, only when some row asks for it. */
+const neverPassedMemo = new WeakMap<Context, Map<string, Promise<Set<string>>>>();
+function neverPassedOf(ctx: Context, jobId: string, includeInfrastructure: boolean): Promise<Set<string>> {
+  const cache = neverPassedMemo.get(ctx) ?? new Map<string, Promise<Set<string>>>();
+  neverPassedMemo.set(ctx, cache);
+  const key = `${jobId}:${includeInfrastructure}`;
+  let tasks = cache.get(key);
+  if (!tasks) {
+    tasks = neverPassedTasks(ctx.db, jobId, includeInfrastructure);
+    cache.set(key, tasks);
+  }
+  return tasks;
+}
 
 const ErrorCountRef = builder.objectRef<ErrorCount>('ErrorCount').implement({
   description: "Runs of a job that ended with one exception type, blamed on one side.",
@@ -184,7 +222,7 @@ builder.prismaObjectFields('Job', (t) => ({
         where: { id: { in: tasks.map((s) => s.taskId) } },
       });
       const byId = new Map(rows.map((row) => [row.id, row]));
-      return tasks.map((s) => ({ ...s, task: byId.get(s.taskId)! }));
+      return tasks.map((s) => ({ ...s, task: byId.get(s.taskId)!, jobId: job.id }));
     },
   }),
   errorBreakdown: t.field({
@@ -193,3 +231,127 @@ builder.prismaObjectFields('Job', (t) => ({
     resolve: (job, _args, ctx) => errorBreakdown(ctx.db, job.id),
   }),
 }));
+
+// Comparison rows hold what the client selected under `job` and `task` (see compareJobs).
+type ComparedJobWithJob = ComparedJob & { job: { id: string } };
+type ComparedTaskWithTask = ComparedTask & { task: { id: string } };
+type JobComparisonWithRows = Omit<JobComparison, 'jobs' | 'tasks'> & { jobs: ComparedJobWithJob[]; tasks: ComparedTaskWithTask[] };
+
+const JobRef = getRefFromModel('Job', builder);
+
+const BaselineDifferenceRef = builder.objectRef<BaselineDifference>('BaselineDifference').implement({
+  description:
+    'A job against the baseline (the first job compared) on their common tasks: tasks with at least one scored run in both.',
+  fields: (t) => ({
+    commonTasks: t.exposeInt('commonTasks'),
+    passRateDifference: t.exposeFloat('passRateDifference', {
+      nullable: true,
+      description: "Mean over the common tasks of (this job's pass rate − the baseline's); positive when this job does better. Null without common tasks.",
+    }),
+    passRateDifferenceLow: t.exposeFloat('passRateDifferenceLow', {
+      nullable: true,
+      description:
+        `Lower end of the 95% interval of passRateDifference, from a paired bootstrap over tasks: the common tasks are drawn with replacement ${BOOTSTRAP_RESAMPLES} times ` +
+        '(each draw keeps a task\'s two pass rates together), and the 2.5% and 97.5% quantiles of the resampled means are the interval. The seed is fixed, so the same runs always give the same interval.',
+    }),
+    passRateDifferenceHigh: t.exposeFloat('passRateDifferenceHigh', { nullable: true, description: 'Upper end of that interval (97.5% quantile).' }),
+    onlyBaselinePasses: t.exposeInt('onlyBaselinePasses', {
+      description: `McNemar's b: common tasks the baseline passes and this job does not. A task passes for a job when its pass rate is above ${MAJORITY}; exactly ${MAJORITY} is not a pass.`,
+    }),
+    onlyThisPasses: t.exposeInt('onlyThisPasses', { description: "McNemar's c: common tasks this job passes and the baseline does not (same majority rule)." }),
+    mcnemarP: t.exposeFloat('mcnemarP', {
+      nullable: true,
+      description:
+        'Exact two-sided McNemar p-value on the per-task majority outcomes: 2 · P(X ≤ min(b, c)) for X ~ Binomial(b + c, ½), at most 1; 1 when b = c = 0. Null without common tasks.',
+    }),
+  }),
+});
+
+const ComparedJobRef = builder.objectRef<ComparedJobWithJob>('ComparedJob').implement({
+  description: "One job's outcomes over the latest attempt of each (task, repeat), and its difference from the baseline.",
+  fields: (t) => ({
+    job: t.field({ type: JobRef, resolve: (c) => c.job }),
+    runs: t.exposeInt('runs'),
+    scored: t.exposeInt('scored', { description: 'Runs that count towards the pass rate.' }),
+    passed: t.exposeInt('passed'),
+    passRate: t.exposeFloat('passRate', { nullable: true, description: 'passed / scored over all its tasks; null when nothing was scored.' }),
+    passRateLow: t.exposeFloat('passRateLow', { nullable: true, description: 'Lower end of the 95% Wilson interval.' }),
+    passRateHigh: t.exposeFloat('passRateHigh', { nullable: true, description: 'Upper end of the 95% Wilson interval.' }),
+    costUsd: t.exposeFloat('costUsd', { description: 'Over every latest attempt, scored or not.' }),
+    costPerPass: t.exposeFloat('costPerPass', { nullable: true, description: 'costUsd / passed; null when nothing passed.' }),
+    vsBaseline: t.field({
+      type: BaselineDifferenceRef,
+      nullable: true,
+      description: 'This job against the first job compared; null for the first job itself.',
+      resolve: (c) => c.vsBaseline,
+    }),
+  }),
+});
+
+const TaskResultRef = builder.objectRef<TaskResult>('TaskResultInJob').implement({
+  description: "One task's outcomes within one of the compared jobs.",
+  fields: (t) => ({
+    runs: t.exposeInt('runs'),
+    scored: t.exposeInt('scored'),
+    passed: t.exposeInt('passed'),
+    passRate: t.exposeFloat('passRate', { nullable: true, description: 'Null when none of its runs was scored.' }),
+    differenceVsBaseline: t.exposeFloat('differenceVsBaseline', {
+      nullable: true,
+      description: "This pass rate − the baseline's for the task; null for the baseline itself or when either pass rate is null.",
+    }),
+  }),
+});
+
+const ComparedTaskRef = builder.objectRef<ComparedTaskWithTask>('ComparedTask').implement({
+  description: 'One task across the compared jobs.',
+  fields: (t) => ({
+    task: t.field({ type: TaskRef, resolve: (c) => c.task }),
+    results: t.field({
+      type: [TaskResultRef],
+      nullable: { list: false, items: true },
+      description: 'One entry per compared job, in the order of `jobs`; null where that job did not run the task.',
+      resolve: (c) => c.results,
+    }),
+  }),
+});
+
+const JobComparisonRef = builder.objectRef<JobComparisonWithRows>('JobComparison').implement({
+  description: 'Jobs side by side, typically the same tasks under different agents or models. The first job is the baseline.',
+  fields: (t) => ({
+    includesInfrastructure: t.exposeBoolean('includesInfrastructure', { description: 'Whether infrastructure errors count as failures here.' }),
+    jobs: t.field({ type: [ComparedJobRef], description: 'In the order given; the first is the baseline.', resolve: (c) => c.jobs }),
+    tasks: t.field({ type: [ComparedTaskRef], description: 'Every task any of the jobs ran, by name.', resolve: (c) => c.tasks }),
+  }),
+});
+
+builder.queryField('compareJobs', (t) =>
+  t.field({
+    type: JobComparisonRef,
+    description:
+      `Compares ${MIN_COMPARED_JOBS} to ${MAX_COMPARED_JOBS} jobs: each job's pass rate and cost per pass, per-task pass rates side by side, ` +
+      'and each job against the first on their common tasks (mean pass-rate difference with a paired bootstrap interval, exact McNemar test).',
+    errors: { types: [InvalidInputError, NotFoundError] },
+    args: {
+      ids: t.arg.idList({ required: true, description: `${MIN_COMPARED_JOBS} to ${MAX_COMPARED_JOBS} distinct job ids; the first is the baseline.` }),
+      includeInfrastructure: t.arg.boolean({ defaultValue: false, description: INCLUDE_INFRASTRUCTURE }),
+    },
+    resolve: async (_root, { ids, includeInfrastructure }, ctx, info) => {
+      const jobIds = await parseJobIds(ctx.db, ids);
+      const comparison = await compareJobs(ctx.db, jobIds, { includeInfrastructure: includeInfrastructure ?? false });
+      // One query for the jobs and one for the tasks, each planned from what the client selected.
+      const selected = (path: string[]) =>
+        queryFromInfo({ context: ctx, info, path, select: { id: true }, awaitSelections: true });
+      const [jobs, tasks] = await Promise.all([
+        (async () => ctx.db.job.findMany({ ...(await selected(['jobs', 'job'])), where: { id: { in: jobIds } } }))(),
+        (async () => ctx.db.task.findMany({ ...(await selected(['tasks', 'task'])), where: { id: { in: comparison.tasks.map((c) => c.taskId) } } }))(),
+      ]);
+      const jobById = new Map(jobs.map((row) => [row.id, row]));
+      const taskById = new Map(tasks.map((row) => [row.id, row]));
+      return {
+        ...comparison,
+        jobs: comparison.jobs.map((c) => ({ ...c, job: jobById.get(c.jobId)! })),
+        tasks: comparison.tasks.map((c) => ({ ...c, task: taskById.get(c.taskId)! })),
+      };
+    },
+  }),
+);

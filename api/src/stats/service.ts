@@ -75,7 +75,7 @@ function latestRuns(jobId: string): Prisma.Sql {
  * Whether a run counts towards the pass rate: it passed, failed, or errored — infrastructure errors
  * only when asked, since a rate-limited or broken sandbox says nothing about the agent.
  */
-function isScored(includeInfrastructure: boolean): Prisma.Sql {
+export function isScored(includeInfrastructure: boolean): Prisma.Sql {
   return Prisma.sql`(status IN ('PASSED', 'FAILED')
     OR (status = 'ERRORED' AND (${includeInfrastructure}::boolean OR "failureKind" IS DISTINCT FROM 'INFRASTRUCTURE')))`;
 }
