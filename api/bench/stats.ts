@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createYoga } from 'graphql-yoga';
 import type { Context } from '../src/schema/context.js';
 import { toSchema } from '../src/schema/index.js';
+import { compareJobs } from '../src/stats/compare.js';
 import { errorBreakdown, jobStats, overview } from '../src/stats/service.js';
 import { createTestDatabase } from '../test/support/database.js';
 
@@ -74,6 +75,14 @@ export async function benchStats(): Promise<void> {
       INSERT INTO "Run" (id, "jobId", "taskId", repeat, attempt, status, "failureKind", "exceptionType", "costUsd")
       SELECT gen_random_uuid(), "jobId", "taskId", repeat, 1, 'ERRORED', 'INFRASTRUCTURE', 'ApiRateLimitError', 0.1
         FROM "Run" WHERE "jobId" = ${job.id}::uuid AND attempt = 2`;
+    // A second job over the same tasks for compareJobs: the same runs with outcomes drawn again.
+    const rival = await db.job.create({ data: { name: 'bench rival', agent: 'terminus-2', model: 'm2', runsPerTask: RUNS_PER_TASK, status: 'COMPLETED' } });
+    await db.$executeRaw`
+      INSERT INTO "Run" (id, "jobId", "taskId", repeat, attempt, status, reward, "costUsd", "startedAt", "finishedAt")
+      SELECT gen_random_uuid(), ${rival.id}::uuid, "taskId", repeat, attempt,
+             (CASE WHEN random() < 0.6 THEN 'PASSED' ELSE 'FAILED' END)::"RunStatus", NULL, "costUsd", "startedAt", "finishedAt"
+        FROM "Run" WHERE "jobId" = ${job.id}::uuid`;
+    await db.$executeRaw`UPDATE "Run" SET reward = CASE WHEN status = 'PASSED' THEN 1.0 ELSE 0.0 END WHERE "jobId" = ${rival.id}::uuid`;
     await db.$executeRaw`ANALYZE "Run"`;
     const total = await db.run.count({ where: { jobId: job.id } });
 
@@ -93,12 +102,26 @@ export async function benchStats(): Promise<void> {
     };
 
     const baseline = await measure(ROUNDS, () => db.$queryRaw`SELECT status, count(*) FROM "Run" WHERE "jobId" = ${job.id}::uuid GROUP BY status`);
+    const compareQuery = JSON.stringify({
+      query: `query ($ids: [ID!]!) { compareJobs(ids: $ids) { __typename ... on QueryCompareJobsSuccess { data {
+        jobs { passRate passRateLow passRateHigh costPerPass
+               vsBaseline { commonTasks passRateDifference passRateDifferenceLow passRateDifferenceHigh mcnemarP } }
+        tasks { task { name } results { passRate scored passed differenceVsBaseline } } } } } }`,
+      variables: { ids: [job.id, rival.id] },
+    });
+    const compareRequest = async () => {
+      const response = await yoga.fetch('http://bench/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: compareQuery });
+      const body = (await response.json()) as { errors?: unknown[]; data?: { compareJobs: { __typename: string } } };
+      if (body.errors || body.data?.compareJobs.__typename !== 'QueryCompareJobsSuccess') throw new Error(`compareJobs: ${JSON.stringify(body)}`);
+    };
     const rows: [string, { p50: number; p99: number }][] = [
       ['jobStats (job + 100 task rows)', await measure(ROUNDS, () => jobStats(db, job.id))],
       ['jobStats, infrastructure included', await measure(ROUNDS, () => jobStats(db, job.id, { includeInfrastructure: true }))],
       ['errorBreakdown', await measure(ROUNDS, () => errorBreakdown(db, job.id))],
       ['overview', await measure(ROUNDS, () => overview(db))],
       ['GraphQL: stats + taskStats + errorBreakdown', await measure(ROUNDS, request)],
+      ['compareJobs (2 jobs × 100 tasks)', await measure(ROUNDS, () => compareJobs(db, [job.id, rival.id]))],
+      ['GraphQL: compareJobs', await measure(ROUNDS, compareRequest)],
     ];
 
     console.log(`stats benchmark (${TASKS} tasks × ${RUNS_PER_TASK} runs; ${total} rows incl. superseded attempts; ${ROUNDS} rounds)`);
