@@ -8,6 +8,7 @@ import type { RunnerConfig } from './config.js';
 import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
 import { classifyTrial } from './harbor/outcome.js';
 import { HarborResultError, parseTrialResult } from './harbor/result.js';
+import { readTrialTests } from './harbor/tests.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
 import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
 import { open } from './secrets/sealed.js';
@@ -213,7 +214,9 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         return { result: infra(`Harbor's trial result.json cannot be read: ${(error as Error).message}`, 'ResultUnreadable', relative(trialDir)) };
       }
       if (parsed) {
-        const result = { ...classifyTrial(parsed), trialDir: relative(trialDir) };
+        // Failed and errored runs too: which tests failed is what people open them for.
+        const tests = await readTrialTests(trialDir!);
+        const result: RunResult = { ...classifyTrial(parsed), trialDir: relative(trialDir), ...(tests ? { tests } : {}) };
         if (stopReason === 'wall-clock' && result.status === 'CANCELLED') {
           return { result: infra(`the trial ran past the runner's wall-clock guard (${Math.round((guardMs ?? 0) / 1000)} s) and was stopped`, 'WallClockExceeded', relative(trialDir)) };
         }

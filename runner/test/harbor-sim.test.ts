@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifyTrial } from '../src/harbor/outcome.js';
 import { HarborResultError, parseJobResult, parseTrialResult } from '../src/harbor/result.js';
+import { readTrialTests } from '../src/harbor/tests.js';
 
 const SIM = fileURLToPath(new URL('./harbor-sim/harbor', import.meta.url));
 const TRIAL_NAME = /^fix-git__[23456789A-HJ-NP-Za-km-z]{7}$/;
@@ -384,6 +385,127 @@ describe('harbor simulator: live files', () => {
     expect((await sim.exited).code).toBe(1);
     expect(await readText(path.join(trialDir, 'agent', 'terminus_2.pane'))).toContain(`sim-agent ${s.jobName} line 20`);
     expect(JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')))).toHaveProperty('steps');
+  });
+});
+
+describe('harbor simulator: files worth parsing (harbor-contract §9)', () => {
+  const FAILED = [
+    ['tests/test_outputs.py::test_task_solved', 'AssertionError: the task is not solved'],
+    ['tests/test_outputs.py::test_file_exists', "AssertionError: assert os.path.exists('/app/result.json')"],
+  ];
+
+  async function trialOf(env: Record<string, string>): Promise<{ s: Setup; trialDir: string }> {
+    const s = await setup();
+    const exit = await runSim(runArgs(s), env);
+    expect(exit.code).toBe(0);
+    return { s, trialDir: await trialDirOf(s) };
+  }
+
+  it.concurrent('fail with 5 tests: ctrf.json and the pytest summary agree, failures carry their message', async ({ expect }) => {
+    const { trialDir } = await trialOf({ HARBOR_SIM_SCENARIO: 'fail', HARBOR_SIM_TESTS: '5' });
+    const ctrf = await readTrialTests(trialDir);
+    expect(ctrf).toMatchObject({ source: 'ctrf', passed: 3, failed: 2, skipped: 0, total: 5 });
+    expect(ctrf?.note).toBeUndefined();
+    expect(ctrf?.cases.map((c) => c.name)).toEqual(
+      ['test_outputs_exist', 'test_task_solved', 'test_file_exists', 'test_output_format', 'test_permissions'].map((n) => `tests/test_outputs.py::${n}`),
+    );
+    expect(ctrf?.cases.filter((c) => c.status === 'FAILED').map((c) => [c.name, c.message])).toEqual(FAILED);
+    for (const c of ctrf!.cases) expect(c.durationMs).toBeGreaterThan(0);
+
+    const stdout = await readText(path.join(trialDir, 'verifier', 'test-stdout.txt'));
+    expect(stdout).toContain(`FAILED ${FAILED[0]![0]} - ${FAILED[0]![1]}\n`);
+    expect(stdout).toMatch(/\n=+ 2 failed, 3 passed in \d\.\d\ds =+\n$/);
+    const ctrfJson = JSON.parse(await readText(path.join(trialDir, 'verifier', 'ctrf.json')));
+    expect(ctrfJson.results.tests[1].trace).toMatch(/^def test_task_solved\(\):\n>/);
+  });
+
+  it.concurrent('pass: every test passes', async ({ expect }) => {
+    const { trialDir } = await trialOf({ HARBOR_SIM_TESTS: '4' });
+    expect(await readTrialTests(trialDir)).toMatchObject({ source: 'ctrf', passed: 4, failed: 0, total: 4 });
+    expect(await readText(path.join(trialDir, 'verifier', 'test-stdout.txt'))).toMatch(/=+ 4 passed in /);
+  });
+
+  it.concurrent('CTRF=none: the pytest summary gives the same tests', async ({ expect }) => {
+    const { trialDir } = await trialOf({ HARBOR_SIM_SCENARIO: 'fail', HARBOR_SIM_TESTS: '5', HARBOR_SIM_CTRF: 'none' });
+    expect(await exists(path.join(trialDir, 'verifier', 'ctrf.json'))).toBe(false);
+    const results = await readTrialTests(trialDir);
+    expect(results).toMatchObject({ source: 'pytest', passed: 3, failed: 2, total: 5 });
+    expect(results?.cases.filter((c) => c.status === 'FAILED').map((c) => [c.name, c.message])).toEqual(FAILED);
+  });
+
+  it.concurrent.each(['malformed', 'truncated'])('CTRF=%s: read from the pytest summary, with a note', async (mode) => {
+    const { trialDir } = await trialOf({ HARBOR_SIM_SCENARIO: 'fail', HARBOR_SIM_CTRF: mode });
+    const results = await readTrialTests(trialDir);
+    expect(results).toMatchObject({ source: 'pytest', failed: 1, total: 2 });
+    expect(results?.note).toMatch(mode === 'malformed' ? /^verifier\/ctrf\.json could not be read: it is not a CTRF report/ : /not complete JSON/);
+  });
+
+  it.concurrent('writes an ATIF trajectory whose step metrics add up, and a recording of the same output', async ({ expect }) => {
+    const { s, trialDir } = await trialOf({ HARBOR_SIM_STEPS: '3', HARBOR_SIM_LOG_LINES: '6', HARBOR_SIM_PHASE_MS: '150', HARBOR_SIM_COST_USD: '0.01' });
+    const trajectory = JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')));
+    const agentSteps = trajectory.steps.filter((step: any) => step.source === 'agent');
+    expect(agentSteps).toHaveLength(3);
+    for (const step of agentSteps) {
+      expect(step.timestamp).toMatch(/Z$/);
+      expect(step.reasoning_content).toEqual(expect.any(String));
+      expect(step.tool_calls[0]).toMatchObject({ function_name: 'bash_command', arguments: { keystrokes: expect.stringMatching(/\n$/), duration: 1 } });
+      expect(step.observation.results[0].source_call_id).toBe(step.tool_calls[0].tool_call_id);
+    }
+    const sum = (key: string) => agentSteps.reduce((n: number, step: any) => n + step.metrics[key], 0);
+    expect(trajectory.final_metrics).toMatchObject({ total_prompt_tokens: sum('prompt_tokens'), total_completion_tokens: sum('completion_tokens'), total_steps: 4 });
+    expect(sum('cost_usd')).toBeCloseTo(0.01, 6);
+
+    const [header, ...events] = (await readText(path.join(trialDir, 'agent', 'recording.cast'))).trim().split('\n').map((l) => JSON.parse(l));
+    expect(header).toMatchObject({ version: 2, width: 160, height: 40 });
+    const times = events.map((e: any) => e[0]);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const output = events.map((e: any) => e[2]).join('');
+    for (let n = 1; n <= 6; n += 1) expect(output).toContain(`sim-agent ${s.jobName} line ${n}\r\n`);
+    expect(output).toContain(`root@sandbox:/app# ${agentSteps[0].tool_calls[0].arguments.keystrokes.trim()}\r\n`);
+  });
+
+  it.concurrent('two attempts run the same commands up to DIVERGE_AT and different ones from there', async ({ expect }) => {
+    const env = { HARBOR_SIM_STEPS: '4', HARBOR_SIM_PHASE_MS: '120', HARBOR_SIM_DIVERGE_AT: '4' };
+    const [a, b] = await Promise.all([trialOf(env), trialOf(env)]);
+    const commands = async (trialDir: string) =>
+      JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')))
+        .steps.filter((step: any) => step.tool_calls)
+        .map((step: any) => [step.step_id, step.tool_calls[0].arguments.keystrokes]);
+    const [ca, cb] = [await commands(a.trialDir), await commands(b.trialDir)];
+    expect(ca.map((c: any) => c[0])).toEqual([2, 3, 4, 5]);
+    expect(ca.slice(0, 2)).toEqual(cb.slice(0, 2));
+    expect(ca[2][1]).toBe(`git checkout -b try-${path.basename(a.trialDir).split('__')[1]}\n`);
+    expect(ca[2]).not.toEqual(cb[2]);
+  });
+
+  it.concurrent.each([
+    ['TRAJECTORY', 'none'],
+    ['TRAJECTORY', 'malformed'],
+    ['TRAJECTORY', 'truncated'],
+    ['RECORDING', 'none'],
+    ['RECORDING', 'truncated'],
+  ])('%s=%s', async (knob, mode) => {
+    const { trialDir } = await trialOf({ [`HARBOR_SIM_${knob}`]: mode, HARBOR_SIM_SCENARIO: 'fail' });
+    const file = path.join(trialDir, 'agent', knob === 'TRAJECTORY' ? 'trajectory.json' : 'recording.cast');
+    // The run itself is unaffected.
+    expect(classifyTrial(await trialResult(trialDir)).status).toBe('FAILED');
+    if (mode === 'none') return expect(await exists(file)).toBe(false);
+    const text = await readText(file);
+    if (knob === 'TRAJECTORY') {
+      if (mode === 'malformed') expect(Array.isArray(JSON.parse(text).steps)).toBe(false);
+      else expect(() => JSON.parse(text)).toThrow();
+    } else {
+      const lines = text.split('\n');
+      expect(() => JSON.parse(lines.at(-1)!)).toThrow();
+      for (const line of lines.slice(0, -1)) JSON.parse(line);
+    }
+  });
+
+  it.concurrent('rejects an unknown file mode', async ({ expect }) => {
+    const s = await setup();
+    const exit = await runSim(runArgs(s), { HARBOR_SIM_CTRF: 'sometimes' });
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('HARBOR_SIM_CTRF=sometimes');
   });
 });
 

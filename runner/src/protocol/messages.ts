@@ -67,6 +67,40 @@ export const FAILURE_KINDS = ['AGENT', 'INFRASTRUCTURE'] as const;
 
 const count = z.number().int().min(0).nullable();
 
+export const TEST_STATUSES = ['PASSED', 'FAILED', 'SKIPPED', 'OTHER'] as const;
+export const TEST_SOURCES = ['ctrf', 'pytest'] as const;
+
+/**
+ * Bounds of a run's test results, so a finished event stays well inside NATS' 1 MiB payload:
+ * 1,000 names of ≤ 300 characters plus ≤ 200,000 characters of messages is about half of it,
+ * JSON-escaped. A TB2 task has a handful of tests; a suite beyond this is cut with a note.
+ */
+export const TEST_LIMITS = { cases: 1_000, nameChars: 300, messageChars: 2_000, messagesChars: 200_000, noteChars: 1_000 } as const;
+
+export const testCaseSchema = z.object({
+  name: z.string().min(1).max(TEST_LIMITS.nameChars),
+  status: z.enum(TEST_STATUSES),
+  durationMs: z.number().int().min(0).optional(),
+  /** The failure's message (CTRF `message`, else the start of `trace`; pytest: the text after " - "). */
+  message: z.string().max(TEST_LIMITS.messageChars).optional(),
+});
+export type TestCase = z.infer<typeof testCaseSchema>;
+
+/** What the verifier said test by test (harbor-contract.md §9): from verifier/ctrf.json, else pytest's summary lines. */
+export const testResultsSchema = z.object({
+  /** null: the verifier left files, but no test could be read from them (the note says why). */
+  source: z.enum(TEST_SOURCES).nullable(),
+  passed: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+  total: z.number().int().min(0),
+  /** In the report's order; may be fewer than `total` (cut, or a report without a list). */
+  cases: z.array(testCaseSchema).max(TEST_LIMITS.cases),
+  /** Why results are missing or incomplete: a file that could not be read, a list that was cut. */
+  note: z.string().max(TEST_LIMITS.noteChars).optional(),
+});
+export type TestResults = z.infer<typeof testResultsSchema>;
+
 export const runResultSchema = z.object({
   status: z.enum(RUN_OUTCOMES),
   reward: z.number().nullable(),
@@ -84,6 +118,8 @@ export const runResultSchema = z.object({
   verifierMs: count,
   /** The trial directory relative to JOBS_DIR. */
   trialDir: z.string().max(500).nullable(),
+  /** Per-test results when the verifier left a report; absent from runners older than this field. */
+  tests: testResultsSchema.optional(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;
 
