@@ -16,6 +16,7 @@ import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
 import { handleExport } from './exports/http.js';
 import { handleDownload } from './logs/http.js';
+import { handleTrialFile } from './trials/http.js';
 import { DomainError } from './schema/errors.js';
 import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
@@ -67,6 +68,7 @@ export function buildApp(deps: AppDeps): App {
     taskStore: deps.taskStore,
     uploadLimits: deps.uploadLimits,
     secretsKey: deps.secretsKey,
+    jobsDir: deps.jobsDir,
     kickDispatcher: deps.kickDispatcher ?? (() => {}),
     signal: initial.request?.signal,
   });
@@ -103,6 +105,7 @@ export function buildApp(deps: AppDeps): App {
   const server = createServer((req, res) => {
     if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology, jobsDir: deps.jobsDir }, req, res)) return;
     if (handleExport({ db: deps.db }, req, res)) return;
+    if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir }, req, res)) return;
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (deps.web && pathname !== GRAPHQL_PATH) deps.web(req, res, () => void yoga(req, res));
     else void yoga(req, res);

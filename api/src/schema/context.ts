@@ -14,6 +14,8 @@ export interface Context {
   uploadLimits: UploadLimits;
   /** Key that seals provider keys; null when SECRETS_KEY is not configured. */
   secretsKey: Buffer | null;
+  /** JOBS_DIR: Harbor's job directories on shared storage, where trial files are read. */
+  jobsDir: string;
   /** This process's fan-out of the recorder's notifications. */
   hub: UpdatesHub;
   /** Wakes the dispatcher after runs were written. */

@@ -9,6 +9,7 @@ import '../runners/schema.js';
 import '../logs/schema.js';
 import '../stats/schema.js';
 import '../exports/schema.js';
+import '../trials/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });

@@ -1,0 +1,196 @@
+// The trial routes and GraphQL fields against a real API (Postgres, NATS) and a trial directory
+// laid out as Harbor does under JOBS_DIR.
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql, startTestApp, type TestApp } from '../../test/support/app.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+let api: TestApp;
+let base: string;
+let taskId: string;
+let jobId: string;
+
+async function seedRun(harborTrialDir: string | null, data: { status?: 'PASSED' | 'FAILED'; reward?: number; repeat?: number; task?: string } = {}) {
+  const run = await api.database.db.run.create({
+    data: {
+      jobId,
+      taskId: data.task ?? taskId,
+      repeat: data.repeat ?? 1,
+      status: data.status ?? 'PASSED',
+      reward: data.reward ?? 1,
+      harborTrialDir,
+    },
+  });
+  return run.id;
+}
+
+async function createTask(name: string) {
+  const task = await api.database.db.task.create({
+    data: { contentHash: randomBytes(32).toString('hex'), name, instruction: 'Fix it.', sizeBytes: 10n, fileCount: 1 },
+  });
+  return task.id;
+}
+
+/** GET with the path sent as written: fetch would resolve `..` before sending. */
+function rawGet(pathname: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: pathname, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+let runId: string;
+const trialRel = 'run-a/fix-git__aB3dE9x';
+
+beforeAll(async () => {
+  api = await startTestApp();
+  base = api.url.replace(/\/graphql$/, '');
+  taskId = await createTask('fix-git');
+  jobId = (await api.database.db.job.create({ data: { name: 'trials', agent: 'terminus-2', model: 'openrouter/x/y', runsPerTask: 2 } })).id;
+  const dir = path.join(api.jobsDir, trialRel);
+  await mkdir(path.join(dir, 'agent', 'episode-0'), { recursive: true });
+  await mkdir(path.join(dir, 'agent', 'episode-10'), { recursive: true });
+  await mkdir(path.join(dir, 'verifier'), { recursive: true });
+  await cp(path.join(fixtures, 'terminus-2'), path.join(dir, 'agent'), { recursive: true });
+  await writeFile(path.join(dir, 'agent', 'recording.cast'), '{"version": 2, "width": 80, "height": 24, "timestamp": 1788357665}\n[0.5, "o", "$ "]\n');
+  await writeFile(path.join(dir, 'agent', 'episode-0', 'prompt.txt'), 'You are…');
+  await writeFile(path.join(dir, 'agent', 'episode-0', 'response.txt'), '{"analysis": "…"}');
+  await writeFile(path.join(dir, 'agent', 'episode-10', 'response.txt'), '{}');
+  await writeFile(path.join(dir, 'agent', 'terminus_2.txt'), 'log');
+  await writeFile(path.join(dir, 'agent', 'page.html'), '<script>alert(1)</script>');
+  await writeFile(path.join(dir, 'verifier', 'test-stdout.txt'), 'PASSED tests/test_outputs.py::test_ok\n');
+  await writeFile(path.join(api.jobsDir, 'secret.txt'), 'TOP-SECRET');
+  await symlink(path.join(api.jobsDir, 'secret.txt'), path.join(dir, 'agent', 'escape.txt'));
+  runId = await seedRun(trialRel);
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+describe('single trial files', () => {
+  it('streams a file of the trial, never as HTML', async () => {
+    const ok = await fetch(`${base}/runs/${runId}/files/verifier/test-stdout.txt`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await ok.text()).toBe('PASSED tests/test_outputs.py::test_ok\n');
+    const html = await fetch(`${base}/runs/${runId}/files/agent/page.html?download`);
+    expect(html.headers.get('content-type')).toBe('application/octet-stream');
+    expect(html.headers.get('content-disposition')).toBe('attachment; filename="page.html"');
+    expect(html.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('serves the recording', async () => {
+    const cast = await fetch(`${base}/runs/${runId}/recording.cast`);
+    expect(cast.status).toBe(200);
+    expect(cast.headers.get('content-type')).toMatch(/^application\/x-asciicast/);
+    expect((await cast.text()).split('\n')[0]).toContain('"version": 2');
+  });
+
+  it('refuses traversal with 400', async () => {
+    for (const bad of [
+      `/runs/${runId}/files/../../secret.txt`,
+      `/runs/${runId}/files/agent/%2e%2e/%2e%2e/%2e%2e/secret.txt`,
+      `/runs/${runId}/files/agent%2F..%2F..%2F..%2Fsecret.txt`,
+      `/runs/${runId}/files//etc/passwd`,
+      `/runs/${runId}/files/agent/..%5C..%5Csecret.txt`,
+      `/runs/${runId}/files/agent/escape.txt`,
+      `/runs/${runId}/files/%E0%A4%A`,
+    ]) {
+      const res = await rawGet(bad);
+      expect(res.status, bad).toBe(400);
+      expect(res.body).not.toContain('TOP-SECRET');
+    }
+  });
+
+  it('answers 404 for a missing file, a directory, an unknown run and a run without a trial', async () => {
+    expect((await rawGet(`/runs/${runId}/files/agent/nope.txt`)).status).toBe(404);
+    expect((await rawGet(`/runs/${runId}/files/agent`)).status).toBe(404);
+    expect((await rawGet(`/runs/00000000-0000-4000-8000-000000000000/recording.cast`)).status).toBe(404);
+    const queued = await seedRun(null, { repeat: 9 });
+    expect((await rawGet(`/runs/${queued}/recording.cast`)).status).toBe(404);
+  });
+});
+
+describe('GraphQL', () => {
+  it('reads the trajectory, the files, the agent logs and the recording link of a run', async () => {
+    const { data, errors } = await graphql(
+      api.url,
+      `query ($id: ID!) { run(id: $id) {
+        trajectory { schemaVersion agentName modelName note steps { index source message toolCalls { functionName arguments } observations { content } promptTokens costUsd }
+          finalMetrics { totalCostUsd totalSteps } }
+        recordingUrl files { path sizeBytes url } agentLogs { path episode url } } }`,
+      { id: runId },
+    );
+    expect(errors).toBeUndefined();
+    const run = data.run;
+    expect(run.trajectory).toMatchObject({ schemaVersion: 'ATIF-v1.6', agentName: 'terminus-2', note: null, finalMetrics: { totalSteps: 6 } });
+    expect(run.trajectory.steps).toHaveLength(6);
+    expect(run.trajectory.steps[2].toolCalls[0]).toEqual({ functionName: 'bash_command', arguments: { keystrokes: 'cd /app && git status\n', duration: 1 } });
+    expect(run.recordingUrl).toBe(`/runs/${runId}/recording.cast`);
+    expect(run.files.map((f: { path: string }) => f.path)).toContain('agent/trajectory.cont-1.json');
+    expect(run.files.find((f: { path: string }) => f.path === 'verifier/test-stdout.txt')).toEqual({
+      path: 'verifier/test-stdout.txt',
+      sizeBytes: 38,
+      url: `/runs/${runId}/files/verifier/test-stdout.txt`,
+    });
+    expect(run.agentLogs.map((l: { path: string; episode: number | null }) => [l.path, l.episode])).toEqual([
+      ['agent/terminus_2.txt', null],
+      ['agent/episode-0/prompt.txt', 0],
+      ['agent/episode-0/response.txt', 0],
+      ['agent/episode-10/response.txt', 10],
+    ]);
+  });
+
+  it('compares two attempts of the same task and refuses runs of different tasks', async () => {
+    const other = path.join(api.jobsDir, 'run-b/fix-git__Zx8Yw7v/agent');
+    await mkdir(other, { recursive: true });
+    await writeFile(
+      path.join(other, 'trajectory.json'),
+      JSON.stringify({
+        schema_version: 'ATIF-v1.6',
+        steps: [
+          { step_id: 1, source: 'user', message: 'Fix the git repository.' },
+          { step_id: 2, source: 'agent', message: 'Look.', tool_calls: [{ function_name: 'bash_command', arguments: { keystrokes: 'cd /app && git status\n' } }] },
+          { step_id: 3, source: 'agent', message: 'Delete it.', tool_calls: [{ function_name: 'bash_command', arguments: { keystrokes: 'rm -rf .git\n' } }] },
+        ],
+      }),
+    );
+    const b = await seedRun('run-b/fix-git__Zx8Yw7v', { status: 'FAILED', reward: 0, repeat: 2 });
+    const query = `query ($a: ID!, $b: ID!) { compareRuns(a: $a, b: $b) { __typename
+      ... on QueryCompareRunsSuccess { data { a { id status reward } b { id status reward }
+        steps { index diverges a { index } b { index } } firstDivergence { stepIndex kind reason } trajectoryNoteA trajectoryNoteB } }
+      ... on Error { code message } } }`;
+    const { data, errors } = await graphql(api.url, query, { a: runId, b });
+    expect(errors).toBeUndefined();
+    const c = data.compareRuns.data;
+    expect(c.a).toEqual({ id: runId, status: 'PASSED', reward: 1 });
+    expect(c.b).toEqual({ id: b, status: 'FAILED', reward: 0 });
+    expect(c.steps.map((s: { diverges: boolean }) => s.diverges)).toEqual([false, true, true]);
+    expect(c.firstDivergence).toMatchObject({ stepIndex: 1, kind: 'COMMANDS' });
+    expect(c.firstDivergence.reason).toContain('"rm -rf .git"');
+
+    const otherTask = await createTask('other-task');
+    const c2 = await seedRun(null, { task: otherTask });
+    const refused = (await graphql(api.url, query, { a: runId, b: c2 })).data.compareRuns;
+    expect(refused).toEqual({
+      __typename: 'InvalidInputError',
+      code: 'INVALID_INPUT',
+      message: 'Run a is of task "fix-git" and run b of task "other-task": only attempts of the same task can be compared.',
+    });
+    const missing = (await graphql(api.url, query, { a: runId, b: '00000000-0000-4000-8000-000000000000' })).data.compareRuns;
+    expect(missing.__typename).toBe('NotFoundError');
+  });
+});

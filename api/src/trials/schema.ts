@@ -1,0 +1,252 @@
+// GraphQL for what is inside a trial: the agent's trajectory, its text logs, the terminal recording,
+// the trial's files, and two attempts of a task compared. Thin: the reading is in trajectory.ts and
+// files.ts, the comparison in compare.ts.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { builder } from '../schema/builder.js';
+import { InvalidInputError, NotFoundError } from '../schema/errors.js';
+import { parseId } from '../schema/ids.js';
+import type { FinalMetrics, Observation, ToolCall, Trajectory, TrajectoryStep } from './atif.js';
+import { alignTrajectories, type AlignedStep, type Divergence } from './compare.js';
+import { agentLogEpisode, fileUrl, listTrialFiles, trialDir, type TrialFile } from './files.js';
+import { readTrajectory } from './trajectory.js';
+
+const ToolCallRef = builder.objectRef<ToolCall>('ToolCall').implement({
+  description: 'A tool the agent called in a step (terminus-2: bash_command with { keystrokes, duration }).',
+  fields: (t) => ({
+    id: t.exposeString('id', { nullable: true }),
+    functionName: t.exposeString('functionName'),
+    arguments: t.field({
+      type: 'JSON',
+      description: 'The arguments as the agent gave them; strings longer than 8,000 characters are cut with a marker.',
+      resolve: (c) => c.arguments,
+    }),
+  }),
+});
+
+const ObservationRef = builder.objectRef<Observation>('Observation').implement({
+  description: 'What came back to the agent, e.g. the terminal after a command.',
+  fields: (t) => ({
+    sourceCallId: t.exposeString('sourceCallId', { nullable: true, description: 'The tool call it answers.' }),
+    content: t.exposeString('content', { description: 'Text; longer than 32,000 characters is cut with a marker.' }),
+  }),
+});
+
+const TrajectoryStepRef = builder.objectRef<TrajectoryStep>('TrajectoryStep').implement({
+  description: 'One step of an ATIF trajectory. Token-id arrays and logprobs are never sent.',
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: '0-based position in the whole trajectory, continuation files included.' }),
+    stepId: t.exposeInt('stepId', { nullable: true }),
+    timestamp: t.exposeString('timestamp', { nullable: true, description: 'ISO 8601, as the agent wrote it.' }),
+    source: t.exposeString('source', { description: 'system, user or agent.' }),
+    message: t.exposeString('message'),
+    reasoning: t.exposeString('reasoning', { nullable: true }),
+    toolCalls: t.expose('toolCalls', { type: [ToolCallRef] }),
+    observations: t.expose('observations', { type: [ObservationRef] }),
+    promptTokens: t.exposeInt('promptTokens', { nullable: true }),
+    completionTokens: t.exposeInt('completionTokens', { nullable: true }),
+    cachedTokens: t.exposeInt('cachedTokens', { nullable: true }),
+    costUsd: t.exposeFloat('costUsd', { nullable: true }),
+  }),
+});
+
+const FinalMetricsRef = builder.objectRef<FinalMetrics>('TrajectoryMetrics').implement({
+  fields: (t) => ({
+    totalPromptTokens: t.exposeFloat('totalPromptTokens', { nullable: true }),
+    totalCompletionTokens: t.exposeFloat('totalCompletionTokens', { nullable: true }),
+    totalCachedTokens: t.exposeFloat('totalCachedTokens', { nullable: true }),
+    totalCostUsd: t.exposeFloat('totalCostUsd', { nullable: true }),
+    totalSteps: t.exposeInt('totalSteps', { nullable: true }),
+  }),
+});
+
+const TrajectoryRef = builder.objectRef<Trajectory>('Trajectory').implement({
+  description: "The agent's trajectory (agent/trajectory.json and its continuation files), read when asked.",
+  fields: (t) => ({
+    schemaVersion: t.exposeString('schemaVersion', { nullable: true, description: 'e.g. ATIF-v1.6.' }),
+    sessionId: t.exposeString('sessionId', { nullable: true }),
+    agentName: t.exposeString('agentName', { nullable: true }),
+    agentVersion: t.exposeString('agentVersion', { nullable: true }),
+    modelName: t.exposeString('modelName', { nullable: true }),
+    steps: t.expose('steps', { type: [TrajectoryStepRef], description: 'At most 2,000 steps; the note says when more were left out.' }),
+    finalMetrics: t.expose('finalMetrics', { type: FinalMetricsRef, nullable: true }),
+    note: t.exposeString('note', {
+      nullable: true,
+      description: 'Why the trajectory is missing, partial or empty (no file, truncated, malformed, too large); null when read whole.',
+    }),
+  }),
+});
+
+const TrialFileRef = builder.objectRef<TrialFile & { runId: string }>('TrialFile').implement({
+  description: "A file of a run's trial directory.",
+  fields: (t) => ({
+    path: t.exposeString('path', { description: 'Relative to the trial directory, e.g. agent/trajectory.json.' }),
+    sizeBytes: t.exposeFloat('sizeBytes'),
+    modifiedAt: t.expose('modifiedAt', { type: 'DateTime' }),
+    url: t.string({ description: 'The file alone, streamed (relative to the API).', resolve: (f) => fileUrl(f.runId, f.path) }),
+  }),
+});
+
+interface AgentLog extends TrialFile {
+  runId: string;
+  episode: number | null;
+}
+
+const AgentLogRef = builder.objectRef<AgentLog>('AgentLog').implement({
+  description: "One of an agent's text logs: <agent>.txt, or an episode's prompt.txt / response.txt (terminus-2).",
+  fields: (t) => ({
+    path: t.exposeString('path'),
+    episode: t.exposeInt('episode', { nullable: true, description: 'The episode-N folder it is in, if any.' }),
+    sizeBytes: t.exposeFloat('sizeBytes'),
+    url: t.string({ resolve: (f) => fileUrl(f.runId, f.path) }),
+  }),
+});
+
+builder.prismaObjectField('Run', 'trajectory', (t) =>
+  t.field({
+    type: TrajectoryRef,
+    description:
+      "The agent's steps, read from the trial directory on each request (the file is rewritten after every step while the " +
+      'trial runs). Empty with a note when the agent writes no trajectory or the file cannot be read.',
+    select: { harborTrialDir: true },
+    resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir)),
+  }),
+);
+
+builder.prismaObjectField('Run', 'files', (t) =>
+  t.field({
+    type: [TrialFileRef],
+    description: 'Every file of the trial directory, sorted by path (at most 2,000); empty until the trial has a directory.',
+    select: { id: true, harborTrialDir: true },
+    resolve: async (run, _args, ctx) => {
+      const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
+      if (!dir) return [];
+      return (await listTrialFiles(dir)).files.map((f) => ({ ...f, runId: run.id }));
+    },
+  }),
+);
+
+builder.prismaObjectField('Run', 'agentLogs', (t) =>
+  t.field({
+    type: [AgentLogRef],
+    description: "The agent's text logs, for agents without a trajectory: agent/<agent>.txt first, then the episodes in order.",
+    select: { id: true, harborTrialDir: true },
+    resolve: async (run, _args, ctx) => {
+      const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
+      if (!dir) return [];
+      const logs: AgentLog[] = [];
+      for (const f of (await listTrialFiles(dir)).files) {
+        const log = agentLogEpisode(f.path);
+        if (log) logs.push({ ...f, runId: run.id, episode: log.episode });
+      }
+      return logs.sort((x, y) => (x.episode ?? -1) - (y.episode ?? -1) || (x.path < y.path ? -1 : 1));
+    },
+  }),
+);
+
+builder.prismaObjectField('Run', 'recordingUrl', (t) =>
+  t.string({
+    nullable: true,
+    description: "The terminal recording (agent/recording.cast, asciicast v2), streamed; null when the trial has none.",
+    select: { id: true, harborTrialDir: true },
+    resolve: async (run, _args, ctx) => {
+      const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
+      if (!dir) return null;
+      const info = await stat(path.join(dir, 'agent', 'recording.cast')).catch(() => null);
+      return info?.isFile() ? `/runs/${run.id}/recording.cast` : null;
+    },
+  }),
+);
+
+// ---- attempt vs attempt ------------------------------------------------------------------------
+
+const DivergenceKindEnum = builder.enumType('DivergenceKind', {
+  values: {
+    COMMANDS: { description: 'The tool-call commands (keystrokes) of an aligned pair of agent steps differ.' },
+    LENGTH: { description: 'One attempt has an agent step where the other had already stopped.' },
+    OUTCOME: { description: 'Every aligned step ran the same commands, but the outcomes differ.' },
+  } satisfies Record<Divergence['kind'], { description: string }>,
+});
+
+const DivergenceRef = builder.objectRef<Divergence>('Divergence').implement({
+  description: 'The first point where two attempts went apart.',
+  fields: (t) => ({
+    stepIndex: t.exposeInt('stepIndex', { nullable: true, description: 'The aligned pair (0-based); null when only the outcomes differ.' }),
+    kind: t.expose('kind', { type: DivergenceKindEnum }),
+    reason: t.exposeString('reason'),
+  }),
+});
+
+const AlignedStepRef = builder.objectRef<AlignedStep>('AlignedStep').implement({
+  description: "The i-th agent step of each attempt, side by side; null on the side that had no i-th step.",
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    a: t.expose('a', { type: TrajectoryStepRef, nullable: true }),
+    b: t.expose('b', { type: TrajectoryStepRef, nullable: true }),
+    diverges: t.exposeBoolean('diverges'),
+  }),
+});
+
+interface Comparison {
+  aId: string;
+  bId: string;
+  steps: AlignedStep[];
+  firstDivergence: Divergence | null;
+  notes: { a: string | null; b: string | null };
+}
+
+const RunComparisonRef = builder.objectRef<Comparison>('RunComparison').implement({
+  description:
+    'Two attempts of one task side by side. Agent steps are aligned by their order; a pair diverges when its ' +
+    'tool-call commands differ or only one attempt has a step there.',
+  fields: (t) => ({
+    a: t.prismaField({
+      type: 'Run',
+      resolve: (query, c, _args, ctx) => ctx.db.run.findUniqueOrThrow({ ...query, where: { id: c.aId } }),
+    }),
+    b: t.prismaField({
+      type: 'Run',
+      resolve: (query, c, _args, ctx) => ctx.db.run.findUniqueOrThrow({ ...query, where: { id: c.bId } }),
+    }),
+    steps: t.expose('steps', { type: [AlignedStepRef] }),
+    firstDivergence: t.expose('firstDivergence', { type: DivergenceRef, nullable: true }),
+    trajectoryNoteA: t.string({ nullable: true, description: "The note of A's trajectory, when it is missing or partial.", resolve: (c) => c.notes.a }),
+    trajectoryNoteB: t.string({ nullable: true, description: "The note of B's trajectory, when it is missing or partial.", resolve: (c) => c.notes.b }),
+  }),
+});
+
+builder.queryField('compareRuns', (t) =>
+  t.field({
+    type: RunComparisonRef,
+    description: 'Compares two attempts (runs) of the same task: outcomes, and trajectories aligned step by step with the first divergence.',
+    errors: { types: [NotFoundError, InvalidInputError] },
+    args: { a: t.arg.id({ required: true }), b: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const aId = parseId(args.a, 'a');
+      const bId = parseId(args.b, 'b');
+      if (aId === bId) throw new InvalidInputError('a and b are the same run: pick another attempt of the task to compare with.', 'b');
+      const select = { id: true, taskId: true, status: true, reward: true, harborTrialDir: true, task: { select: { name: true } } } as const;
+      const [ra, rb] = await Promise.all([
+        ctx.db.run.findUnique({ where: { id: aId }, select }),
+        ctx.db.run.findUnique({ where: { id: bId }, select }),
+      ]);
+      if (!ra) throw new NotFoundError('run', aId);
+      if (!rb) throw new NotFoundError('run', bId);
+      if (ra.taskId !== rb.taskId) {
+        throw new InvalidInputError(
+          `Run a is of task "${ra.task.name}" and run b of task "${rb.task.name}": only attempts of the same task can be compared.`,
+          'b',
+        );
+      }
+      const [ta, tb] = await Promise.all([
+        trialDir(ctx.jobsDir, ra.harborTrialDir).then((dir) => readTrajectory(dir)),
+        trialDir(ctx.jobsDir, rb.harborTrialDir).then((dir) => readTrajectory(dir)),
+      ]);
+      const alignment = alignTrajectories(ta, tb, {
+        a: { status: ra.status, reward: ra.reward },
+        b: { status: rb.status, reward: rb.reward },
+      });
+      return { aId, bId, ...alignment, notes: { a: ta.note, b: tb.note } };
+    },
+  }),
+);
