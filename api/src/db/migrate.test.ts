@@ -56,7 +56,7 @@ describe('deployMigrations', () => {
 
     const local = await readMigrations(migrationsDir);
     expect(result.applied).toEqual(local.map((m) => m.name));
-    expect(await tables(database.url)).toEqual(['Job', 'ProviderSecret', 'Run', 'Task', '_prisma_migrations']);
+    expect(await tables(database.url)).toEqual(['Job', 'ProviderSecret', 'Run', 'RunTest', 'Task', '_prisma_migrations']);
 
     const rows = await query<Record<string, unknown>>(
       database.url,
@@ -127,13 +127,15 @@ describe('deployMigrations', () => {
       `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
     );
-    const { RunStatus, JobStatus, JobStopReason, FailureKind, Difficulty } = await import('../generated/prisma/enums.js');
+    const { RunStatus, JobStatus, JobStopReason, FailureKind, Difficulty, TestStatus, TestsSource } = await import('../generated/prisma/enums.js');
     expect(Object.fromEntries(enums.map((e) => [e.typname, e.labels]))).toEqual({
       RunStatus: Object.values(RunStatus),
       JobStatus: Object.values(JobStatus),
       JobStopReason: Object.values(JobStopReason),
       FailureKind: Object.values(FailureKind),
       Difficulty: Object.values(Difficulty),
+      TestStatus: Object.values(TestStatus),
+      TestsSource: Object.values(TestsSource),
     });
   });
 

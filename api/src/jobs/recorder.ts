@@ -8,6 +8,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
 import type { RunEvent, RunResult, Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
+import { replaceTests, testColumns } from '../tests/service.js';
 import { checkBudget } from './budget.js';
 
 type Tx = Prisma.TransactionClient;
@@ -143,7 +144,8 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     } else if (event.type === 'started') {
       await transition(tx, run, to, { ...common, startedAt: at, harborTrialDir: event.trialDir });
     } else {
-      await transition(tx, run, to, { ...common, ...resultData(event.result, at) });
+      await transition(tx, run, to, { ...common, ...resultData(event.result, at), ...testColumns(event.result.tests) });
+      await replaceTests(tx, run.id, event.result.tests);
       await addUsage(tx, run.jobId, event.result);
       if (event.result.costUsd) budgetReached = await checkBudget(tx, run.jobId);
     }

@@ -5,6 +5,7 @@ import '../health/schema.js';
 import '../tasks/schema.js';
 import '../jobs/schema.js';
 import '../jobs/subscriptions.js';
+import '../tests/schema.js';
 import '../runners/schema.js';
 import '../logs/schema.js';
 import '../stats/schema.js';
