@@ -9,7 +9,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/graphql': { target: api, ws: true },
-      '^/runs/[^/]+/(log|files\\.zip)$': { target: api },
+      '^/runs/[^/]+/(log|files\\.zip|recording\\.cast|files/.*)$': { target: api },
       '^/jobs/[^/]+/(runs|tasks)\\.(csv|json)$': { target: api },
     },
   },
