@@ -65,6 +65,12 @@ test('launch 3 × 3 from the New job page and watch the matrix fill live', async
   expect(await cells('FAILED').count()).toBe(3);
   expect(await cells('ERRORED').count()).toBe(3);
   await expect.poll(() => page.getByTestId('pass-rate').textContent(), { timeout: 10_000 }).toMatch(/^50%/);
+  // The verifier's failing test is named on the task's row and links to a run's Tests tab.
+  const failing = page.locator('tr[data-task="beta-fail"] a[href*="?tab=tests"]');
+  await failing.waitFor({ timeout: 10_000 });
+  expect(await failing.textContent()).toMatch(/^test_/);
+  expect(await page.locator('tr[data-task="alpha-pass"] a[href*="?tab=tests"]').count()).toBe(0);
+  await page.locator('#failing-tests').waitFor();
   await screenshot(page, 'job');
 
   const log = await page.request.get(`${platform.url}${logUrl}`);
