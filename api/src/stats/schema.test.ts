@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => api?.close());
 
-const STATS = `scored includesInfrastructure passRate passRateLow passRateHigh costPerPass passAtK { k value }`;
+const STATS = `scored includesInfrastructure passRate passRateLow passRateHigh costPerPass tokensPerPass inputTokens outputTokens passAtK { k value }`;
 
 it('serves job stats, per-task stats with their tasks, and the error breakdown', async () => {
   const result = await graphql(
@@ -41,11 +41,13 @@ it('serves job stats, per-task stats with their tasks, and the error breakdown',
   const job = result.data.job;
   expect(job.stats).toMatchObject({ runs: 4, unfinished: 1, scored: 2, includesInfrastructure: false, passRate: 0.5, costPerPass: 3 });
   expect(job.stats.passAtK).toEqual([{ k: 1, value: 0.5 }]);
+  expect(job.stats.tokensPerPass).toBe(job.stats.inputTokens + job.stats.outputTokens);
   expect(job.withInfra).toMatchObject({ scored: 3, includesInfrastructure: true, passRate: expect.closeTo(1 / 3, 12) });
   expect(job.taskStats.map((t: any) => [t.task.name, t.task.runCount, t.runs, t.passRate])).toEqual([
     ['a-task', 2, 2, 1],
     ['b-task', 2, 2, 0],
   ]);
+  expect(job.taskStats.find((t: any) => t.task.name === 'b-task').tokensPerPass).toBeNull();
   expect(job.errorBreakdown).toEqual([
     { exceptionType: 'ApiRateLimitError', failureKind: 'INFRASTRUCTURE', count: 1, sampleMessage: '429', sampleRunId: expect.any(String) },
   ]);

@@ -124,6 +124,11 @@ const statsFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, RunStats>) =
   cacheTokens: t.exposeFloat('cacheTokens'),
   costUsd: t.exposeFloat('costUsd', { description: 'Over every latest attempt, scored or not.' }),
   costPerPass: t.exposeFloat('costPerPass', { nullable: true, description: 'costUsd / passed; null when nothing passed.' }),
+  tokensPerPass: t.float({
+    nullable: true,
+    description: '(inputTokens + outputTokens) / passed: what one success costs in tokens; null when nothing passed.',
+    resolve: (s) => (s.passed > 0 ? (s.inputTokens + s.outputTokens) / s.passed : null),
+  }),
 });
 
 const RunStatsRef = builder.objectRef<RunStats>('RunStats').implement({
