@@ -102,13 +102,33 @@ test('cancel a running job from its page', async () => {
   await screenshot(page, 'job-cancelled');
 });
 
+test('a budget stops a job; raising it lets the cancelled runs be retried', async () => {
+  const launched = await platform.graphql(
+    `mutation ($input: CreateJobInput!) { createJob(input: $input) { ... on MutationCreateJobSuccess { data { id } } } }`,
+    { input: { agent: 'oracle', taskIds: [ids['alpha-pass']], runsPerTask: 6, name: 'on a budget', budgetUsd: 0.02 } },
+  );
+  const jobId = launched.createJob.data.id as string;
+  await page.goto(`${platform.url}/jobs/${jobId}`);
+  // Each simulated run costs $0.01: the budget is reached by the first wave of three.
+  await page.getByText(/reached the budget of \$0\.02/i).waitFor({ timeout: 60_000 });
+  await expect.poll(() => cells('CANCELLED').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+  const cancelled = await cells('CANCELLED').count();
+  await page.getByRole('button', { name: 'Change budget' }).click();
+  await page.locator('input[name=budget]').fill('1');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('budget').getByText('Budget $1.00').waitFor();
+  await page.getByRole('button', { name: `Retry cancelled (${cancelled})` }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Retry' }).click();
+  await expect.poll(() => cells('PASSED').count(), { timeout: 60_000, interval: 500 }).toBe(6);
+});
+
 test('overview, jobs and runners pages show the platform live', async () => {
   await page.goto(`${platform.url}/jobs`);
   await page.locator('tr[data-job]').nth(1).waitFor();
-  await expect(page.locator('tr[data-job]').count()).resolves.toBe(2);
+  await expect(page.locator('tr[data-job]').count()).resolves.toBe(3);
   await screenshot(page, 'jobs');
   await page.goto(`${platform.url}/`);
   await expect.poll(() => page.getByTestId('capacity').textContent(), { timeout: 10_000 }).toMatch(/0 \/ 3/);
-  await expect.poll(() => page.getByTestId('runs-finished-today').textContent(), { timeout: 10_000 }).toMatch(/1[0-9]/);
+  await expect.poll(() => page.getByTestId('runs-finished-today').textContent(), { timeout: 10_000 }).toMatch(/[12][0-9]/);
   await screenshot(page, 'overview');
 });
