@@ -72,6 +72,11 @@ test('launch 3 × 3 from the New job page and watch the matrix fill live', async
   expect(await page.locator('tr[data-task="alpha-pass"] a[href*="?tab=tests"]').count()).toBe(0);
   await page.locator('#failing-tests').waitFor();
   await screenshot(page, 'job');
+  await page.goto(`${platform.url}/tasks/${ids['beta-fail']}`);
+  await page.locator('[data-failing-tests] a[href*="?tab=tests"]').first().waitFor();
+  expect(await page.locator('[data-failing-tests]').textContent()).toMatch(/3 of 3/);
+  await page.goto(jobUrl);
+  await cells('ERRORED').first().waitFor();
 
   const log = await page.request.get(`${platform.url}${logUrl}`);
   expect(log.status()).toBe(200);

@@ -33,7 +33,17 @@ export interface TaskFile {
   executable: boolean;
 }
 
+/** A verifier test of the task and how often it failed across all jobs (latest finished attempts). */
+export interface TaskFailingTest {
+  name: string;
+  failures: number;
+  runs: number;
+  lastMessage: string | null;
+  sampleRunId: string;
+}
+
 export interface TaskDetail extends TaskRow {
+  failingTests: TaskFailingTest[];
   description: string | null;
   contentHash: string;
   instruction: string;
@@ -53,7 +63,8 @@ export interface TaskDetail extends TaskRow {
 
 export const TASK_DETAIL = `${TASK_ROW} description contentHash instruction config agentTimeoutSec verifierTimeoutSec
   buildTimeoutSec cpus memoryMb storageMb dockerImage uploadFileName uploadRootPath
-  warnings { ${PROBLEM_FIELDS} } files { path sizeBytes executable }`;
+  warnings { ${PROBLEM_FIELDS} } files { path sizeBytes executable }
+  failingTests(first: 10) { name failures runs lastMessage sampleRunId }`;
 
 export type UploadStatus = 'CREATED' | 'DUPLICATE' | 'REJECTED';
 
