@@ -80,6 +80,9 @@ export async function benchLogs(): Promise<void> {
       HARBOR_SIM_PHASE_MS: String(PHASE_MS),
       HARBOR_SIM_LOG_LINES: String((LINES_PER_SECOND * PHASE_MS) / 1000),
       HARBOR_SIM_LOG_STAMP: '1',
+      // The simulator's pause inside a JSON write widens the torn-write window for tests; real
+      // Harbor has none, and here it would cost one more sleep(1) exec per batch per run.
+      HARBOR_SIM_WRITE_PAUSE_MS: '0',
     });
     const connection = () => {
       const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
