@@ -1,9 +1,10 @@
 // Captures a trial's logs while Harbor runs: Harbor's own output, the files it writes into the
 // job and trial directories (harbor-contract.md §4), a summary line per trajectory step (§9) and
-// the runner's own notes. Every complete line is scrubbed of secrets, then buffered; a jittered
-// ~1 s ticker cuts the buffer into size-capped chunks published one after another. Nothing here
-// ever fails the run: publish errors are counted, an overflowing buffer drops its oldest lines and
-// says so, read errors become one 'runner' line per file.
+// the runner's own notes. Every complete line is scrubbed of secrets, then buffered, and the buffer
+// is cut into size-capped chunks published one after another: at once when lines arrive after a
+// quiet spell (at the end of the read pass that found them), else at most once per flushMs.
+// Nothing here ever fails the run: publish errors are counted, an overflowing buffer drops its
+// oldest lines and says so, read errors become one 'runner' line per file.
 //
 // Chunks: a chunk's text (the sum of its lines' UTF-8 text bytes) never exceeds maxChunkBytes,
 // except a chunk holding one single line that alone is larger (a line is never split across
@@ -30,7 +31,7 @@ export interface LogCaptureOptions {
   onTrialDir?: (trialDir: string) => void;
   /** Secret values to replace by "[REDACTED]" wherever they appear, before anything is published. Empty strings ignored. */
   secrets: string[];
-  /** Flush interval in ms (default 1000, jittered ±20%). */
+  /** Least time between two flushes, ms (default 1000): lines wait at most this long once read. */
   flushMs?: number;
   /** A chunk is cut once its lines' text reaches this many bytes (default 64 * 1024). */
   maxChunkBytes?: number;
@@ -99,6 +100,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     const text = finishLine(head, droppedBytes, scrub);
     const line: LogLine = file === undefined ? { source, text, at: now().toISOString() } : { source, file, text, at: now().toISOString() };
     buffer.push(line);
+    requestFlush();
   }
 
   function noteLines(text: string): void {
@@ -186,6 +188,10 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
         .catch(pollFailed)
         .finally(() => {
           polling = null;
+          if (flushAfterPoll) {
+            flushAfterPoll = false;
+            startFlush();
+          }
           if (accepting && !stopping) schedulePoll(wakePending ? WAKE_DELAY_MS : pollMs);
         });
     }, delay);
@@ -228,16 +234,32 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let seq = 0;
   let draining: Promise<void> | null = null;
   let flushTimer: NodeJS.Timeout | null = null;
+  let lastFlush = Number.NEGATIVE_INFINITY;
+  /** A flush came due during a read pass: it waits for the pass, so one pass makes one chunk. */
+  let flushAfterPoll = false;
 
-  function scheduleFlush(): void {
-    const delay = flushMs * (0.8 + Math.random() * 0.4);
-    flushTimer = setTimeout(() => {
-      flushTimer = null;
-      void flush(false).finally(() => {
-        if (!stopping) scheduleFlush();
-      });
-    }, delay);
+  // Lines after a quiet spell go out at once; a steady writer gets one chunk per flushMs. A fixed
+  // ticker instead made every line wait for the next tick, half an interval on average.
+  function requestFlush(): void {
+    if (flushTimer || flushAfterPoll || stopping) return;
+    flushTimer = setTimeout(
+      () => {
+        flushTimer = null;
+        if (polling) flushAfterPoll = true;
+        else startFlush();
+      },
+      Math.max(0, lastFlush + flushMs - Date.now()),
+    );
     flushTimer.unref();
+  }
+
+  function startFlush(): void {
+    if (stopping) return;
+    lastFlush = Date.now();
+    void flush(false).finally(() => {
+      // Lines that arrived while chunks were in flight.
+      if (buffer.length > 0) requestFlush();
+    });
   }
 
   /**
@@ -300,7 +322,6 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
 
   watchDir(jobDir);
   schedulePoll();
-  scheduleFlush();
 
   return {
     harborOutput(bytes) {
