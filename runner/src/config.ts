@@ -26,7 +26,7 @@ const schema = z.object({
   RUNNER_HEARTBEAT_MS: ms('milliseconds').default(5_000),
   /** How often a running trial's files are checked for new lines when no change notification came. */
   RUNNER_LOG_POLL_MS: ms('milliseconds').default(500),
-  /** How often buffered log lines are published (jittered); bounds the live-log latency. */
+  /** Least time between two publishes of a run's log; lines after a quiet spell go out at once. Bounds the live-log latency. */
   RUNNER_LOG_FLUSH_MS: ms('milliseconds').default(150),
   /** JetStream ack wait of the shared consumer: a runner silent this long loses its orders to others. */
   RUNNER_ACK_WAIT_MS: ms('milliseconds').default(60_000),

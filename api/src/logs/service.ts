@@ -33,6 +33,8 @@ const RECHECK_MS = 15_000;
 export const STALL_LIMIT_MS = 30_000;
 /** Chunks fetched ahead of a subscriber: bounds the memory one slow subscriber can hold. */
 const READ_AHEAD = 64;
+/** How long one pull request of a live subscription lasts: bounds how long a lost pull stalls it. */
+const LIVE_PULL_EXPIRES_MS = 5_000;
 
 export class SlowConsumerError extends DomainError {
   readonly code = 'SLOW_CONSUMER';
@@ -88,7 +90,9 @@ export function followRunLog(deps: FollowDeps, runId: string, after: number, sta
     try {
       over = await runIsOver(deps.db, runId);
       const consumer = await orderedConsumer(deps, runId, after);
-      messages = await consumer.consume({ max_messages: READ_AHEAD });
+      // Heartbeats every expires/2; two missed ones make the client pull again. With the default 30 s
+      // a subscription whose pull went missing under load sat silent for up to 30 s (seen at 200 runs).
+      messages = await consumer.consume({ max_messages: READ_AHEAD, expires: LIVE_PULL_EXPIRES_MS });
       // When nothing arrives, check whether the run is over and its last chunk was sent.
       timers.push(
         setInterval(() => {

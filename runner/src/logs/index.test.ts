@@ -278,6 +278,17 @@ describe('startLogCapture: chunks', () => {
     }
   });
 
+  it('publishes a line after a quiet spell at once, not at the end of a flush interval', async () => {
+    const h = await start({ flushMs: 600_000 });
+    h.capture.note('right away');
+    await h.waitForText('right away');
+    // Within the interval, further lines wait for it (or for stop).
+    h.capture.note('later');
+    const stats = await h.capture.stop();
+    expect(h.chunks.map((c) => c.lines.map((l) => l.text))).toEqual([['right away'], ['later']]);
+    expect(stats.chunks).toBe(2);
+  });
+
   it('counts a rejected publish and carries on', async () => {
     const seen: number[] = [];
     const h = await start({

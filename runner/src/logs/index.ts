@@ -1,9 +1,10 @@
 // Captures a trial's logs while Harbor runs: Harbor's own output, the files it writes into the
 // job and trial directories (harbor-contract.md §4), a summary line per trajectory step (§9) and
-// the runner's own notes. Every complete line is scrubbed of secrets, then buffered; a jittered
-// ~1 s ticker cuts the buffer into size-capped chunks published one after another. Nothing here
-// ever fails the run: publish errors are counted, an overflowing buffer drops its oldest lines and
-// says so, read errors become one 'runner' line per file.
+// the runner's own notes. Every complete line is scrubbed of secrets, then buffered, and the buffer
+// is cut into size-capped chunks published one after another: at once when lines arrive after a
+// quiet spell (at the end of the read pass that found them), else at most once per flushMs.
+// Nothing here ever fails the run: publish errors are counted, an overflowing buffer drops its
+// oldest lines and says so, read errors become one 'runner' line per file.
 //
 // Chunks: a chunk's text (the sum of its lines' UTF-8 text bytes) never exceeds maxChunkBytes,
 // except a chunk holding one single line that alone is larger (a line is never split across
@@ -30,7 +31,7 @@ export interface LogCaptureOptions {
   onTrialDir?: (trialDir: string) => void;
   /** Secret values to replace by "[REDACTED]" wherever they appear, before anything is published. Empty strings ignored. */
   secrets: string[];
-  /** Flush interval in ms (default 1000, jittered ±20%). */
+  /** Least time between two flushes, ms (default 1000): lines wait at most this long once read. */
   flushMs?: number;
   /** A chunk is cut once its lines' text reaches this many bytes (default 64 * 1024). */
   maxChunkBytes?: number;
@@ -99,6 +100,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     const text = finishLine(head, droppedBytes, scrub);
     const line: LogLine = file === undefined ? { source, text, at: now().toISOString() } : { source, file, text, at: now().toISOString() };
     buffer.push(line);
+    requestFlush();
   }
 
   function noteLines(text: string): void {
@@ -122,15 +124,44 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let trajectories = new Map<string, TrajectoryTail>();
   let capNoted = false;
 
-  let polls = 0;
-  /** One pass over every file; with `toEnd`, each is read to its current end, draining between slices. */
-  async function pollOnce(toEnd: boolean): Promise<void> {
+  /** Paths the watchers reported changed since the last pass; `null` in it: one reported no name. */
+  let changed = new Set<string | null>();
+  let lastFullPass = 0;
+  let lastDiscovery = 0;
+  /**
+   * One pass. A full one (every pollMs, and with `toEnd`) reads every file; with `toEnd` each to
+   * its current end, draining between slices. A pass woken by the watchers reads only the files
+   * they named: at 50 captures per runner, checking every file on every change was most of the
+   * runner's work.
+   */
+  async function pollOnce(toEnd: boolean, woken = false): Promise<void> {
     const between = toEnd ? drainIfLarge : undefined;
-    await jobLog.poll(slice, toEnd, between);
-    // New files are rare once the trial runs: look for them about once a second, not every poll.
-    if (toEnd || trialName === null || polls++ % Math.max(1, Math.round(1_000 / pollMs)) === 0) await discoverFiles();
-    for (const tail of tails.values()) await tail.poll(slice, toEnd, between);
-    for (const trajectory of trajectories.values()) await trajectory.poll();
+    const seen = changed;
+    changed = new Set();
+    const full = toEnd || !woken || seen.has(null);
+    if (full) lastFullPass = Date.now();
+    const due = (abs: string) => full || seen.has(abs);
+    const pollTail = async (tail: FileTail) => {
+      await tail.poll(slice, toEnd, between);
+      // The rest of a large append is read by the next pass, whatever woke it.
+      if (tail.behind) changed.add(tail.abs);
+    };
+    if (due(jobLog.abs)) await pollTail(jobLog);
+    // New files are rare once the trial runs: look for them when a watcher names a file not tailed
+    // yet, and about once a second besides (files in agent/'s subfolders are not watched).
+    const unknown = [...seen].some((abs) => abs !== jobLog.abs && !tails.has(relative(abs)) && !trajectories.has(relative(abs)));
+    if (toEnd || trialName === null || unknown || Date.now() - lastDiscovery >= 1_000) {
+      lastDiscovery = Date.now();
+      await discoverFiles();
+    }
+    for (const tail of tails.values()) if (due(tail.abs)) await pollTail(tail);
+    for (const trajectory of trajectories.values()) if (due(trajectory.abs)) await trajectory.poll();
+  }
+
+  /** A watched path as the key of `tails` (relative to the trial directory, '/' separators). */
+  function relative(abs: string | null): string {
+    if (abs === null || trialName === null) return '';
+    return path.relative(path.join(jobDir, trialName), abs).split(path.sep).join('/');
   }
 
   /** Finds the trial directory and the files in it worth tailing. */
@@ -177,16 +208,27 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let pollErrorNoted = false;
 
   let wakePending = false;
+  /** The pending pollTimer is a woken pass: further changes wait for it rather than push it back. */
+  let wakeScheduled = false;
 
-  function schedulePoll(delay = pollMs): void {
+  function schedulePoll(delay: number, woken: boolean): void {
+    wakeScheduled = woken;
     pollTimer = setTimeout(() => {
       pollTimer = null;
+      wakeScheduled = false;
       wakePending = false;
-      polling = pollOnce(false)
+      polling = pollOnce(false, woken)
         .catch(pollFailed)
         .finally(() => {
           polling = null;
-          if (accepting && !stopping) schedulePoll(wakePending ? WAKE_DELAY_MS : pollMs);
+          if (flushAfterPoll) {
+            flushAfterPoll = false;
+            startFlush();
+          }
+          if (!accepting || stopping) return;
+          // Woken passes do not put the full one off: it stays every pollMs.
+          if (wakePending) schedulePoll(WAKE_DELAY_MS, true);
+          else schedulePoll(Math.max(0, lastFullPass + pollMs - Date.now()), false);
         });
     }, delay);
     pollTimer.unref();
@@ -198,7 +240,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   function watchDir(dir: string): void {
     if (watchers.has(dir) || stopping) return;
     try {
-      const watcher = watch(dir, { persistent: false }, wake);
+      const watcher = watch(dir, { persistent: false }, (_event, name) => wake(name ? path.join(dir, name.toString()) : null));
       watcher.on('error', () => {
         watcher.close();
         watchers.delete(dir);
@@ -208,14 +250,16 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       // Not there yet, or no watcher available: the periodic poll reads it.
     }
   }
-  function wake(): void {
+  function wake(abs: string | null): void {
     if (!accepting || stopping) return;
+    changed.add(abs);
     if (polling) {
       wakePending = true;
       return;
     }
+    if (wakeScheduled) return;
     if (pollTimer) clearTimeout(pollTimer);
-    schedulePoll(WAKE_DELAY_MS);
+    schedulePoll(WAKE_DELAY_MS, true);
   }
 
   function pollFailed(error: unknown): void {
@@ -228,16 +272,32 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let seq = 0;
   let draining: Promise<void> | null = null;
   let flushTimer: NodeJS.Timeout | null = null;
+  let lastFlush = Number.NEGATIVE_INFINITY;
+  /** A flush came due during a read pass: it waits for the pass, so one pass makes one chunk. */
+  let flushAfterPoll = false;
 
-  function scheduleFlush(): void {
-    const delay = flushMs * (0.8 + Math.random() * 0.4);
-    flushTimer = setTimeout(() => {
-      flushTimer = null;
-      void flush(false).finally(() => {
-        if (!stopping) scheduleFlush();
-      });
-    }, delay);
+  // Lines after a quiet spell go out at once; a steady writer gets one chunk per flushMs. A fixed
+  // ticker instead made every line wait for the next tick, half an interval on average.
+  function requestFlush(): void {
+    if (flushTimer || flushAfterPoll || stopping) return;
+    flushTimer = setTimeout(
+      () => {
+        flushTimer = null;
+        if (polling) flushAfterPoll = true;
+        else startFlush();
+      },
+      Math.max(0, lastFlush + flushMs - Date.now()),
+    );
     flushTimer.unref();
+  }
+
+  function startFlush(): void {
+    if (stopping) return;
+    lastFlush = Date.now();
+    void flush(false).finally(() => {
+      // Lines that arrived while chunks were in flight.
+      if (buffer.length > 0) requestFlush();
+    });
   }
 
   /**
@@ -299,8 +359,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   }
 
   watchDir(jobDir);
-  schedulePoll();
-  scheduleFlush();
+  schedulePoll(pollMs, false);
 
   return {
     harborOutput(bytes) {

@@ -48,6 +48,8 @@ export class FileTail {
   /** Binary, symlink, not a regular file: never read again (unless it is rewritten, for binary). */
   #skipped: string | null = null;
   #errorNoted = false;
+  /** The last poll stopped short of the end it saw (one slice per poll). */
+  behind = false;
 
   constructor(abs: string, file: string, source: LogSource, sink: TailSink, keepChars: number) {
     this.abs = abs;
@@ -62,6 +64,7 @@ export class FileTail {
    * drain its buffer.
    */
   async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>): Promise<void> {
+    this.behind = false;
     if (this.#skipped === 'symlink' || this.#skipped === 'special') return;
     if (!toEnd) {
       // Most polls find nothing new: one lstat answers that without opening the file.
@@ -77,6 +80,7 @@ export class FileTail {
       this.#ino = st.ino;
       if (this.#skipped) return;
       const end = toEnd ? st.size : Math.min(st.size, this.#offset + slice.length);
+      this.behind = end < st.size;
       while (this.#offset < end) {
         const { bytesRead } = await fh.read(slice, 0, Math.min(slice.length, end - this.#offset), this.#offset);
         if (bytesRead === 0) break;
@@ -163,6 +167,9 @@ export class TrajectoryTail {
   }
 
   async poll(): Promise<void> {
+    // Most polls find the version already handled: one lstat answers that without opening the file.
+    const seen = await lstat(this.abs).catch(() => null);
+    if (seen?.isFile() && `${seen.ino}:${seen.size}:${seen.mtimeMs}` === this.#handled) return;
     let fh: FileHandle;
     try {
       fh = await open(this.abs, OPEN_FLAGS);
