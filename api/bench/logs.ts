@@ -130,9 +130,10 @@ export async function benchLogs(): Promise<void> {
       let rss: { now: number; peak: number } | null = null;
       const agentStart = Date.now();
       for (;;) {
-        const { data } = await graphql(url, `query($id: ID!) { job(id: $id) { status } }`, { id: jobId });
+        const { data, errors } = await graphql(url, `query($id: ID!) { job(id: $id) { status } }`, { id: jobId });
+        if (errors) console.log(`    (job status not read this time: ${errors[0]?.message})`);
         if (!rss && Date.now() - agentStart > PHASE_MS * 1.5) rss = await memoryMiB(api.child.pid!);
-        if (data.job.status === 'COMPLETED') break;
+        if (data?.job?.status === 'COMPLETED') break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       await new Promise((resolve) => setTimeout(resolve, 1_000));

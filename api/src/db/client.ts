@@ -5,7 +5,9 @@ export type Db = PrismaClient;
 
 /** One Prisma client per process, created at the edge and passed in. */
 export function createDb(databaseUrl: string, poolSize = 10): Db {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 5_000 });
+  // pg-pool applies connectionTimeoutMillis to waiting for a free connection too: a burst (a
+  // thousand log subscribers opening at once) must queue rather than fail, so it is generous.
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 15_000 });
   return new PrismaClient({ adapter });
 }
 

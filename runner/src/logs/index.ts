@@ -122,6 +122,12 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let trialName: string | null = null;
   let tails = new Map<string, FileTail>();
   let trajectories = new Map<string, TrajectoryTail>();
+  /**
+   * Changed paths a discovery pass found nothing to tail in (recording.cast, result.json, reward
+   * files): their writes must not trigger a discovery each time, which at 50 captures per runner
+   * cost more than the reading itself.
+   */
+  let ignored = new Set<string>();
   let capNoted = false;
 
   /** Paths the watchers reported changed since the last pass; `null` in it: one reported no name. */
@@ -149,10 +155,13 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     if (due(jobLog.abs)) await pollTail(jobLog);
     // New files are rare once the trial runs: look for them when a watcher names a file not tailed
     // yet, and about once a second besides (files in agent/'s subfolders are not watched).
-    const unknown = [...seen].some((abs) => abs !== jobLog.abs && !tails.has(relative(abs)) && !trajectories.has(relative(abs)));
+    const untailed = (abs: string | null): abs is string =>
+      abs !== null && abs !== jobLog.abs && !tails.has(relative(abs)) && !trajectories.has(relative(abs));
+    const unknown = [...seen].some((abs) => untailed(abs) && !ignored.has(abs));
     if (toEnd || trialName === null || unknown || Date.now() - lastDiscovery >= 1_000) {
       lastDiscovery = Date.now();
       await discoverFiles();
+      for (const abs of seen) if (untailed(abs)) ignored.add(abs);
     }
     for (const tail of tails.values()) if (due(tail.abs)) await pollTail(tail);
     for (const trajectory of trajectories.values()) if (due(trajectory.abs)) await trajectory.poll();
@@ -174,6 +183,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       for (const tail of tails.values()) tail.end();
       tails = new Map();
       trajectories = new Map();
+      ignored = new Set();
       trialName = name;
       options.onTrialDir?.(path.join(jobDir, name));
     }
