@@ -14,6 +14,7 @@ import type { Topology } from 'runner/protocol';
 import type { Db } from './db/client.js';
 import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
+import { LiveLogFeed } from './logs/feed.js';
 import { handleExport } from './exports/http.js';
 import { handleDownload } from './logs/http.js';
 import { handleTrialFile } from './trials/http.js';
@@ -60,8 +61,12 @@ interface EnvelopedRoot {
 export function buildApp(deps: AppDeps): App {
   const hub = new UpdatesHub(deps.nats, deps.topology);
   hub.start();
+  // One live feed of LOGS per process, shared by every runLog subscriber (logs/feed.ts); it opens
+  // its consumer at the first subscriber and closes it on stop, like the hub's subscription.
+  const logFeed = new LiveLogFeed(deps.nats, deps.topology);
   const context = (initial: { request?: Request }): Context => ({
     hub,
+    logFeed,
     db: deps.db,
     nats: deps.nats,
     topology: deps.topology,
@@ -169,6 +174,7 @@ export function buildApp(deps: AppDeps): App {
         await closed;
         clearTimeout(grace);
         hub.stop();
+        await logFeed.stop();
         await yoga.dispose();
       })()),
   };

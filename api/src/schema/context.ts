@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 import type { UpdatesHub } from '../live/hub.js';
+import type { LiveLogFeed } from '../logs/feed.js';
 import type { TaskStore } from '../tasks/store.js';
 import type { UploadLimits } from '../tasks/upload.js';
 
@@ -18,6 +19,8 @@ export interface Context {
   jobsDir: string;
   /** This process's fan-out of the recorder's notifications. */
   hub: UpdatesHub;
+  /** This process's live feed of run logs, fanned out to runLog subscribers. */
+  logFeed: LiveLogFeed;
   /** Wakes the dispatcher after runs were written. */
   kickDispatcher: () => void;
   /** Aborted when the client goes away, so long work can stop early. */
