@@ -3,7 +3,7 @@
 // layer pulls the next page only when the client has taken the previous one. The column names are
 // a public contract (docs/api.md "Exports"): add columns at the end, never rename or drop one.
 import type { Db } from '../db/client.js';
-import { jobStats } from '../stats/service.js';
+import { jobStats, type TaskStats } from '../stats/service.js';
 
 /** Rows per query: large enough that a page costs little more than its rows, small enough to keep memory flat. */
 export const EXPORT_PAGE_SIZE = 1_000;
@@ -49,33 +49,9 @@ export const RUN_COLUMNS = [
   'createdAt', 'dispatchedAt', 'claimedAt', 'startedAt', 'finishedAt',
 ] as const satisfies readonly (keyof RunRow)[];
 
-export interface TaskRow {
-  taskId: string;
+/** A task's row of the per-task summary: its statistics (stats/service.ts) and its name. */
+export interface TaskRow extends TaskStats {
   taskName: string;
-  runs: number;
-  passed: number;
-  failed: number;
-  errored: number;
-  erroredAgent: number;
-  erroredInfrastructure: number;
-  cancelled: number;
-  unfinished: number;
-  scored: number;
-  includesInfrastructure: boolean;
-  passRate: number | null;
-  passRateLow: number | null;
-  passRateHigh: number | null;
-  meanReward: number | null;
-  meanRewardByKey: Record<string, number> | null;
-  durationP50Ms: number | null;
-  durationP95Ms: number | null;
-  phaseDurations: { phase: string; p50Ms: number; p95Ms: number }[];
-  inputTokens: number;
-  outputTokens: number;
-  cacheTokens: number;
-  costUsd: number;
-  costPerPass: number | null;
-  passAtK: { k: number; value: number }[];
 }
 
 export const TASK_COLUMNS = [
@@ -133,34 +109,9 @@ export async function* exportTasks(db: Db, jobId: string, includeInfrastructure:
       (await db.task.findMany({ where: { id: { in: page.map((s) => s.taskId) } }, select: { id: true, name: true } })).map((t) => [t.id, t.name]),
     );
     for (const s of page) {
-      yield {
-        taskId: s.taskId,
-        taskName: names.get(s.taskId) ?? '',
-        runs: s.runs,
-        passed: s.passed,
-        failed: s.failed,
-        errored: s.errored,
-        erroredAgent: s.erroredAgent,
-        erroredInfrastructure: s.erroredInfrastructure,
-        cancelled: s.cancelled,
-        unfinished: s.unfinished,
-        scored: s.scored,
-        includesInfrastructure: s.includesInfrastructure,
-        passRate: s.passRate,
-        passRateLow: s.passRateLow,
-        passRateHigh: s.passRateHigh,
-        meanReward: s.meanReward,
-        meanRewardByKey: s.meanRewardByKey,
-        durationP50Ms: s.durationP50Ms,
-        durationP95Ms: s.durationP95Ms,
-        phaseDurations: s.phaseDurations,
-        inputTokens: s.inputTokens,
-        outputTokens: s.outputTokens,
-        cacheTokens: s.cacheTokens,
-        costUsd: s.costUsd,
-        costPerPass: s.costPerPass,
-        passAtK: s.passAtK,
-      };
+      const row: TaskRow = { ...s, taskName: names.get(s.taskId) ?? '' };
+      // Only the documented columns, in their order (JSON output keeps the keys' order).
+      yield Object.fromEntries(TASK_COLUMNS.map((column) => [column, row[column]])) as unknown as TaskRow;
     }
   }
 }
