@@ -441,12 +441,22 @@ describe('harbor simulator: files worth parsing (harbor-contract §9)', () => {
   });
 
   it.concurrent('writes an ATIF trajectory whose step metrics add up, and a recording of the same output', async ({ expect }) => {
+    const before = Date.now();
     const { s, trialDir } = await trialOf({ HARBOR_SIM_STEPS: '3', HARBOR_SIM_LOG_LINES: '6', HARBOR_SIM_PHASE_MS: '150', HARBOR_SIM_COST_USD: '0.01' });
+    const after = Date.now();
     const trajectory = JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')));
     const agentSteps = trajectory.steps.filter((step: any) => step.source === 'agent');
     expect(agentSteps).toHaveLength(3);
+    // The shell's own clock (uptime + one date) is wall-clock time: within the run, never backwards.
+    let previous = before - 50;
+    for (const step of trajectory.steps) {
+      expect(step.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+      const at = Date.parse(step.timestamp);
+      expect(at).toBeGreaterThanOrEqual(previous);
+      expect(at).toBeLessThanOrEqual(after);
+      previous = at;
+    }
     for (const step of agentSteps) {
-      expect(step.timestamp).toMatch(/Z$/);
       expect(step.reasoning_content).toEqual(expect.any(String));
       expect(step.tool_calls[0]).toMatchObject({ function_name: 'bash_command', arguments: { keystrokes: expect.stringMatching(/\n$/), duration: 1 } });
       expect(step.observation.results[0].source_call_id).toBe(step.tool_calls[0].tool_call_id);
@@ -462,6 +472,27 @@ describe('harbor simulator: files worth parsing (harbor-contract §9)', () => {
     const output = events.map((e: any) => e[2]).join('');
     for (let n = 1; n <= 6; n += 1) expect(output).toContain(`sim-agent ${s.jobName} line ${n}\r\n`);
     expect(output).toContain(`root@sandbox:/app# ${agentSteps[0].tool_calls[0].arguments.keystrokes.trim()}\r\n`);
+  });
+
+  it.concurrent('with fewer steps than batches, a step spans several batches of pane lines', async ({ expect }) => {
+    // 2,000 ms: four batches of two lines, two steps of two batches each.
+    const { trialDir } = await trialOf({ HARBOR_SIM_STEPS: '2', HARBOR_SIM_LOG_LINES: '8', HARBOR_SIM_PHASE_MS: '2000', HARBOR_SIM_LOG_STAMP: '1' });
+    const pane = (await readText(path.join(trialDir, 'agent', 'terminus_2.pane'))).trim().split('\n');
+    expect(pane.map((l) => l.replace(/ @\d+$/, '').replace(/^.* line /, 'line '))).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => `line ${n}`));
+    // One write time per batch, 500 ms apart.
+    const stamps = [...new Set(pane.map((l) => Number(/ @(\d+)$/.exec(l)![1])))];
+    expect(stamps).toHaveLength(4);
+    for (let i = 1; i < 4; i++) expect(stamps[i]! - stamps[i - 1]!).toBeGreaterThanOrEqual(400);
+    const trajectory = JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')));
+    const agentSteps = trajectory.steps.filter((step: any) => step.source === 'agent');
+    expect(agentSteps.map((step: any) => (step.observation.results[0].content.match(/ line \d+/g) ?? []).map((m: string) => m.trim()))).toEqual([
+      ['line 1', 'line 2', 'line 3', 'line 4'],
+      ['line 5', 'line 6', 'line 7', 'line 8'],
+    ]);
+    expect(Date.parse(agentSteps[0].timestamp)).toBe(stamps[0]);
+    const events = (await readText(path.join(trialDir, 'agent', 'recording.cast'))).trim().split('\n').slice(1).map((l) => JSON.parse(l));
+    // Per step: the typed command, then one output event per batch.
+    expect(events.map((e: any) => (e[2].startsWith('root@sandbox') ? 'command' : 'output'))).toEqual(['command', 'output', 'output', 'command', 'output', 'output']);
   });
 
   it.concurrent('two attempts run the same commands up to DIVERGE_AT and different ones from there', async ({ expect }) => {
