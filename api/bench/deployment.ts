@@ -21,8 +21,8 @@ export interface Deployment {
   scratch: string;
   /** Starts `count` runners with `slots` each and the simulator configured by `env`; waits until they are ready. */
   startRunners(count: number, slots: number, env?: Record<string, string>): Promise<Started[]>;
-  /** Uploads `count` synthetic tasks; returns their ids. */
-  uploadTasks(count: number, prefix: string): Promise<string[]>;
+  /** Uploads `count` synthetic tasks, each with `harborSim` as its .harbor-sim file if given; returns their ids. */
+  uploadTasks(count: number, prefix: string, harborSim?: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -76,9 +76,10 @@ export async function deploy(label: string): Promise<Deployment> {
       await Promise.all(started.map((r) => r.waitFor(/ready/, 60_000)));
       return started;
     },
-    uploadTasks: async (count, prefix) => {
+    uploadTasks: async (count, prefix, harborSim) => {
+      const tree = (name: string) => (harborSim === undefined ? tb2Task(name) : { ...tb2Task(name), '.harbor-sim': harborSim });
       const zips = await Promise.all(
-        Array.from({ length: count }, async (_, i) => ({ name: `${prefix}-${i}.zip`, bytes: await zip(under(`${prefix}-${i}`, tb2Task(`${prefix}-${i}`))) })),
+        Array.from({ length: count }, async (_, i) => ({ name: `${prefix}-${i}.zip`, bytes: await zip(under(`${prefix}-${i}`, tree(`${prefix}-${i}`))) })),
       );
       const { body } = await uploadZips(url, zips, 'files { tasks { task { id } } }');
       return body.data.uploadTasks.data.files.map((f: any) => f.tasks[0].task.id);

@@ -3,6 +3,10 @@
 // each writing 50 lines/s; lines/s delivered; API RSS once 1,000 runLog subscriptions are open.
 // API and runners are built and run under node, as in production. Baseline, same run: a bare
 // JetStream publish → ordered-consumer round trip of one line, the floor of any NATS-based path.
+//
+// The pane gets a batch of 25 lines every 500 ms; an agent step (a trajectory.json rewrite) comes
+// every 3 s, as a model's turn takes seconds. The full run adds the stress of a step with every
+// batch (a trajectory rewrite every 500 ms per run), the simulator's default.
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import { createClient, type Client } from 'graphql-ws';
@@ -13,6 +17,8 @@ import { deploy, memoryMiB, percentile } from './deployment.js';
 
 const PHASE_MS = 15_000;
 const LINES_PER_SECOND = 50;
+/** One agent step per 3 s of the agent phase. */
+const STEPS = PHASE_MS / 3_000;
 
 interface Watcher {
   latencies: number[];
@@ -76,9 +82,12 @@ export async function benchLogs(): Promise<void> {
   const clients: Client[] = [];
   try {
     const taskIds = await d.uploadTasks(2, 'logs');
+    // Tasks whose simulated agent takes a step with every batch of pane lines.
+    const stepEveryBatch = await d.uploadTasks(2, 'logs-steps', `HARBOR_SIM_STEPS=${(PHASE_MS / 500)}\n`);
     await d.startRunners(4, 50, {
       HARBOR_SIM_PHASE_MS: String(PHASE_MS),
       HARBOR_SIM_LOG_LINES: String((LINES_PER_SECOND * PHASE_MS) / 1000),
+      HARBOR_SIM_STEPS: String(STEPS),
       HARBOR_SIM_LOG_STAMP: '1',
       // The simulator's pause inside a JSON write widens the torn-write window for tests; real
       // Harbor has none, and here it would cost one more sleep(1) exec per batch per run.
@@ -91,18 +100,19 @@ export async function benchLogs(): Promise<void> {
     };
 
     const baseline = await baselineRoundTrip(nats);
-    console.log('live-log benchmark (API and 4 runners built, under node; simulator writes 50 lines/s per run)');
+    console.log(`live-log benchmark (API and 4 runners built, under node; simulator writes 50 lines/s per run, an agent step every ${PHASE_MS / STEPS / 1000} s)`);
     console.log(`  baseline JetStream publish → ordered consumer, one line: p50 ${percentile(baseline, 50)} ms  p99 ${percentile(baseline, 99)} ms`);
 
     const scenarios = [
-      [1, 1],
-      [200, 1],
-      [200, 5],
-    ] as const;
-    for (const [runs, copies] of process.argv.includes('--quick') ? scenarios.slice(0, 2) : scenarios) {
-      const perTask = runs === 1 ? 1 : runs / taskIds.length;
+      { runs: 1, copies: 1, tasks: taskIds, label: '' },
+      { runs: 200, copies: 1, tasks: taskIds, label: '' },
+      { runs: 200, copies: 5, tasks: taskIds, label: '' },
+      { runs: 200, copies: 1, tasks: stepEveryBatch, label: ', a step every 500 ms' },
+    ];
+    for (const { runs, copies, tasks, label } of process.argv.includes('--quick') ? scenarios.slice(0, 2) : scenarios) {
+      const perTask = runs === 1 ? 1 : runs / tasks.length;
       const created = await graphql(url, `mutation($i: CreateJobInput!) { createJob(input: $i) { ... on MutationCreateJobSuccess { data { id } } } }`, {
-        i: { taskIds: runs === 1 ? [taskIds[0]] : taskIds, agent: 'oracle', runsPerTask: perTask },
+        i: { taskIds: runs === 1 ? [tasks[0]] : tasks, agent: 'oracle', runsPerTask: perTask },
       });
       const jobId = created.data.createJob.data.id;
       let runIds: string[] = [];
@@ -143,7 +153,7 @@ export async function benchLogs(): Promise<void> {
       const late = Array.from({ length: Math.max(0, expected - sorted.length) }, () => Number.POSITIVE_INFINITY);
       const withLate = [...sorted, ...late];
       console.log(
-        `  ${String(runs).padStart(3)} run(s), ${runs * copies} subscriber(s): ${sorted.length}/${expected} lines delivered live, ` +
+        `  ${String(runs).padStart(3)} run(s), ${runs * copies} subscriber(s)${label}: ${sorted.length}/${expected} lines delivered live, ` +
           `latency p50 ${percentile(withLate, 50)} ms  p99 ${percentile(withLate, 99)} ms, ${(sorted.length / (PHASE_MS / 1000)).toFixed(0)} lines/s, ` +
           `API RSS mid-run ${rss?.now.toFixed(0)} MiB`,
       );

@@ -24,7 +24,7 @@ const schema = z.object({
   /** Harbor's teardown after SIGTERM takes seconds to a minute (harbor-contract §3). */
   RUNNER_CANCEL_GRACE_MS: ms('milliseconds').default(120_000),
   RUNNER_HEARTBEAT_MS: ms('milliseconds').default(5_000),
-  /** How often a running trial's files are checked for new lines when no change notification came. */
+  /** How often a running trial's files are checked for new lines without a change notification (backs off to 4 s while notifications name every change). */
   RUNNER_LOG_POLL_MS: ms('milliseconds').default(500),
   /** Least time between two publishes of a run's log; lines after a quiet spell go out at once. Bounds the live-log latency. */
   RUNNER_LOG_FLUSH_MS: ms('milliseconds').default(150),

@@ -225,7 +225,7 @@ describe('startLogCapture: Harbor output and notes', () => {
       { source: 'runner', text: 'a', at: '2026-09-02T14:00:00.000Z' },
       { source: 'runner', text: 'b', at: '2026-09-02T14:00:00.000Z' },
     ]);
-    expect(stats).toEqual({ chunks: 1, lines: 2, failedChunks: 0, droppedLines: 0 });
+    expect(stats).toMatchObject({ chunks: 1, lines: 2, failedChunks: 0, droppedLines: 0 });
   });
 });
 
@@ -263,7 +263,7 @@ describe('startLogCapture: chunks', () => {
       expect(bytes).toBeLessThanOrEqual(4096);
       expect(chunk.runId).toBe('run-1');
     }
-    expect(stats).toEqual({ chunks: h.chunks.length, lines: h.lines().length, failedChunks: 0, droppedLines: 0 });
+    expect(stats).toMatchObject({ chunks: h.chunks.length, lines: h.lines().length, failedChunks: 0, droppedLines: 0 });
   });
 
   it('sends a line larger than maxChunkBytes alone in its chunk', async () => {
@@ -305,7 +305,7 @@ describe('startLogCapture: chunks', () => {
     const stats = await h.capture.stop();
     expect(seen).toEqual([1, 2]);
     expect(h.texts()).toEqual(['kept']);
-    expect(stats).toEqual({ chunks: 1, lines: 1, failedChunks: 1, droppedLines: 0 });
+    expect(stats).toMatchObject({ chunks: 1, lines: 1, failedChunks: 1, droppedLines: 0 });
   });
 
   it('drops the oldest lines when the publisher falls behind, and says how many', async () => {
@@ -394,5 +394,49 @@ describe('change notification', () => {
     await h.write(`${TRIAL}/agent/terminus_2.pane`, 'quick\n');
     await h.waitForText('quick');
     expect(Date.now() - written).toBeLessThan(2_000);
+  });
+
+  it('reads a file in an agent subfolder soon after it is written: the subfolders are watched too', async () => {
+    const h = await start({ pollMs: 10_000, flushMs: 20 });
+    await mkdir(path.join(h.trialDir, 'agent', 'sessions', 'episode-1'), { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const written = Date.now();
+    await h.write(`${TRIAL}/agent/sessions/episode-1/later.log`, 'nested\n');
+    await h.waitForText('nested');
+    expect(Date.now() - written).toBeLessThan(2_000);
+  });
+
+  it('polls every file less and less often while the notifications name every change', async () => {
+    const h = await start({ pollMs: 20 });
+    await h.write(`${TRIAL}/trial.log`, 'started\n');
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'pane\n');
+    await h.waitForText('pane');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'still read at once\n');
+    await h.waitForText('still read at once');
+    // Every 20 ms would be 75 passes; doubling from 20 ms, about 8.
+    expect((await h.capture.stop()).safetyPolls).toBeLessThan(25);
+  });
+
+  it('keeps polling every pollMs without notifications, and after one that missed a change', async () => {
+    const unwatched = await start({ pollMs: 20, watch: false });
+    await unwatched.write(`${TRIAL}/trial.log`, 'started\n');
+    await unwatched.waitForText('started');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await unwatched.capture.stop()).safetyPolls).toBeGreaterThan(25);
+
+    // More agent subfolders than are watched: writes to the last ones are only found by polling.
+    const h = await start({ pollMs: 20 });
+    for (let i = 10; i < 50; i++) await h.write(`${TRIAL}/agent/sessions/s${i}/out.log`, `s${i} started\n`);
+    await h.waitForText('s49 started');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    for (let i = 0; i < 40; i++) {
+      await h.write(`${TRIAL}/agent/sessions/s49/out.log`, `s49 line ${i}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await h.waitForText('s49 line 39');
+    // Backed off to 320–640 ms, then a pass every 20–40 ms from the first missed write on (over
+    // 40 in all); backing off regardless would make about 8.
+    expect((await h.capture.stop()).safetyPolls).toBeGreaterThan(20);
   });
 });

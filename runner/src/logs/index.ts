@@ -35,8 +35,13 @@ export interface LogCaptureOptions {
   flushMs?: number;
   /** A chunk is cut once its lines' text reaches this many bytes (default 64 * 1024). */
   maxChunkBytes?: number;
-  /** How often files are polled for growth, ms (default 250). */
+  /**
+   * How often files are polled for growth, ms (default 250), while change notifications are not
+   * shown to work; once they are, this safety-net poll backs off to every few seconds.
+   */
   pollMs?: number;
+  /** Set a watch on the trial's folders and read what the kernel names at once (default true). */
+  watch?: boolean;
   /** Upper bound of buffered, unpublished bytes; beyond it the oldest lines are dropped and counted (default 8 MiB). */
   maxBufferedBytes?: number;
   now?: () => Date;
@@ -44,9 +49,10 @@ export interface LogCaptureOptions {
 
 /**
  * chunks / lines: published successfully. failedChunks: publish rejected (the chunk is dropped).
- * droppedLines: dropped because the buffer overflowed while the publisher lagged.
+ * droppedLines: dropped because the buffer overflowed while the publisher lagged. safetyPolls:
+ * periodic passes over every file (not counting passes woken by a change notification).
  */
-export interface LogCaptureStats { chunks: number; lines: number; failedChunks: number; droppedLines: number }
+export interface LogCaptureStats { chunks: number; lines: number; failedChunks: number; droppedLines: number; safetyPolls: number }
 
 export interface LogCapture {
   /** Harbor's own stdout/stderr bytes (source 'harbor'); partial lines are held until a newline or stop(). */
@@ -62,6 +68,14 @@ const DEFAULT_MAX_CHUNK_BYTES = 64 * 1024;
 const DEFAULT_POLL_MS = 250;
 /** After a change is seen, wait this long so a burst of writes is read in one pass. */
 const WAKE_DELAY_MS = 20;
+/**
+ * The safety-net poll doubles its interval up to this while every change it finds had been
+ * named by a notification; one change that was not sends it back to pollMs. At 200 trials per
+ * machine, stat-ing every file every pollMs was most of an idle runner's work.
+ */
+const MAX_SAFETY_POLL_MS = 4_000;
+/** Looking for new files without a notification naming one: at most this often. */
+const DISCOVERY_MS = 1_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Tailed files per capture: agent/ and its subdirectories are written by the agent, which could make thousands. */
 const MAX_TAILED_FILES = 200;
@@ -72,6 +86,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   const { runId, jobDir, publish } = options;
   const flushMs = positive(options.flushMs, DEFAULT_FLUSH_MS);
   const pollMs = positive(options.pollMs, DEFAULT_POLL_MS);
+  const watching = options.watch ?? true;
   const maxChunkBytes = positive(options.maxChunkBytes, DEFAULT_MAX_CHUNK_BYTES);
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES);
   const now = options.now ?? (() => new Date());
@@ -80,7 +95,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   // A held partial line keeps this much, so a secret starting before the cap is still whole when scrubbed.
   const keepChars = MAX_LINE_BYTES + scrubber.longest;
 
-  const stats: LogCaptureStats = { chunks: 0, lines: 0, failedChunks: 0, droppedLines: 0 };
+  const stats: LogCaptureStats = { chunks: 0, lines: 0, failedChunks: 0, droppedLines: 0, safetyPolls: 0 };
   const buffer = new LineBuffer({
     maxChunkBytes,
     maxBufferedBytes,
@@ -134,9 +149,11 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   let changed = new Set<string | null>();
   let lastFullPass = 0;
   let lastDiscovery = 0;
+  /** The safety-net poll's current interval: pollMs, doubling while the watchers miss nothing. */
+  let safetyPollMs = pollMs;
   /**
-   * One pass. A full one (every pollMs, and with `toEnd`) reads every file; with `toEnd` each to
-   * its current end, draining between slices. A pass woken by the watchers reads only the files
+   * One pass. A full one (the safety net, and with `toEnd`) reads every file; with `toEnd` each
+   * to its current end, draining between slices. A pass woken by the watchers reads only the files
    * they named: at 50 captures per runner, checking every file on every change was most of the
    * runner's work.
    */
@@ -145,26 +162,37 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     const seen = changed;
     changed = new Set();
     const full = toEnd || !woken || seen.has(null);
+    const safetyNet = !toEnd && !woken;
     if (full) lastFullPass = Date.now();
+    if (safetyNet) stats.safetyPolls += 1;
     const due = (abs: string) => full || seen.has(abs);
+    /** Files this pass found changed: were they all named by a notification? */
+    const found: string[] = [];
     const pollTail = async (tail: FileTail) => {
-      await tail.poll(slice, toEnd, between);
+      if (await tail.poll(slice, toEnd, between, seen.has(tail.abs))) found.push(tail.abs);
       // The rest of a large append is read by the next pass, whatever woke it.
       if (tail.behind) changed.add(tail.abs);
     };
     if (due(jobLog.abs)) await pollTail(jobLog);
     // New files are rare once the trial runs: look for them when a watcher names a file not tailed
-    // yet, and about once a second besides (files in agent/'s subfolders are not watched).
+    // yet, and now and then besides.
     const untailed = (abs: string | null): abs is string =>
       abs !== null && abs !== jobLog.abs && !tails.has(relative(abs)) && !trajectories.has(relative(abs));
     const unknown = [...seen].some((abs) => untailed(abs) && !ignored.has(abs));
-    if (toEnd || trialName === null || unknown || Date.now() - lastDiscovery >= 1_000) {
+    if (toEnd || trialName === null || unknown || (full && Date.now() - lastDiscovery >= DISCOVERY_MS)) {
       lastDiscovery = Date.now();
-      await discoverFiles();
+      found.push(...(await discoverFiles()));
       for (const abs of seen) if (untailed(abs)) ignored.add(abs);
     }
     for (const tail of tails.values()) if (due(tail.abs)) await pollTail(tail);
-    for (const trajectory of trajectories.values()) if (due(trajectory.abs)) await trajectory.poll();
+    for (const trajectory of trajectories.values()) {
+      if (due(trajectory.abs) && (await trajectory.poll(seen.has(trajectory.abs)))) found.push(trajectory.abs);
+    }
+    if (safetyNet) {
+      // Checked after the whole pass, so a notification of a write the pass raced is in by now.
+      const missed = !watching || found.some((abs) => !seen.has(abs) && !changed.has(abs));
+      safetyPollMs = missed ? pollMs : Math.min(safetyPollMs * 2, Math.max(pollMs, MAX_SAFETY_POLL_MS));
+    }
   }
 
   /** A watched path as the key of `tails` (relative to the trial directory, '/' separators). */
@@ -173,8 +201,9 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     return path.relative(path.join(jobDir, trialName), abs).split(path.sep).join('/');
   }
 
-  /** Finds the trial directory and the files in it worth tailing. */
-  async function discoverFiles(): Promise<void> {
+  /** Finds the trial directory and the files in it worth tailing; returns the new files' paths. */
+  async function discoverFiles(): Promise<string[]> {
+    watchDir(jobDir);
     const name = await findTrialDir(jobDir);
     if (name !== null && name !== trialName) {
       // Another trial directory: forget the old one's files. One that vanishes and comes back
@@ -187,10 +216,13 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       trialName = name;
       options.onTrialDir?.(path.join(jobDir, name));
     }
-    if (trialName === null) return;
+    if (trialName === null) return [];
     const trialDir = path.join(jobDir, trialName);
-    for (const dir of [trialDir, path.join(trialDir, 'agent'), path.join(trialDir, 'verifier')]) watchDir(dir);
-    for (const found of await listTrialFiles(trialDir)) {
+    const listing = await listTrialFiles(trialDir);
+    // Watched before the files in them are tailed: a file made meanwhile is named by the watch.
+    for (const dir of listing.dirs) watchDir(path.join(trialDir, ...dir.split('/').filter(Boolean)));
+    const added: string[] = [];
+    for (const found of listing.files) {
       if (tails.has(found.file) || trajectories.has(found.file)) continue;
       if (tails.size + trajectories.size >= MAX_TAILED_FILES) {
         if (!capNoted) noteLines(`not tailing more than ${MAX_TAILED_FILES} files; ${fileField(found.file)} and later ones are skipped`);
@@ -204,7 +236,9 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       } else {
         tails.set(found.file, new FileTail(abs, file, found.source, sink, keepChars));
       }
+      added.push(abs);
     }
+    return added;
   }
 
   /** The `file` field: scrubbed (the agent names its files) and within the schema's 300 characters. */
@@ -236,9 +270,9 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
             startFlush();
           }
           if (!accepting || stopping) return;
-          // Woken passes do not put the full one off: it stays every pollMs.
+          // Woken passes do not put the safety net off.
           if (wakePending) schedulePoll(WAKE_DELAY_MS, true);
-          else schedulePoll(Math.max(0, lastFullPass + pollMs - Date.now()), false);
+          else schedulePoll(Math.max(0, lastFullPass + safetyPollMs - Date.now()), false);
         });
     }, delay);
     pollTimer.unref();
@@ -248,7 +282,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   // tick. Polling stays as the safety net for changes a watcher misses.
   const watchers = new Map<string, FSWatcher>();
   function watchDir(dir: string): void {
-    if (watchers.has(dir) || stopping) return;
+    if (!watching || watchers.has(dir) || stopping) return;
     try {
       const watcher = watch(dir, { persistent: false }, (_event, name) => wake(name ? path.join(dir, name.toString()) : null));
       watcher.on('error', () => {

@@ -61,33 +61,45 @@ export class FileTail {
   /**
    * Reads new bytes: one slice, or with `toEnd` every byte up to the size seen now (a writer that
    * never stops cannot hold stop() forever), calling `between` after each slice so the caller can
-   * drain its buffer.
+   * drain its buffer. `reported`: a change notification named the file, so it is opened without
+   * asking first. True when the file had changed (new bytes, or rewritten).
    */
-  async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>): Promise<void> {
+  async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>, reported = false): Promise<boolean> {
     this.behind = false;
-    if (this.#skipped === 'symlink' || this.#skipped === 'special') return;
-    if (!toEnd) {
+    if (this.#skipped === 'symlink' || this.#skipped === 'special') return false;
+    if (!toEnd && !reported) {
       // Most polls find nothing new: one lstat answers that without opening the file.
       const st = await lstat(this.abs).catch(() => null);
-      if (!st || (st.isFile() && st.ino === this.#ino && st.size === this.#offset)) return;
+      if (!st || (st.isFile() && st.ino === this.#ino && st.size === this.#offset)) return false;
     }
     const fh = await this.#open();
-    if (!fh) return;
+    if (!fh) return false;
+    let changed = false;
     try {
       const st = await fh.stat();
-      if (!st.isFile()) return this.#skip('special', 'not a regular file');
-      if (st.size < this.#offset || (this.#ino !== null && st.ino !== this.#ino)) this.#restart();
+      if (!st.isFile()) {
+        this.#skip('special', 'not a regular file');
+        return false;
+      }
+      if (st.size < this.#offset || (this.#ino !== null && st.ino !== this.#ino)) {
+        this.#restart();
+        changed = true;
+      }
       this.#ino = st.ino;
-      if (this.#skipped) return;
+      if (this.#skipped) return changed;
       const end = toEnd ? st.size : Math.min(st.size, this.#offset + slice.length);
       this.behind = end < st.size;
       while (this.#offset < end) {
         const { bytesRead } = await fh.read(slice, 0, Math.min(slice.length, end - this.#offset), this.#offset);
         if (bytesRead === 0) break;
+        changed = true;
         const bytes = slice.subarray(0, bytesRead);
         if (!this.#sniffed) {
           this.#sniffed = true;
-          if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return this.#skip('binary', 'binary');
+          if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
+            this.#skip('binary', 'binary');
+            return changed;
+          }
         }
         this.#offset += bytesRead;
         this.#splitter.push(this.#decoder.write(bytes));
@@ -98,6 +110,7 @@ export class FileTail {
     } finally {
       await fh.close().catch(() => undefined);
     }
+    return changed;
   }
 
   /** Emits the partial last line (at stop, or before the file is forgotten). */
@@ -166,28 +179,31 @@ export class TrajectoryTail {
     this.#notice = notice;
   }
 
-  async poll(): Promise<void> {
-    // Most polls find the version already handled: one lstat answers that without opening the file.
-    const seen = await lstat(this.abs).catch(() => null);
-    if (seen?.isFile() && `${seen.ino}:${seen.size}:${seen.mtimeMs}` === this.#handled) return;
+  /** `reported`: a change notification named the file. True when a version not handled before was read. */
+  async poll(reported = false): Promise<boolean> {
+    if (!reported) {
+      // Most polls find the version already handled: one lstat answers that without opening the file.
+      const seen = await lstat(this.abs).catch(() => null);
+      if (!seen || (seen.isFile() && `${seen.ino}:${seen.size}:${seen.mtimeMs}` === this.#handled)) return false;
+    }
     let fh: FileHandle;
     try {
       fh = await open(this.abs, OPEN_FLAGS);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') this.#readError(error);
-      return;
+      return false;
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) return;
+      if (!st.isFile()) return false;
       const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
-      if (signature === this.#handled) return;
+      if (signature === this.#handled) return false;
       if (st.size > MAX_TRAJECTORY_BYTES) {
         this.#handled = signature;
         if (!this.#tooLargeNoted) this.#notice(`not summarising ${this.file}: larger than ${MAX_TRAJECTORY_BYTES} bytes`);
         this.#tooLargeNoted = true;
-        return;
+        return true;
       }
       // Read at most the size seen: a file growing meanwhile reads short, fails to parse, and is retried.
       const bytes = Buffer.allocUnsafe(st.size);
@@ -204,15 +220,17 @@ export class TrajectoryTail {
         // Half-written: try again at the next poll, but not forever for a version that never changes.
         this.#failed = this.#failed?.signature === signature ? { signature, count: this.#failed.count + 1 } : { signature, count: 1 };
         if (this.#failed.count >= MAX_PARSE_RETRIES) this.#handled = signature;
-        return;
+        return true;
       }
       this.#handled = signature;
       this.#failed = null;
       const { lines, progress } = summariseTrajectory(doc, this.#progress, this.#scrub);
       this.#progress = progress;
       for (const line of lines) this.#emit(line);
+      return true;
     } catch (error) {
       this.#readError(error);
+      return false;
     } finally {
       await fh.close().catch(() => undefined);
     }
@@ -227,11 +245,16 @@ export class TrajectoryTail {
 
 export type TrialFile = { file: string; source: LogSource; kind: 'text' | 'trajectory' };
 
-/** The trial-dir files that exist on every trial, whether or not they exist yet. */
-const FIXED_FILES: TrialFile[] = [
-  { file: 'trial.log', source: 'trial', kind: 'text' },
-  { file: 'verifier/test-stdout.txt', source: 'verifier', kind: 'text' },
-];
+/** What a trial directory holds worth tailing, and the folders to watch for more. */
+export interface TrialListing {
+  files: TrialFile[];
+  /** Folders that exist, relative to the trial directory ('' is the trial directory itself). */
+  dirs: string[];
+}
+
+/** The trial's own files (harbor-contract §4), tailed once they exist. */
+const TRIAL_LOG = 'trial.log';
+const TEST_STDOUT = 'test-stdout.txt';
 
 /** Directories under agent/ whose text files installed agents write (contract §4). */
 const AGENT_SUBDIRS = ['setup', 'sessions'];
@@ -242,42 +265,62 @@ const RECORDING = 'recording.cast';
 /** Bounds on walking agent/setup and agent/sessions, which the agent controls. */
 const MAX_WALK_DEPTH = 6;
 const MAX_WALK_ENTRIES = 2000;
+/** Folders listed for watching per trial: the agent could make thousands. */
+const MAX_DIRS = 32;
 
 /** Files worth tailing in a trial directory, paths relative to it with '/' separators. */
-export async function listTrialFiles(trialDir: string): Promise<TrialFile[]> {
-  const found: TrialFile[] = [...FIXED_FILES];
-  for (const entry of await entries(path.join(trialDir, 'agent'))) {
+export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
+  const found: TrialListing = { files: [], dirs: [] };
+  const top = await entries(trialDir);
+  if (top === null) return found;
+  found.dirs.push('');
+  // Whatever their type: the tail says why a symbolic link or a FIFO under these names is not read.
+  if (top.some((e) => e.name === TRIAL_LOG)) found.files.push({ file: TRIAL_LOG, source: 'trial', kind: 'text' });
+  const verifier = await entries(path.join(trialDir, 'verifier'));
+  if (verifier !== null) {
+    found.dirs.push('verifier');
+    if (verifier.some((e) => e.name === TEST_STDOUT)) found.files.push({ file: `verifier/${TEST_STDOUT}`, source: 'verifier', kind: 'text' });
+  }
+  const agent = await entries(path.join(trialDir, 'agent'));
+  if (agent === null) return found;
+  found.dirs.push('agent');
+  for (const entry of agent) {
     if (!entry.isFile() || entry.name === RECORDING) continue;
-    if (TRAJECTORY_FILE.test(entry.name)) found.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'trajectory' });
+    if (TRAJECTORY_FILE.test(entry.name)) found.files.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'trajectory' });
     else if (entry.name === 'terminus_2.pane' || /\.(?:txt|log)$/.test(entry.name)) {
-      found.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'text' });
+      found.files.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'text' });
     }
   }
   const budget = { entries: MAX_WALK_ENTRIES };
-  for (const sub of AGENT_SUBDIRS) await walk(trialDir, `agent/${sub}`, 0, budget, found);
+  for (const sub of AGENT_SUBDIRS) {
+    if (agent.some((e) => e.isDirectory() && e.name === sub)) await walk(trialDir, `agent/${sub}`, 0, budget, found);
+  }
   return found;
 }
 
-async function walk(root: string, rel: string, depth: number, budget: { entries: number }, found: TrialFile[]): Promise<void> {
-  for (const entry of await entries(path.join(root, rel))) {
+async function walk(root: string, rel: string, depth: number, budget: { entries: number }, found: TrialListing): Promise<void> {
+  const list = await entries(path.join(root, rel));
+  if (list === null) return;
+  if (found.dirs.length < MAX_DIRS) found.dirs.push(rel);
+  for (const entry of list) {
     if (--budget.entries < 0) return;
     const child = `${rel}/${entry.name}`;
     if (entry.isDirectory() && depth < MAX_WALK_DEPTH) await walk(root, child, depth + 1, budget, found);
-    else if (entry.isFile() && entry.name !== RECORDING) found.push({ file: child, source: 'agent', kind: 'text' });
+    else if (entry.isFile() && entry.name !== RECORDING) found.files.push({ file: child, source: 'agent', kind: 'text' });
   }
 }
 
 /** The job directory's only subdirectory, or null while there is none. */
 export async function findTrialDir(jobDir: string): Promise<string | null> {
-  const dirs = (await entries(jobDir)).filter((e) => e.isDirectory()).map((e) => e.name);
+  const dirs = (await entries(jobDir))?.filter((e) => e.isDirectory()).map((e) => e.name) ?? [];
   return dirs[0] ?? null;
 }
 
-/** Sorted directory entries; none when the directory is missing or unreadable. */
-async function entries(dir: string): Promise<Dirent[]> {
+/** Sorted directory entries; null when the directory is missing or unreadable. */
+async function entries(dir: string): Promise<Dirent[] | null> {
   try {
     return (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch {
-    return [];
+    return null;
   }
 }
