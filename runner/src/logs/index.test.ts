@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -381,6 +381,45 @@ describe('startLogCapture: trajectory', () => {
     await h.capture.stop();
     expect(h.texts('agent/trajectory.json')).toHaveLength(2);
     expect(h.texts('agent/trajectory.cont-1.json')).toEqual(['step 1 user: Fix the git repository']);
+  });
+});
+
+/** This process's open descriptors on files under `dir` (Linux). */
+async function descriptorsUnder(dir: string): Promise<string[]> {
+  const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((t) => t.startsWith(dir + path.sep));
+}
+
+describe('startLogCapture: descriptors kept between reads', () => {
+  it('follows a file replaced under its name (renamed over), from the new file\'s start', async () => {
+    const h = await start({ pollMs: 10_000 });
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'one\n');
+    await h.waitForText('one');
+    await writeFile(path.join(h.trialDir, 'agent', 'pane.tmp'), 'two\n');
+    await rename(path.join(h.trialDir, 'agent', 'pane.tmp'), path.join(h.trialDir, 'agent', 'terminus_2.pane'));
+    await h.waitForText('two');
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'three\n');
+    await h.waitForText('three');
+    expect(h.texts('agent/terminus_2.pane')).toEqual(['one', 'two', 'three']);
+  });
+
+  it('keeps at most 8 open, lets go of a deleted file, and of all at stop', async () => {
+    const h = await start({ pollMs: 10_000 });
+    for (let i = 0; i < 20; i++) await h.write(`${TRIAL}/agent/f${i}.log`, `file ${i}\n`);
+    for (let i = 0; i < 20; i++) await h.waitForText(`file ${i}`);
+    const open = await descriptorsUnder(h.trialDir);
+    expect(open.length).toBeGreaterThan(0);
+    expect(open.length).toBeLessThanOrEqual(8);
+
+    const kept = open[0]!;
+    await rm(kept);
+    const deadline = Date.now() + 5_000;
+    while ((await descriptorsUnder(h.trialDir)).some((t) => t.startsWith(kept))) {
+      if (Date.now() > deadline) throw new Error(`${kept} still open after it was deleted`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await h.capture.stop();
+    expect(await descriptorsUnder(h.trialDir)).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { PROTOCOL_VERSION, type LogChunk } from '../protocol/messages.js';
 import { LineBuffer, type LogLine } from './buffer.js';
 import { createScrubber, finishLine, LineSplitter, MAX_LINE_BYTES } from './lines.js';
-import { FileTail, findTrialDir, listTrialFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
+import { FileTail, findTrialDir, listTrialFiles, OpenFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
 
 export { MAX_LINE_BYTES, REDACTED } from './lines.js';
 export { MAX_LINES_PER_CHUNK } from './buffer.js';
@@ -79,6 +79,8 @@ const DISCOVERY_MS = 1_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Tailed files per capture: agent/ and its subdirectories are written by the agent, which could make thousands. */
 const MAX_TAILED_FILES = 200;
+/** Descriptors a capture keeps open between reads (the pane, trial.log, job.log and a few more). */
+const MAX_OPEN_FILES = 8;
 /** The `file` field's limit in logChunkSchema. */
 const MAX_FILE_FIELD = 300;
 
@@ -133,7 +135,8 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
 
   // --- Files ------------------------------------------------------------------------------------
   const slice = Buffer.allocUnsafe(SLICE_BYTES);
-  const jobLog = new FileTail(path.join(jobDir, 'job.log'), 'job.log', 'harbor', sink, keepChars);
+  const openFiles = new OpenFiles(MAX_OPEN_FILES);
+  const jobLog = new FileTail(path.join(jobDir, 'job.log'), 'job.log', 'harbor', sink, keepChars, openFiles);
   let trialName: string | null = null;
   let tails = new Map<string, FileTail>();
   let trajectories = new Map<string, TrajectoryTail>();
@@ -147,6 +150,8 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
 
   /** Paths the watchers reported changed since the last pass; `null` in it: one reported no name. */
   let changed = new Set<string | null>();
+  /** Of those, the ones reported created, renamed or deleted rather than written. */
+  let renamed = new Set<string>();
   let lastFullPass = 0;
   let lastDiscovery = 0;
   /** The safety-net poll's current interval: pollMs, doubling while the watchers miss nothing. */
@@ -160,7 +165,9 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   async function pollOnce(toEnd: boolean, woken = false): Promise<void> {
     const between = toEnd ? drainIfLarge : undefined;
     const seen = changed;
+    const seenRenamed = renamed;
     changed = new Set();
+    renamed = new Set();
     const full = toEnd || !woken || seen.has(null);
     const safetyNet = !toEnd && !woken;
     if (full) lastFullPass = Date.now();
@@ -169,7 +176,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     /** Files this pass found changed: were they all named by a notification? */
     const found: string[] = [];
     const pollTail = async (tail: FileTail) => {
-      if (await tail.poll(slice, toEnd, between, seen.has(tail.abs))) found.push(tail.abs);
+      if (await tail.poll(slice, toEnd, between, seen.has(tail.abs), seenRenamed.has(tail.abs))) found.push(tail.abs);
       // The rest of a large append is read by the next pass, whatever woke it.
       if (tail.behind) changed.add(tail.abs);
     };
@@ -209,7 +216,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       // Another trial directory: forget the old one's files. One that vanishes and comes back
       // under the same name (a Harbor retry) keeps its tails, which restart on the new inodes; a
       // directory listing that fails for a moment must not make every file be read again.
-      for (const tail of tails.values()) tail.end();
+      for (const tail of tails.values()) tail.close();
       tails = new Map();
       trajectories = new Map();
       ignored = new Set();
@@ -218,9 +225,13 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     }
     if (trialName === null) return [];
     const trialDir = path.join(jobDir, trialName);
-    const listing = await listTrialFiles(trialDir);
-    // Watched before the files in them are tailed: a file made meanwhile is named by the watch.
-    for (const dir of listing.dirs) watchDir(path.join(trialDir, ...dir.split('/').filter(Boolean)));
+    // A folder is watched before it is listed, so a file made in between is named by the watch.
+    for (const dir of [trialDir, path.join(trialDir, 'agent'), path.join(trialDir, 'verifier')]) watchDir(dir);
+    let listing = await listTrialFiles(trialDir);
+    const unwatched = listing.dirs.map((dir) => path.join(trialDir, ...dir.split('/').filter(Boolean))).filter((abs) => !watchers.has(abs));
+    for (const dir of unwatched) watchDir(dir);
+    // Subfolders found by this listing: list again now that they are watched.
+    if (unwatched.some((dir) => watchers.has(dir))) listing = await listTrialFiles(trialDir);
     const added: string[] = [];
     for (const found of listing.files) {
       if (tails.has(found.file) || trajectories.has(found.file)) continue;
@@ -234,7 +245,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       if (found.kind === 'trajectory') {
         trajectories.set(found.file, new TrajectoryTail(abs, file, scrub, (text) => pushLine('agent', file, text, 0), noteLines));
       } else {
-        tails.set(found.file, new FileTail(abs, file, found.source, sink, keepChars));
+        tails.set(found.file, new FileTail(abs, file, found.source, sink, keepChars, openFiles));
       }
       added.push(abs);
     }
@@ -284,7 +295,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   function watchDir(dir: string): void {
     if (!watching || watchers.has(dir) || stopping) return;
     try {
-      const watcher = watch(dir, { persistent: false }, (_event, name) => wake(name ? path.join(dir, name.toString()) : null));
+      const watcher = watch(dir, { persistent: false }, (event, name) => wake(name ? path.join(dir, name.toString()) : null, event === 'rename'));
       watcher.on('error', () => {
         watcher.close();
         watchers.delete(dir);
@@ -294,9 +305,10 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       // Not there yet, or no watcher available: the periodic poll reads it.
     }
   }
-  function wake(abs: string | null): void {
+  function wake(abs: string | null, rename: boolean): void {
     if (!accepting || stopping) return;
     changed.add(abs);
+    if (rename && abs !== null) renamed.add(abs);
     if (polling) {
       wakePending = true;
       return;
@@ -389,8 +401,8 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     pollTimer = flushTimer = null;
     while (polling) await polling;
     await pollOnce(true).catch(pollFailed);
-    for (const tail of tails.values()) tail.end();
-    jobLog.end();
+    for (const tail of tails.values()) tail.close();
+    jobLog.close();
     const rest = harborDecoder.end();
     if (rest) harborSplitter.push(rest);
     harborSplitter.end();

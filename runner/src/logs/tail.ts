@@ -2,7 +2,7 @@
 // "Worth tailing"). Files are read by byte offset in bounded slices, never whole. The agent's
 // files live in a directory the container can write to, so nothing here follows a symlink
 // (O_NOFOLLOW on open, dirent types when listing) or blocks on a FIFO (O_NONBLOCK, then fstat).
-import { constants, type Dirent } from 'node:fs';
+import { close, constants, fstat, open as openFd, read, type Dirent, type Stats } from 'node:fs';
 import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -22,6 +22,22 @@ const BINARY_SNIFF_BYTES = 8 * 1024;
 const MAX_PARSE_RETRIES = 5;
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Descriptors a capture keeps open between reads, so that a file the kernel says was written is
+ * read with fstat + read instead of open + fstat + read + close (each a trip through libuv's pool).
+ * Bounded: a capture can tail up to 200 files, and descriptors are a process-wide limit.
+ */
+export class OpenFiles {
+  open = 0;
+  constructor(readonly max: number) {}
+}
+
+// The callback forms: cheaper per call than FileHandle's promises, which matters at 200 trials.
+const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fstat(fd, (e, st) => (e ? reject(e) : resolve(st))));
+const readFd = (fd: number, into: Buffer, length: number, position: number) =>
+  new Promise<number>((resolve, reject) => read(fd, into, 0, length, position, (e, n) => (e ? reject(e) : resolve(n))));
+const closeFd = (fd: number) => close(fd, () => undefined);
 
 /** How a tail hands on what it read. */
 export interface TailSink {
@@ -48,35 +64,47 @@ export class FileTail {
   /** Binary, symlink, not a regular file: never read again (unless it is rewritten, for binary). */
   #skipped: string | null = null;
   #errorNoted = false;
+  /** Kept open between polls while `#openFiles` allows; always the file at #ino. */
+  #fd: number | null = null;
+  readonly #openFiles: OpenFiles | null;
   /** The last poll stopped short of the end it saw (one slice per poll). */
   behind = false;
 
-  constructor(abs: string, file: string, source: LogSource, sink: TailSink, keepChars: number) {
+  constructor(abs: string, file: string, source: LogSource, sink: TailSink, keepChars: number, openFiles: OpenFiles | null = null) {
     this.abs = abs;
     this.file = file;
     this.#sink = sink;
+    this.#openFiles = openFiles;
     this.#splitter = new LineSplitter(keepChars, (head, dropped) => sink.line(source, file, head, dropped));
   }
 
   /**
    * Reads new bytes: one slice, or with `toEnd` every byte up to the size seen now (a writer that
    * never stops cannot hold stop() forever), calling `between` after each slice so the caller can
-   * drain its buffer. `reported`: a change notification named the file, so it is opened without
-   * asking first. True when the file had changed (new bytes, or rewritten).
+   * drain its buffer. `reported`: a change notification named the file as written, so the
+   * descriptor kept from the last read still is the file (a rename or a new file under the name
+   * comes as `renamed`, and the name is looked up again). True when the file had changed (new
+   * bytes, or rewritten).
    */
-  async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>, reported = false): Promise<boolean> {
+  async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>, reported = false, renamed = false): Promise<boolean> {
     this.behind = false;
     if (this.#skipped === 'symlink' || this.#skipped === 'special') return false;
-    if (!toEnd && !reported) {
+    if (toEnd || !reported || renamed || this.#fd === null) {
       // Most polls find nothing new: one lstat answers that without opening the file.
       const st = await lstat(this.abs).catch(() => null);
-      if (!st || (st.isFile() && st.ino === this.#ino && st.size === this.#offset)) return false;
+      if (!st) {
+        // Gone: let go of it (on NFS an open, deleted file lingers as .nfs* until closed).
+        this.#release();
+        return false;
+      }
+      if (!toEnd && this.#fd !== null && st.isFile() && st.ino === this.#ino && st.size === this.#offset) return false;
+      if (st.ino !== this.#ino) this.#release();
     }
-    const fh = await this.#open();
-    if (!fh) return false;
+    let fd = this.#fd;
+    if (fd === null && (fd = await this.#open()) === null) return false;
     let changed = false;
     try {
-      const st = await fh.stat();
+      const st = await fstatFd(fd);
       if (!st.isFile()) {
         this.#skip('special', 'not a regular file');
         return false;
@@ -90,7 +118,7 @@ export class FileTail {
       const end = toEnd ? st.size : Math.min(st.size, this.#offset + slice.length);
       this.behind = end < st.size;
       while (this.#offset < end) {
-        const { bytesRead } = await fh.read(slice, 0, Math.min(slice.length, end - this.#offset), this.#offset);
+        const bytesRead = await readFd(fd, slice, Math.min(slice.length, end - this.#offset), this.#offset);
         if (bytesRead === 0) break;
         changed = true;
         const bytes = slice.subarray(0, bytesRead);
@@ -107,10 +135,18 @@ export class FileTail {
       }
     } catch (error) {
       this.#readError(error);
+      this.#release(fd);
+      fd = null;
     } finally {
-      await fh.close().catch(() => undefined);
+      if (fd !== null) this.#keep(fd);
     }
     return changed;
+  }
+
+  /** Emits the partial last line and lets go of the descriptor (at stop, or before the file is forgotten). */
+  close(): void {
+    this.end();
+    this.#release();
   }
 
   /** Emits the partial last line (at stop, or before the file is forgotten). */
@@ -129,9 +165,9 @@ export class FileTail {
     this.#skipped = null;
   }
 
-  async #open(): Promise<FileHandle | null> {
+  async #open(): Promise<number | null> {
     try {
-      return await open(this.abs, OPEN_FLAGS);
+      return await new Promise<number>((resolve, reject) => openFd(this.abs, OPEN_FLAGS, (e, fd) => (e ? reject(e) : resolve(fd))));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -139,6 +175,28 @@ export class FileTail {
       else this.#readError(error);
       return null;
     }
+  }
+
+  /** Keeps `fd` for the next poll if the budget allows, else closes it. */
+  #keep(fd: number): void {
+    if (this.#fd === fd) return;
+    const budget = this.#openFiles;
+    if (budget && budget.open < budget.max && !this.#skipped) {
+      budget.open += 1;
+      this.#fd = fd;
+    } else {
+      closeFd(fd);
+    }
+  }
+
+  /** Closes `fd`, or the kept descriptor. */
+  #release(fd: number | null = this.#fd): void {
+    if (fd === null) return;
+    if (fd === this.#fd) {
+      this.#fd = null;
+      if (this.#openFiles) this.#openFiles.open -= 1;
+    }
+    closeFd(fd);
   }
 
   #skip(kind: string, why: string): void {
