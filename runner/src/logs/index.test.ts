@@ -152,6 +152,22 @@ describe('startLogCapture: files', () => {
     expect(h.texts('trial.log')).toEqual(['attempt 1 line 1', 'attempt 1 line 2', 'attempt 2']);
   });
 
+  it('reads a recreated trial directory on notification, from its files\' start', async () => {
+    const h = await start({ pollMs: 10_000, flushMs: 20 });
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'attempt 1\n');
+    await h.waitForText('attempt 1');
+    await rm(h.trialDir, { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'attempt 2 line 1\n');
+    await h.waitForText('attempt 2 line 1');
+    const written = Date.now();
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'attempt 2 line 2\n');
+    await h.waitForText('attempt 2 line 2');
+    expect(Date.now() - written).toBeLessThan(2_000);
+    // From the new file's start, even when it gets the deleted file's inode number back.
+    expect(h.texts('agent/terminus_2.pane')).toEqual(['attempt 1', 'attempt 2 line 1', 'attempt 2 line 2']);
+  });
+
   it('reads a large file to its end at stop, beyond one slice per poll', async () => {
     const h = await start({ pollMs: 60_000 });
     const lines = Array.from({ length: 30_000 }, (_, i) => `line ${String(i).padStart(6, '0')} ${'.'.repeat(20)}`);

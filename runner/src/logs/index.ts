@@ -172,7 +172,8 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     const safetyNet = !toEnd && !woken;
     if (full) lastFullPass = Date.now();
     if (safetyNet) stats.safetyPolls += 1;
-    const due = (abs: string) => full || seen.has(abs);
+    let all = full;
+    const due = (abs: string) => all || seen.has(abs);
     /** Files this pass found changed: were they all named by a notification? */
     const found: string[] = [];
     const pollTail = async (tail: FileTail) => {
@@ -185,10 +186,15 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     // yet, and now and then besides.
     const untailed = (abs: string | null): abs is string =>
       abs !== null && abs !== jobLog.abs && !tails.has(relative(abs)) && !trajectories.has(relative(abs));
-    const unknown = [...seen].some((abs) => untailed(abs) && !ignored.has(abs));
+    // A name created or removed again (a folder made anew by a Harbor retry) is looked at even if ignored.
+    const unknown = [...seen].some((abs) => untailed(abs) && (seenRenamed.has(abs) || !ignored.has(abs)));
     if (toEnd || trialName === null || unknown || (full && Date.now() - lastDiscovery >= DISCOVERY_MS)) {
       lastDiscovery = Date.now();
+      const watchedBefore = watchesSet;
       found.push(...(await discoverFiles()));
+      // A folder watched anew (made again by a Harbor retry): what was written in it before the
+      // watch was set is read now, not at the next safety-net pass.
+      if (watchesSet !== watchedBefore) all = true;
       for (const abs of seen) if (untailed(abs)) ignored.add(abs);
     }
     for (const tail of tails.values()) if (due(tail.abs)) await pollTail(tail);
@@ -292,15 +298,28 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   // The kernel says when a watched folder changes (inotify): read at once instead of at the next
   // tick. Polling stays as the safety net for changes a watcher misses.
   const watchers = new Map<string, FSWatcher>();
+  /** Watches set so far (a count, so a pass can tell that one was set meanwhile). */
+  let watchesSet = 0;
   function watchDir(dir: string): void {
     if (!watching || watchers.has(dir) || stopping) return;
     try {
-      const watcher = watch(dir, { persistent: false }, (event, name) => wake(name ? path.join(dir, name.toString()) : null, event === 'rename'));
+      const base = path.basename(dir);
+      const watcher = watch(dir, { persistent: false }, (event, name) => {
+        // Without a name of its own the event is about the folder itself (inotify's IN_DELETE_SELF,
+        // IN_MOVE_SELF), named by its own basename: the watch is dead; discovery watches the
+        // folder again if it is made anew.
+        if (event === 'rename' && name?.toString() === base) {
+          watcher.close();
+          watchers.delete(dir);
+        }
+        wake(name ? path.join(dir, name.toString()) : null, event === 'rename');
+      });
       watcher.on('error', () => {
         watcher.close();
         watchers.delete(dir);
       });
       watchers.set(dir, watcher);
+      watchesSet += 1;
     } catch {
       // Not there yet, or no watcher available: the periodic poll reads it.
     }

@@ -91,10 +91,21 @@ export class FileTail {
     if (this.#skipped === 'symlink' || this.#skipped === 'special') return false;
     if (toEnd || !reported || renamed || this.#fd === null) {
       // Most polls find nothing new: one lstat answers that without opening the file.
-      const st = await lstat(this.abs).catch(() => null);
-      if (!st) {
-        // Gone: let go of it (on NFS an open, deleted file lingers as .nfs* until closed).
-        this.#release();
+      let st: Stats;
+      try {
+        st = await lstat(this.abs);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          // Gone: let go of it (on NFS an open, deleted file lingers as .nfs* until closed), and
+          // read one made again under the name from its start, even if it gets the same inode
+          // number back (file systems reuse them at once).
+          this.#release();
+          if (this.#ino !== null) {
+            this.#restart();
+            this.#ino = null;
+          }
+        }
         return false;
       }
       if (!toEnd && this.#fd !== null && st.isFile() && st.ino === this.#ino && st.size === this.#offset) return false;
