@@ -156,12 +156,12 @@ export class FileTail {
 
   /** Emits the partial last line and lets go of the descriptor (at stop, or before the file is forgotten). */
   close(): void {
-    this.end();
+    this.#end();
     this.#release();
   }
 
-  /** Emits the partial last line (at stop, or before the file is forgotten). */
-  end(): void {
+  /** Emits the partial last line. */
+  #end(): void {
     const rest = this.#decoder.end();
     if (rest) this.#splitter.push(rest);
     this.#splitter.end();
@@ -169,7 +169,7 @@ export class FileTail {
 
   /** The file was rewritten (shrank, or is another inode): flush what was held and start over at 0. */
   #restart(): void {
-    this.end();
+    this.#end();
     this.#decoder = new StringDecoder('utf8');
     this.#offset = 0;
     this.#sniffed = false;
