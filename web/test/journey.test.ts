@@ -116,6 +116,9 @@ test('a budget stops a job; raising it lets the cancelled runs be retried', asyn
   await page.goto(`${platform.url}/jobs/${jobId}`);
   // Each simulated run costs $0.01: the budget is reached by the first wave of three.
   await page.getByText(/reached the budget of \$0\.02/i).waitFor({ timeout: 60_000 });
+  // The runs still queued are cancelled after the stop, the running ones run on: count once the job
+  // has settled, or the button may already say one more than was counted.
+  await page.locator('h1 [data-status="CANCELLED"]').waitFor({ timeout: 60_000 });
   await expect.poll(() => cells('CANCELLED').count(), { timeout: 30_000 }).toBeGreaterThan(0);
   const cancelled = await cells('CANCELLED').count();
   await page.getByRole('button', { name: 'Change budget' }).click();
