@@ -2,6 +2,7 @@
 // logs, platform (--quick skips its 600-trial scale scenario), stats.
 import { benchJobs } from './jobs.js';
 import { benchLogs } from './logs.js';
+import { describeMachine } from './machine.js';
 import { benchPlatform } from './platform.js';
 import { benchStats } from './stats.js';
 import { benchUpload } from './upload.js';
@@ -13,4 +14,5 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark part(s): ${unknown.join(', ')}; choose from ${Object.keys(parts).join(', ')}`);
   process.exit(2);
 }
+console.log(describeMachine());
 for (const name of chosen.length > 0 ? chosen : Object.keys(parts)) await parts[name]!();

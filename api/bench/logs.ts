@@ -159,7 +159,9 @@ export async function benchLogs(): Promise<void> {
       );
       if (process.argv.includes('--profile')) {
         const seconds = [...first.bySecond.keys()].sort((a, b) => a - b);
-        console.log(`    p50 by second of writing: ${seconds.map((s) => percentile(first.bySecond.get(s)!.sort((a, b) => a - b), 50)).join(' ')}`);
+        for (const p of [50, 99]) {
+          console.log(`    p${p} by second of writing: ${seconds.map((s) => percentile(first.bySecond.get(s)!.sort((a, b) => a - b), p)).join(' ')}`);
+        }
         const runner = [...first.runnerSide].sort((a, b) => a - b);
         const delivery = [...first.deliverySide].sort((a, b) => a - b);
         console.log(`    write → runner read p50 ${percentile(runner, 50)} p99 ${percentile(runner, 99)} ms; runner read → client p50 ${percentile(delivery, 50)} p99 ${percentile(delivery, 99)} ms`);
