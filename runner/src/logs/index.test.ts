@@ -419,6 +419,19 @@ describe('startLogCapture: descriptors kept between reads', () => {
     expect(h.texts('agent/terminus_2.pane')).toEqual(['one', 'two', 'three']);
   });
 
+  it('notices on notification alone that a file read through a kept descriptor was cut and rewritten', async () => {
+    // No safety-net pass within the test: only the notification's read can see the cut.
+    const h = await start({ pollMs: 10_000 });
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'one\ntwo\n');
+    await h.waitForText('two');
+    await h.sync();
+    await writeFile(path.join(h.trialDir, 'agent', 'terminus_2.pane'), 'new\n');
+    await h.waitForText('new');
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'after\n');
+    await h.waitForText('after');
+    expect(h.texts('agent/terminus_2.pane')).toEqual(['one', 'two', 'new', 'after']);
+  });
+
   it('keeps at most 8 open, lets go of a deleted file, and of all at stop', async () => {
     const h = await start({ pollMs: 10_000 });
     for (let i = 0; i < 20; i++) await h.write(`${TRIAL}/agent/f${i}.log`, `file ${i}\n`);

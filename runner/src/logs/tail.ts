@@ -3,7 +3,7 @@
 // files live in a directory the container can write to, so nothing here follows a symlink
 // (O_NOFOLLOW on open, dirent types when listing) or blocks on a FIFO (O_NONBLOCK, then fstat).
 import { close, constants, fstat, open as openFd, read, type Dirent, type Stats } from 'node:fs';
-import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { LOG_SOURCES } from '../protocol/messages.js';
@@ -38,6 +38,7 @@ const fstatFd = (fd: number) => new Promise<Stats>((resolve, reject) => fstat(fd
 const readFd = (fd: number, into: Buffer, length: number, position: number) =>
   new Promise<number>((resolve, reject) => read(fd, into, 0, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 const closeFd = (fd: number) => close(fd, () => undefined);
+const openPath = (abs: string) => new Promise<number>((resolve, reject) => openFd(abs, OPEN_FLAGS, (e, fd) => (e ? reject(e) : resolve(fd))));
 
 /** How a tail hands on what it read. */
 export interface TailSink {
@@ -89,7 +90,8 @@ export class FileTail {
   async poll(slice: Buffer, toEnd = false, between?: () => Promise<void>, reported = false, renamed = false): Promise<boolean> {
     this.behind = false;
     if (this.#skipped === 'symlink' || this.#skipped === 'special') return false;
-    if (toEnd || !reported || renamed || this.#fd === null) {
+    const named = reported && !renamed && !toEnd && this.#fd !== null;
+    if (!named) {
       // Most polls find nothing new: one lstat answers that without opening the file.
       let st: Stats;
       try {
@@ -115,6 +117,16 @@ export class FileTail {
     if (fd === null && (fd = await this.#open()) === null) return false;
     let changed = false;
     try {
+      if (named && this.#sniffed && !this.#skipped) {
+        // Named by a notification as written, on the descriptor kept from the last read: read on
+        // from the offset. Only a read that finds nothing asks fstat whether the file was cut.
+        const bytesRead = await readFd(fd, slice, slice.length, this.#offset);
+        if (bytesRead > 0) {
+          this.#take(slice.subarray(0, bytesRead));
+          this.behind = bytesRead === slice.length;
+          return true;
+        }
+      }
       const st = await fstatFd(fd);
       if (!st.isFile()) {
         this.#skip('special', 'not a regular file');
@@ -132,16 +144,7 @@ export class FileTail {
         const bytesRead = await readFd(fd, slice, Math.min(slice.length, end - this.#offset), this.#offset);
         if (bytesRead === 0) break;
         changed = true;
-        const bytes = slice.subarray(0, bytesRead);
-        if (!this.#sniffed) {
-          this.#sniffed = true;
-          if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
-            this.#skip('binary', 'binary');
-            return changed;
-          }
-        }
-        this.#offset += bytesRead;
-        this.#splitter.push(this.#decoder.write(bytes));
+        if (!this.#take(slice.subarray(0, bytesRead))) return changed;
         if (between) await between();
       }
     } catch (error) {
@@ -152,6 +155,20 @@ export class FileTail {
       if (fd !== null) this.#keep(fd);
     }
     return changed;
+  }
+
+  /** Hands on bytes read at the offset; false when the file's first bytes show it is binary (skipped). */
+  #take(bytes: Buffer): boolean {
+    if (!this.#sniffed) {
+      this.#sniffed = true;
+      if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
+        this.#skip('binary', 'binary');
+        return false;
+      }
+    }
+    this.#offset += bytes.length;
+    this.#splitter.push(this.#decoder.write(bytes));
+    return true;
   }
 
   /** Emits the partial last line and lets go of the descriptor (at stop, or before the file is forgotten). */
@@ -178,7 +195,7 @@ export class FileTail {
 
   async #open(): Promise<number | null> {
     try {
-      return await new Promise<number>((resolve, reject) => openFd(this.abs, OPEN_FLAGS, (e, fd) => (e ? reject(e) : resolve(fd))));
+      return await openPath(this.abs);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
@@ -255,16 +272,16 @@ export class TrajectoryTail {
       const seen = await lstat(this.abs).catch(() => null);
       if (!seen || (seen.isFile() && `${seen.ino}:${seen.size}:${seen.mtimeMs}` === this.#handled)) return false;
     }
-    let fh: FileHandle;
+    let fd: number;
     try {
-      fh = await open(this.abs, OPEN_FLAGS);
+      fd = await openPath(this.abs);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') this.#readError(error);
       return false;
     }
     try {
-      const st = await fh.stat();
+      const st = await fstatFd(fd);
       if (!st.isFile()) return false;
       const signature = `${st.ino}:${st.size}:${st.mtimeMs}`;
       if (signature === this.#handled) return false;
@@ -278,7 +295,7 @@ export class TrajectoryTail {
       const bytes = Buffer.allocUnsafe(st.size);
       let filled = 0;
       while (filled < st.size) {
-        const { bytesRead } = await fh.read(bytes, filled, st.size - filled, filled);
+        const bytesRead = await readFd(fd, bytes.subarray(filled), st.size - filled, filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -301,7 +318,7 @@ export class TrajectoryTail {
       this.#readError(error);
       return false;
     } finally {
-      await fh.close().catch(() => undefined);
+      closeFd(fd);
     }
   }
 
