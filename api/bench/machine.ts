@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 
 /** Milliseconds per fork + exec of /bin/true from a POSIX shell, and for 10^8 JS additions. */
-export function machineSpeed(): { processStartMs: number; jsLoopMs: number } {
+function machineSpeed(): { processStartMs: number; jsLoopMs: number } {
   const starts = 300;
   let t = performance.now();
   execFileSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${starts} ]; do /bin/true; i=$((i + 1)); done`]);
