@@ -130,6 +130,31 @@ test('a budget stops a job; raising it lets the cancelled runs be retried', asyn
   await expect.poll(() => cells('PASSED').count(), { timeout: 60_000, interval: 500 }).toBe(6);
 });
 
+test('the New job page estimates the cost from earlier runs, and says when the budget falls short', async () => {
+  // By now oracle has run alpha-pass (and beta-fail) at $0.01 a run; delta-hang only ever ran to a
+  // cancel, which does not count, so it is estimated from the mean run.
+  await page.goto(`${platform.url}/jobs/new?tasks=${[ids['alpha-pass'], ids['delta-hang']].join(',')}`);
+  await page.locator('[data-connection="live"]').waitFor();
+  await page.locator('select[name=agent]').selectOption('oracle');
+  await page.locator('input[name=runsPerTask]').fill('10');
+  const estimate = page.getByTestId('estimate');
+  await expect.poll(() => estimate.textContent(), { timeout: 10_000 }).toMatch(/Estimated cost ≈ \$0\.20/);
+  expect((await estimate.textContent())!.replace(/\s+/g, ' ')).toMatch(
+    /\(\$0\.01 a run, from \d+ earlier runs of this agent and model; 1 of 2 tasks from their own runs\), ≈ .+ of trial time\./,
+  );
+  expect(await page.getByTestId('budget-covers').count()).toBe(0);
+  await page.locator('input[name=budgetUsd]').fill('0.05');
+  await expect.poll(() => page.getByTestId('budget-covers').textContent(), { timeout: 10_000 }).toMatch(
+    /The budget of \$0\.05 covers about 5 of these 20 runs/,
+  );
+  await screenshot(page, 'new-job-estimate');
+  // A model nobody ran yet: no number is made up.
+  await page.locator('select[name=agent]').selectOption('terminus-2');
+  await page.locator('input[name=model]').fill('openrouter/acme/never-run');
+  await expect.poll(() => estimate.textContent(), { timeout: 10_000 }).toMatch(/No cost estimate: no earlier run of this agent and model recorded a cost/);
+  expect(await page.getByTestId('budget-covers').count()).toBe(0);
+});
+
 test('overview, jobs and runners pages show the platform live', async () => {
   await page.goto(`${platform.url}/jobs`);
   await page.locator('tr[data-job]').nth(1).waitFor();

@@ -38,7 +38,11 @@ function invalid(field: string, message: string): never {
   throw new InvalidInputError(message, field);
 }
 
-export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{ id: string; runsTotal: number }> {
+/**
+ * The agent and model as stored (trimmed; no model is ''), after checking them and runsPerTask.
+ * Shared by createJob and the cost estimate, which must refuse what a launch would refuse.
+ */
+export function checkAgentModelRuns(input: Pick<LaunchInput, 'agent' | 'model' | 'runsPerTask'>): { agent: string; model: string | null } {
   const agent = input.agent.trim();
   const model = input.model?.trim() || null;
   const agentProblem = checkAgentAndModel(agent, model);
@@ -47,6 +51,11 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{
   if (!Number.isInteger(input.runsPerTask) || input.runsPerTask < 1 || input.runsPerTask > 100) {
     invalid('input.runsPerTask', `runsPerTask must be a whole number from 1 to 100, got ${input.runsPerTask}`);
   }
+  return { agent, model };
+}
+
+export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{ id: string; runsTotal: number }> {
+  const { agent, model } = checkAgentModelRuns(input);
   const name = input.name?.trim() || `${agent}${model ? ` · ${model}` : ''}`;
   if (name.length > 200) invalid('input.name', `name must be at most 200 characters, got ${name.length}`);
 
@@ -97,7 +106,8 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{
   );
 }
 
-async function resolveTasks(db: Db, input: LaunchInput): Promise<string[]> {
+/** The ids of the tasks a launch names (taskIds, or every task matching taskFilter); refuses unknown ids and empty selections. */
+export async function resolveTasks(db: Db, input: Pick<LaunchInput, 'taskIds' | 'taskFilter'>): Promise<string[]> {
   if (input.taskIds && input.taskFilter) invalid('input.taskIds', 'give either taskIds or taskFilter, not both');
   if (input.taskIds) {
     const unique = [...new Set(input.taskIds)];
