@@ -18,6 +18,7 @@ import { LiveLogFeed } from './logs/feed.js';
 import { handleExport } from './exports/http.js';
 import { handleDownload } from './logs/http.js';
 import { handleTrialFile } from './trials/http.js';
+import { trialScrubbers } from './trials/secrets.js';
 import { DomainError } from './schema/errors.js';
 import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   taskStore: TaskStore;
   uploadLimits: UploadLimits;
   secretsKey: Buffer | null;
+  /** The server's default provider keys in clear (DEFAULT_<VAR>): scrubbed from served trial files like a job's own key. */
+  defaultProviderKeys?: string[];
   /** Where runners keep Harbor's job directories (shared storage), for trial file downloads. */
   jobsDir: string;
   /** Wakes the dispatcher after a mutation wrote runs; a no-op where none runs. */
@@ -64,6 +67,7 @@ export function buildApp(deps: AppDeps): App {
   // One live feed of LOGS per process, shared by every runLog subscriber (logs/feed.ts); it opens
   // its consumer at the first subscriber and closes it on stop, like the hub's subscription.
   const logFeed = new LiveLogFeed(deps.nats, deps.topology);
+  const scrubbers = trialScrubbers({ db: deps.db, secretsKey: deps.secretsKey, defaultProviderKeys: deps.defaultProviderKeys ?? [] });
   const context = (initial: { request?: Request }): Context => ({
     hub,
     logFeed,
@@ -74,6 +78,7 @@ export function buildApp(deps: AppDeps): App {
     uploadLimits: deps.uploadLimits,
     secretsKey: deps.secretsKey,
     jobsDir: deps.jobsDir,
+    trialScrubbers: scrubbers,
     kickDispatcher: deps.kickDispatcher ?? (() => {}),
     signal: initial.request?.signal,
   });
@@ -108,9 +113,9 @@ export function buildApp(deps: AppDeps): App {
     logging: 'warn',
   });
   const server = createServer((req, res) => {
-    if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology, jobsDir: deps.jobsDir }, req, res)) return;
+    if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
     if (handleExport({ db: deps.db }, req, res)) return;
-    if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir }, req, res)) return;
+    if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (deps.web && pathname !== GRAPHQL_PATH) deps.web(req, res, () => void yoga(req, res));
     else void yoga(req, res);

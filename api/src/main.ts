@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     taskStore,
     uploadLimits: config.uploadLimits,
     secretsKey: config.secretsKey,
+    defaultProviderKeys: config.defaultProviderKeys.map((k) => k.value),
     jobsDir: config.jobsDir,
     kickDispatcher: services.kickDispatcher,
     shutdownGraceMs: config.shutdownGraceMs,

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { readRunLog } from '../src/logs/service.js';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
+import { unzip } from './support/unzip.js';
 
 const secretsKey = randomBytes(32);
 let api: TestApp;
@@ -68,8 +69,13 @@ it("streams a running trial's log live from the runner, scrubbed of the provider
   const download = await fetch(new URL(`/runs/${runId}/files.zip`, api.url));
   expect(download.status).toBe(200);
   const bytes = Buffer.from(await download.arrayBuffer());
-  expect(bytes.subarray(0, 4)).toEqual(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
-  expect(bytes.includes(Buffer.from('result.json'))).toBe(true);
+  const files = await unzip(bytes);
+  expect([...files.keys()].some((name) => name.endsWith('/result.json'))).toBe(true);
+  // The simulator echoed the key into the pane, as an agent may; Harbor leaves it there (it only
+  // redacts keys written in agents[].env), so the download must not.
+  const paneFile = [...files].find(([name]) => name.endsWith('/agent/terminus_2.pane'))![1].toString();
+  expect(paneFile).toContain('[REDACTED]');
+  for (const [name, content] of files) expect(content.includes(Buffer.from(key)), name).toBe(false);
 }, 60_000);
 
 it('shows runners arrive and leave through runnersUpdated, and run changes through runUpdated', async () => {

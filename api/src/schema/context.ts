@@ -5,6 +5,7 @@ import type { UpdatesHub } from '../live/hub.js';
 import type { LiveLogFeed } from '../logs/feed.js';
 import type { TaskStore } from '../tasks/store.js';
 import type { UploadLimits } from '../tasks/upload.js';
+import type { TrialScrubbers } from '../trials/secrets.js';
 
 /** What every resolver gets, built per request from the process's shared connections. */
 export interface Context {
@@ -17,6 +18,8 @@ export interface Context {
   secretsKey: Buffer | null;
   /** JOBS_DIR: Harbor's job directories on shared storage, where trial files are read. */
   jobsDir: string;
+  /** A run's provider keys as a scrubber, for what is read from its trial directory. */
+  trialScrubbers: TrialScrubbers;
   /** This process's fan-out of the recorder's notifications. */
   hub: UpdatesHub;
   /** This process's live feed of run logs, fanned out to runLog subscribers. */

@@ -5,11 +5,15 @@ import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seal } from 'runner/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from '../../test/support/app.js';
+import { unzip } from '../../test/support/unzip.js';
+import { trialScrubbers } from './secrets.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
+const secretsKey = randomBytes(32);
 let api: TestApp;
 let base: string;
 let taskId: string;
@@ -55,7 +59,7 @@ let runId: string;
 const trialRel = 'run-a/fix-git__aB3dE9x';
 
 beforeAll(async () => {
-  api = await startTestApp();
+  api = await startTestApp({ secretsKey });
   base = api.url.replace(/\/graphql$/, '');
   taskId = await createTask('fix-git');
   jobId = (await api.database.db.job.create({ data: { name: 'trials', agent: 'terminus-2', model: 'openrouter/x/y', runsPerTask: 2 } })).id;
@@ -85,6 +89,8 @@ describe('single trial files', () => {
     const ok = await fetch(`${base}/runs/${runId}/files/verifier/test-stdout.txt`);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    // A run without provider keys has nothing to redact: the length is known up front.
+    expect(ok.headers.get('content-length')).toBe('38');
     expect(await ok.text()).toBe('PASSED tests/test_outputs.py::test_ok\n');
     const html = await fetch(`${base}/runs/${runId}/files/agent/page.html?download`);
     expect(html.headers.get('content-type')).toBe('application/octet-stream');
@@ -192,5 +198,72 @@ describe('GraphQL', () => {
     });
     const missing = (await graphql(api.url, query, { a: runId, b: '00000000-0000-4000-8000-000000000000' })).data.compareRuns;
     expect(missing.__typename).toBe('NotFoundError');
+  });
+});
+
+describe("the run's provider key", () => {
+  const key = `sk-or-v1-${randomBytes(16).toString('hex')}`;
+  const keyed = 'run-k/fix-git__Kk1Kk1K';
+  // Large enough that the key falls across the stream's 64 KiB reads, with binary bytes around it.
+  const agentLog = Buffer.concat(
+    Array.from({ length: 3000 }, (_, i) => Buffer.concat([Buffer.from(`line ${i} é OPENROUTER_API_KEY=${key} `), Buffer.from([0xff, 0x00, 0x0a])])),
+  );
+  const expected = Buffer.from(agentLog.toString('latin1').split(Buffer.from(key).toString('latin1')).join('[REDACTED]'), 'latin1');
+  let keyedRun: string;
+
+  beforeAll(async () => {
+    const secret = await api.database.db.providerSecret.create({
+      data: { provider: 'openrouter', envVar: 'OPENROUTER_API_KEY', ciphertext: seal(secretsKey, key, 'OPENROUTER_API_KEY'), hint: key.slice(-4) },
+    });
+    const job = await api.database.db.job.create({
+      data: { name: 'keyed', agent: 'claude-code', model: 'anthropic/claude-sonnet-4', runsPerTask: 1, providerSecretId: secret.id },
+    });
+    const dir = path.join(api.jobsDir, keyed);
+    await mkdir(path.join(dir, 'agent'), { recursive: true });
+    await writeFile(path.join(dir, 'agent', 'claude-code.txt'), agentLog);
+    await writeFile(
+      path.join(dir, 'agent', 'trajectory.json'),
+      JSON.stringify({ schema_version: 'ATIF-v1.6', steps: [{ step_id: 1, source: 'agent', message: `env shows OPENROUTER_API_KEY=${key}` }] }),
+    );
+    keyedRun = (await api.database.db.run.create({ data: { jobId: job.id, taskId, repeat: 1, status: 'RUNNING', harborTrialDir: keyed } })).id;
+  });
+
+  it('is redacted from a single file, byte for byte otherwise, sent without a length', async () => {
+    const res = await fetch(`${base}/runs/${keyedRun}/files/agent/claude-code.txt`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBeNull();
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.includes(Buffer.from(key))).toBe(false);
+    expect(body.equals(expected)).toBe(true);
+  });
+
+  it('is redacted from every file of the zip', async () => {
+    const res = await fetch(`${base}/runs/${keyedRun}/files.zip`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="fix-git__Kk1Kk1K.zip"');
+    const files = await unzip(Buffer.from(await res.arrayBuffer()));
+    expect([...files.keys()].sort()).toEqual(['fix-git__Kk1Kk1K/agent/claude-code.txt', 'fix-git__Kk1Kk1K/agent/trajectory.json']);
+    expect(files.get('fix-git__Kk1Kk1K/agent/claude-code.txt')!.equals(expected)).toBe(true);
+    for (const [name, content] of files) expect(content.includes(Buffer.from(key)), name).toBe(false);
+  });
+
+  it('is redacted from the trajectory the API reads', async () => {
+    const { data, errors } = await graphql(api.url, 'query ($id: ID!) { run(id: $id) { trajectory { note steps { message } } } }', { id: keyedRun });
+    expect(errors).toBeUndefined();
+    expect(data.run.trajectory).toEqual({ note: null, steps: [{ message: 'env shows OPENROUTER_API_KEY=[REDACTED]' }] });
+  });
+
+  it("covers the server's default keys too, and leaves out a key sealed with another SECRETS_KEY", async () => {
+    const scrub = async (deps: Parameters<typeof trialScrubbers>[0]) => (await trialScrubbers(deps)(keyedRun)).scrub(`a ${key} b sk-default-0123456789`);
+    const db = api.database.db;
+    expect(await scrub({ db, secretsKey, defaultProviderKeys: ['sk-default-0123456789'] })).toBe('a [REDACTED] b [REDACTED]');
+    expect(await scrub({ db, secretsKey: randomBytes(32), defaultProviderKeys: ['sk-default-0123456789'] })).toBe(`a ${key} b [REDACTED]`);
+    expect(await scrub({ db, secretsKey: null, defaultProviderKeys: [] })).toBe(`a ${key} b sk-default-0123456789`);
+  });
+
+  it('answers 404 for the zip of an unknown run and of a run without a trial', async () => {
+    expect((await rawGet('/runs/00000000-0000-4000-8000-000000000000/files.zip')).status).toBe(404);
+    const queued = await seedRun(null, { repeat: 8 });
+    expect((await rawGet(`/runs/${queued}/files.zip`)).body).toMatch(/has no trial directory/);
   });
 });

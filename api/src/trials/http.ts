@@ -1,19 +1,25 @@
-// Single trial files over HTTP, streamed: /runs/<id>/recording.cast (the asciicast the player loads)
-// and /runs/<id>/files/<path> (any file of the trial directory). The path is checked segment by
-// segment and the resolved file must stay inside the trial directory: `..`, absolute paths and
-// symlinks out are refused with 400. Trial files are written by the agent under test, so nothing is
-// served as HTML: text is text/plain, the rest octet-stream, with nosniff and a sandbox CSP.
+// A run's trial files over HTTP, streamed: /runs/<id>/recording.cast (the asciicast the player
+// loads), /runs/<id>/files/<path> (any file of the trial directory) and /runs/<id>/files.zip (all of
+// them). The path is checked segment by segment and the resolved file must stay inside the trial
+// directory: `..`, absolute paths and symlinks out are refused with 400. Trial files are written by
+// the agent under test, so nothing is served as HTML: text is text/plain, the rest octet-stream, with
+// nosniff and a sandbox CSP. The run's provider keys are replaced by [REDACTED] in everything served.
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { pipeline, Readable } from 'node:stream';
+import yazl from 'yazl';
 import type { Db } from '../db/client.js';
-import { resolveTrialFile, trialDir, UnsafePathError } from './files.js';
+import { listTrialFiles, resolveTrialFile, trialDir, UnsafePathError } from './files.js';
+import type { TrialScrubbers } from './secrets.js';
 
-const ROUTE = /^\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(recording\.cast|files\/(.*))$/i;
+const ROUTE = /^\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(recording\.cast|files\.zip|files\/(.*))$/i;
 
 export interface TrialFileDeps {
   db: Db;
   jobsDir: string;
+  scrubbers: TrialScrubbers;
 }
 
 const TEXT = new Set(['.txt', '.log', '.json', '.jsonl', '.cast', '.pane', '.md', '.toml', '.yaml', '.yml', '.py', '.sh', '.csv', '.xml', '.diff', '.patch']);
@@ -38,6 +44,14 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
   const match = ROUTE.exec(pathname);
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const runId = match[1]!.toLowerCase();
+  const failed = (error: Error) => {
+    if (!res.headersSent) fail(res, 500, `reading the files failed: ${error.message}`);
+    else res.destroy(error);
+  };
+  if (match[2]!.toLowerCase() === 'files.zip') {
+    void sendZip(deps, runId, req, res).catch(failed);
+    return true;
+  }
   let relative: string;
   try {
     relative = match[3] === undefined ? 'agent/recording.cast' : decodeURIComponent(match[3]);
@@ -46,10 +60,7 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
     return true;
   }
   const download = new URLSearchParams(search).has('download');
-  void send(deps, runId, relative, download, req, res).catch((error: Error) => {
-    if (!res.headersSent) fail(res, 500, `reading the file failed: ${error.message}`);
-    else res.destroy(error);
-  });
+  void send(deps, runId, relative, download, req, res).catch(failed);
   return true;
 }
 
@@ -67,9 +78,11 @@ async function send(deps: TrialFileDeps, runId: string, relative: string, downlo
   }
   if (!found) return fail(res, 404, `run ${runId} has no file ${relative}`);
   const name = path.basename(found.file).replace(/["\\\r\n]/g, '_');
+  const scrubber = await deps.scrubbers(runId);
   res.writeHead(200, {
     'content-type': contentType(found.file),
-    'content-length': String(found.size),
+    // A redaction changes the length: then the body is sent chunked.
+    ...(scrubber.active ? {} : { 'content-length': String(found.size) }),
     'content-disposition': `${download ? 'attachment' : 'inline'}; filename="${name}"`,
     // Files grow and are rewritten while the trial runs.
     'cache-control': 'no-store',
@@ -87,7 +100,7 @@ async function send(deps: TrialFileDeps, runId: string, relative: string, downlo
     res.end();
     return;
   }
-  stream.pipe(res);
+  stream.pipe(scrubber.stream()).pipe(res);
   await new Promise<void>((resolve, reject) => {
     stream.once('error', reject);
     res.once('close', () => {
@@ -95,5 +108,55 @@ async function send(deps: TrialFileDeps, runId: string, relative: string, downlo
       resolve();
     });
     res.once('finish', resolve);
+  });
+}
+
+async function sendZip(deps: TrialFileDeps, runId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true } });
+  if (!run) return fail(res, 404, `no run with id ${runId}`);
+  const dir = await trialDir(deps.jobsDir, run.harborTrialDir);
+  if (!dir) return fail(res, 404, `run ${runId} has no trial directory (yet)`);
+  const base = path.basename(dir);
+  res.writeHead(200, {
+    'content-type': 'application/zip',
+    'content-disposition': `attachment; filename="${base.replace(/["\\\r\n]/g, '_')}.zip"`,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const scrubber = await deps.scrubbers(runId);
+  const zip = new yazl.ZipFile();
+  const scrubbed = (source: Readable): Readable => {
+    const out = scrubber.stream();
+    // A read failing half-way cuts the download (an error left unheard would end the process).
+    pipeline(source, out, (error) => {
+      if (error) (zip.outputStream as Readable).destroy(error);
+    });
+    return out;
+  };
+  // Regular files only (symlinks the agent planted are not followed), each opened only when yazl
+  // gets to it: a trial with thousands of files must not hold thousands of descriptors.
+  for (const file of (await listTrialFiles(dir, Number.POSITIVE_INFINITY)).files) {
+    zip.addReadStreamLazy(`${base}/${file.path}`, { mtime: file.modifiedAt }, (give) => {
+      open(path.join(dir, ...file.path.split('/')), 'r').then(
+        (handle) => give(null, scrubbed(handle.createReadStream())),
+        // Deleted since the listing (Harbor removes files while it runs): an empty entry.
+        () => give(null, Readable.from([])),
+      );
+    });
+  }
+  zip.end();
+  zip.outputStream.pipe(res);
+  await new Promise<void>((resolve, reject) => {
+    res.once('finish', resolve);
+    res.once('close', () => {
+      // The client left: stop reading files for nobody.
+      (zip.outputStream as Readable).destroy();
+      resolve();
+    });
+    zip.outputStream.once('error', reject);
   });
 }

@@ -108,8 +108,8 @@ builder.prismaObjectField('Run', 'trajectory', (t) =>
     description:
       "The agent's steps, read from the trial directory on each request (the file is rewritten after every step while the " +
       'trial runs). Empty with a note when the agent writes no trajectory or the file cannot be read.',
-    select: { harborTrialDir: true },
-    resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir)),
+    select: { id: true, harborTrialDir: true },
+    resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: (await ctx.trialScrubbers(run.id)).scrub }),
   }),
 );
 
@@ -238,10 +238,9 @@ builder.queryField('compareRuns', (t) =>
           'b',
         );
       }
-      const [ta, tb] = await Promise.all([
-        trialDir(ctx.jobsDir, ra.harborTrialDir).then((dir) => readTrajectory(dir)),
-        trialDir(ctx.jobsDir, rb.harborTrialDir).then((dir) => readTrajectory(dir)),
-      ]);
+      const trajectoryOf = async (run: typeof ra) =>
+        readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: (await ctx.trialScrubbers(run.id)).scrub });
+      const [ta, tb] = await Promise.all([trajectoryOf(ra), trajectoryOf(rb)]);
       const alignment = alignTrajectories(ta, tb, {
         a: { status: ra.status, reward: ra.reward },
         b: { status: rb.status, reward: rb.reward },

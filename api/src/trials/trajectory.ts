@@ -20,6 +20,8 @@ export const TRAJECTORY_PATH = 'agent/trajectory.json';
 
 export interface ReadOptions {
   retryMs?: number;
+  /** Applied to each file's text before it is parsed: the run's provider keys out (trials/secrets.ts). */
+  scrub?: (text: string) => string;
 }
 
 type FileRead =
@@ -29,12 +31,14 @@ type FileRead =
   | { kind: 'truncated'; file: ParsedFile | null }
   | { kind: 'malformed'; reason: string };
 
-async function readOnce(file: string): Promise<FileRead> {
+async function readOnce(file: string, scrub: (text: string) => string): Promise<FileRead> {
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return { kind: 'missing' };
   if (info.size > MAX_TRAJECTORY_BYTES) return { kind: 'too-large', size: info.size };
-  const text = await readFile(file, 'utf8').catch(() => null);
-  if (text === null) return { kind: 'missing' };
+  const raw = await readFile(file, 'utf8').catch(() => null);
+  if (raw === null) return { kind: 'missing' };
+  // Keys are matched raw and JSON-escaped, each replaced inside its string: the JSON stays valid.
+  const text = scrub(raw);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -80,11 +84,11 @@ function endsAt(message: string, length: number): boolean {
 }
 
 /** Reads one file; a half-written one (the writer is not atomic) is read once more after a pause. */
-async function readWithRetry(file: string, retryMs: number): Promise<FileRead> {
-  const first = await readOnce(file);
+async function readWithRetry(file: string, options: Required<ReadOptions>): Promise<FileRead> {
+  const first = await readOnce(file, options.scrub);
   if (first.kind !== 'truncated' && first.kind !== 'malformed') return first;
-  await new Promise((resolve) => setTimeout(resolve, retryMs));
-  return readOnce(file);
+  await new Promise((resolve) => setTimeout(resolve, options.retryMs));
+  return readOnce(file, options.scrub);
 }
 
 function describe(read: Exclude<FileRead, { kind: 'ok' }>, name: string): string {
@@ -109,9 +113,9 @@ function describe(read: Exclude<FileRead, { kind: 'ok' }>, name: string): string
 export async function readTrajectory(dir: string | null, options: ReadOptions = {}): Promise<Trajectory> {
   const empty = (note: string): Trajectory => ({ ...joinFiles([], []), note });
   if (!dir) return empty('The run has no trial directory yet: its trajectory appears once the trial starts.');
-  const retryMs = options.retryMs ?? RETRY_MS;
+  const read = { retryMs: options.retryMs ?? RETRY_MS, scrub: options.scrub ?? ((text: string) => text) };
   const agentDir = path.join(dir, 'agent');
-  const first = await readWithRetry(path.join(agentDir, 'trajectory.json'), retryMs);
+  const first = await readWithRetry(path.join(agentDir, 'trajectory.json'), read);
   if (first.kind === 'missing') {
     return empty('This trial has no agent/trajectory.json: the agent does not write one (or has not yet). Its text logs are listed instead.');
   }
@@ -129,7 +133,7 @@ export async function readTrajectory(dir: string | null, options: ReadOptions = 
       break;
     }
     seen.add(name);
-    const next = await readWithRetry(path.join(agentDir, name), retryMs);
+    const next = await readWithRetry(path.join(agentDir, name), read);
     if (next.kind === 'ok' || (next.kind === 'truncated' && next.file)) {
       files.push(next.file!);
       if (next.kind !== 'ok') notes.push(describe(next, `agent/${name}`));

@@ -15,10 +15,12 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { PROTOCOL_VERSION, type LogChunk } from '../protocol/messages.js';
 import { LineBuffer, type LogLine } from './buffer.js';
-import { createScrubber, finishLine, LineSplitter, MAX_LINE_BYTES } from './lines.js';
+import { createScrubber } from '../secrets/scrub.js';
+import { finishLine, LineSplitter, MAX_LINE_BYTES } from './lines.js';
 import { FileTail, findTrialDir, listTrialFiles, OpenFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
 
-export { MAX_LINE_BYTES, REDACTED } from './lines.js';
+export { MAX_LINE_BYTES } from './lines.js';
+export { REDACTED } from '../secrets/scrub.js';
 export { MAX_LINES_PER_CHUNK } from './buffer.js';
 
 export interface LogCaptureOptions {

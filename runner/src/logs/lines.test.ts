@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
-import { createScrubber, cutChars, finishLine, LineSplitter, MAX_LINE_BYTES, REDACTED, truncateUtf8 } from './lines.js';
+import { createScrubber } from '../secrets/scrub.js';
+import { cutChars, finishLine, LineSplitter, MAX_LINE_BYTES, truncateUtf8 } from './lines.js';
 
 function split(keepChars: number, ...pieces: string[]): Array<[string, number]> {
   const out: Array<[string, number]> = [];
@@ -9,32 +10,6 @@ function split(keepChars: number, ...pieces: string[]): Array<[string, number]> 
   splitter.end();
   return out;
 }
-
-describe('createScrubber', () => {
-  it('replaces every occurrence of every secret, longest first, in one pass', () => {
-    const { scrub } = createScrubber(['abc123', 'abc123456', '', 'zz.*+?']);
-    expect(scrub('x abc123456 y abc123 zz.*+? abc123')).toBe(`x ${REDACTED} y ${REDACTED} ${REDACTED} ${REDACTED}`);
-    expect(scrub('nothing here')).toBe('nothing here');
-  });
-
-  it('is the identity without secrets', () => {
-    const scrubber = createScrubber(['', '  ']);
-    expect(scrubber.scrub('sk-1')).toBe('sk-1');
-    expect(scrubber.longest).toBe(0);
-  });
-
-  it('also matches the JSON-escaped form and trims surrounding whitespace', () => {
-    const { scrub } = createScrubber(['pa"ss\\word\n']);
-    expect(scrub('{"k":"pa\\"ss\\\\word"} raw pa"ss\\word')).toBe(`{"k":"${REDACTED}"} raw ${REDACTED}`);
-  });
-
-  it('scrubs the long lines of a multi-line secret, not its short ones', () => {
-    const pem = '-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n}\n-----END KEY-----';
-    const { scrub } = createScrubber([pem]);
-    expect(scrub('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC')).toBe(REDACTED);
-    expect(scrub('}')).toBe('}');
-  });
-});
 
 describe('LineSplitter', () => {
   it('holds a partial line until its newline, and emits it at end()', () => {

@@ -9,52 +9,6 @@
  */
 export const MAX_LINE_BYTES = 16 * 1024;
 
-export const REDACTED = '[REDACTED]';
-
-/**
- * Pieces of a multi-line secret (a PEM key, a JSON credential) shorter than this are not scrubbed
- * on their own: "{" or "-----END" would redact half the log and protect nothing.
- */
-const MIN_SECRET_PIECE = 8;
-
-export interface Scrubber {
-  /** Replaces every occurrence of every secret by [REDACTED]. */
-  scrub(text: string): string;
-  /** Length in UTF-16 units of the longest needle: how much text past a cut can still hide a secret. */
-  readonly longest: number;
-}
-
-/**
- * One regex alternation, longest needle first, so overlapping secrets are replaced by the longest
- * match in a single pass and "[REDACTED]" itself is never re-scanned. Each secret is also matched in
- * its JSON-escaped form, as it appears inside JSON files (sessions, trajectories).
- */
-export function createScrubber(secrets: readonly string[]): Scrubber {
-  const needles = new Set<string>();
-  for (const raw of secrets) {
-    const secret = raw.trim();
-    if (secret === '') continue;
-    const pieces = /[\r\n]/.test(secret)
-      ? secret.split(/\r?\n|\r/).map((p) => p.trim()).filter((p) => p.length >= MIN_SECRET_PIECE)
-      : [secret];
-    for (const piece of pieces) {
-      needles.add(piece);
-      needles.add(JSON.stringify(piece).slice(1, -1));
-    }
-  }
-  if (needles.size === 0) return { scrub: (text) => text, longest: 0 };
-  const sorted = [...needles].sort((a, b) => b.length - a.length);
-  const pattern = new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
-  return {
-    scrub: (text) => (text === '' ? text : text.replace(pattern, REDACTED)),
-    longest: sorted[0]?.length ?? 0,
-  };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * Splits decoded text on '\n', holding the partial last line until its newline (or end()). A
  * partial line keeps at most `keepChars` characters and only counts the bytes beyond, so a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createScrubber } from './lines.js';
+import { createScrubber } from '../secrets/scrub.js';
 import { stepLine, summariseTrajectory, TRAJECTORY_FILE } from './trajectory.js';
 
 const id = (s: string) => s;
