@@ -247,7 +247,7 @@ test('the log follower resumes behind the last chunk: on a graphql-ws retry and 
   const got: number[] = [];
   let ended = 0;
   const chunk = (position: number): { data: { runLog: LogChunk } } => ({
-    data: { runLog: { position, lines: [{ source: 'agent', text: `at ${position}`, at: new Date().toISOString() }] } },
+    data: { runLog: { position, lines: [{ source: 'agent', file: null, text: `at ${position}`, at: new Date().toISOString() }] } },
   });
   const stop = followRunLog(ws, 'r1', { chunk: (c) => got.push(c.position), end: () => ended++, error: (e) => { throw e; } });
   expect(calls).toHaveLength(1);

@@ -1,61 +1,28 @@
 // What the compare page reads from compareJobs, and the small pure logic around it: the sentence
 // that states a difference, the grid's sort orders and cell shading, and the `jobs` URL parameter.
 import { percent } from '../format';
+import { graphql, type ResultOf } from '../graphql/graphql';
 
 export const MIN_JOBS = 2;
 export const MAX_JOBS = 10;
 
-export interface BaselineDifference {
-  commonTasks: number;
-  passRateDifference: number | null;
-  passRateDifferenceLow: number | null;
-  passRateDifferenceHigh: number | null;
-  onlyBaselinePasses: number;
-  onlyThisPasses: number;
-  mcnemarP: number | null;
-}
-
-export interface ComparedJob {
-  job: { id: string; name: string; agent: string; model: string | null; status: string };
-  runs: number;
-  scored: number;
-  passed: number;
-  passRate: number | null;
-  passRateLow: number | null;
-  passRateHigh: number | null;
-  costUsd: number;
-  costPerPass: number | null;
-  vsBaseline: BaselineDifference | null;
-}
-
-export interface TaskResult {
-  runs: number;
-  scored: number;
-  passed: number;
-  passRate: number | null;
-  differenceVsBaseline: number | null;
-}
-
-export interface ComparedTask {
-  task: { id: string; name: string };
-  results: (TaskResult | null)[];
-}
-
-export interface JobComparison {
-  includesInfrastructure: boolean;
-  jobs: ComparedJob[];
-  tasks: ComparedTask[];
-}
-
-export const COMPARISON_FIELDS = `
-  includesInfrastructure
-  jobs {
-    job { id name agent model status }
-    runs scored passed passRate passRateLow passRateHigh costUsd costPerPass
-    vsBaseline { commonTasks passRateDifference passRateDifferenceLow passRateDifferenceHigh onlyBaselinePasses onlyThisPasses mcnemarP }
+export const JobComparisonFields = graphql(`
+  fragment JobComparison on JobComparison {
+    includesInfrastructure
+    jobs {
+      job { id name agent model status }
+      runs scored passed passRate passRateLow passRateHigh costUsd costPerPass
+      vsBaseline { commonTasks passRateDifference passRateDifferenceLow passRateDifferenceHigh onlyBaselinePasses onlyThisPasses mcnemarP }
+    }
+    tasks { task { id name } results { runs scored passed passRate differenceVsBaseline } }
   }
-  tasks { task { id name } results { runs scored passed passRate differenceVsBaseline } }
-`;
+`);
+
+export type JobComparison = ResultOf<typeof JobComparisonFields>;
+export type ComparedJob = JobComparison['jobs'][number];
+export type BaselineDifference = NonNullable<ComparedJob['vsBaseline']>;
+export type ComparedTask = JobComparison['tasks'][number];
+export type TaskResult = NonNullable<ComparedTask['results'][number]>;
 
 /** Job ids from `?jobs=a,b,c`: trimmed, empties dropped, each once, in order. */
 export function parseJobsParam(value: string | null): string[] {

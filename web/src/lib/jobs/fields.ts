@@ -1,43 +1,90 @@
 // The job fields list views and the job page read, in one place so subscriptions and queries agree.
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
+
 /**
  * What a change notification of a list view reads: the job row's counters. Its pass rate (`stats`)
  * is an aggregate over the job's runs, so list views re-read it with their throttled query rather
  * than once per run change per open view.
  */
-export const JOB_COUNTERS = `
-  id name status agent model runsPerTask createdAt startedAt finishedAt cancelRequestedAt
-  runsTotal runsQueued runsClaimed runsRunning runsPassed runsFailed runsErrored runsCancelled
-  costUsd inputTokens outputTokens cacheTokens
-`;
-export const JOB_ROW = `${JOB_COUNTERS} stats { passRate scored passed }`;
+export const JobCounters = graphql(`
+  fragment JobCounters on Job {
+    id name status agent model runsPerTask createdAt startedAt finishedAt cancelRequestedAt
+    runsTotal runsQueued runsClaimed runsRunning runsPassed runsFailed runsErrored runsCancelled
+    costUsd inputTokens outputTokens cacheTokens
+  }
+`);
+
+export const JobRowFields = graphql(
+  `
+  fragment JobRow on Job {
+    ...JobCounters
+    stats { passRate scored passed }
+  }
+`,
+  [JobCounters],
+);
+
+export type JobCounters = ResultOf<typeof JobCounters>;
+export type JobRow = ResultOf<typeof JobRowFields>;
+
+/** The list views' live feed: every job's counters as the recorder changes them. */
+export const JobsUpdated = graphql(
+  `
+  subscription JobsUpdated {
+    jobsUpdated { ...JobCounters }
+  }
+`,
+  [JobCounters],
+);
 
 /** A job as a change notification brings it: counters, keeping the pass rate last read. */
-export function withCounters(previous: JobRow | undefined, job: Omit<JobRow, 'stats'>): JobRow {
+export function withCounters(previous: JobRow | undefined, job: JobCounters): JobRow {
   return { ...job, stats: previous?.stats ?? { passRate: null, scored: 0, passed: 0 } };
 }
 
-export interface JobRow {
-  id: string;
-  name: string;
-  status: 'QUEUED' | 'RUNNING' | 'CANCELLING' | 'COMPLETED' | 'CANCELLED';
-  agent: string;
-  model: string | null;
-  runsPerTask: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  cancelRequestedAt: string | null;
-  runsTotal: number;
-  runsQueued: number;
-  runsClaimed: number;
-  runsRunning: number;
-  runsPassed: number;
-  runsFailed: number;
-  runsErrored: number;
-  runsCancelled: number;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheTokens: number;
-  stats: { passRate: number | null; scored: number; passed: number };
-}
+/** The job page's header: the row plus what only the page shows. */
+export const JobDetailFields = graphql(
+  `
+  fragment JobDetail on Job {
+    ...JobRow
+    harborOptions hasProviderKey budgetUsd stopMessage
+    exportUrls { runsCsv runsJson tasksCsv tasksJson }
+  }
+`,
+  [JobRowFields],
+);
+export type JobDetail = ResultOf<typeof JobDetailFields>;
+
+/** A cell of the task × repeat matrix. */
+export const RunCell = graphql(`
+  fragment RunCell on Run { id repeat attempt status reward task { id name } }
+`);
+export type MatrixRun = ResultOf<typeof RunCell>;
+
+export const RunStatsFields = graphql(`
+  fragment RunStats on RunStats {
+    runs scored passed failed errored erroredAgent erroredInfrastructure cancelled unfinished includesInfrastructure
+    passRate passRateLow passRateHigh meanReward durationP50Ms durationP95Ms phaseDurations { phase p50Ms p95Ms }
+    costPerPass tokensPerPass passAtK { k value }
+  }
+`);
+export type Stats = ResultOf<typeof RunStatsFields>;
+
+export const TaskStatFields = graphql(`
+  fragment TaskStat on TaskStats {
+    task { id name } runs passed failed errored erroredInfrastructure cancelled unfinished scored
+    passRate passRateLow passRateHigh passAtK { k value } durationP50Ms meanReward costUsd flaky neverPassed
+  }
+`);
+export type TaskStat = ResultOf<typeof TaskStatFields>;
+
+/** A verifier test and how often it failed in this job (latest attempts). */
+export const FailingTestFields = graphql(`
+  fragment FailingTest on FailingTest { task { id name } name failures runs lastMessage sampleRunId }
+`);
+export type FailingTest = ResultOf<typeof FailingTestFields>;
+
+export const ErrorCountFields = graphql(`
+  fragment ErrorCount on ErrorCount { exceptionType failureKind count sampleMessage sampleRunId }
+`);
+export type ErrorCount = ResultOf<typeof ErrorCountFields>;

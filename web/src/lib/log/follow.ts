@@ -1,13 +1,17 @@
 // Follows a run's log over graphql-ws: the whole log from the start, then live, until the API
 // completes the subscription because the run has ended and every line was sent.
+import { stringifyDocument } from '@urql/core';
 import type { Client } from 'graphql-ws';
+import { graphql, type ResultOf } from '../graphql/graphql';
 import { ApiError } from '../graphql/ops';
-import type { WireLine } from './model';
 
-export interface LogChunk {
-  position: number;
-  lines: WireLine[];
-}
+const RUN_LOG = graphql(`
+  subscription RunLog($runId: ID!, $after: Float) {
+    runLog(runId: $runId, after: $after) { position lines { source file text at } }
+  }
+`);
+
+export type LogChunk = ResultOf<typeof RUN_LOG>['runLog'];
 
 export interface LogFollowHandlers {
   chunk(chunk: LogChunk): void;
@@ -15,10 +19,6 @@ export interface LogFollowHandlers {
   end(): void;
   error(error: ApiError): void;
 }
-
-const RUN_LOG = `subscription RunLog($runId: ID!, $after: Float) {
-  runLog(runId: $runId, after: $after) { position lines { source file text at } }
-}`;
 
 interface GraphQLErrorLike {
   message: string;
@@ -49,14 +49,14 @@ export function followRunLog(ws: Client, runId: string, on: LogFollowHandlers): 
   // position of the last chunk received, and the retry asks for exactly what follows it: nothing
   // missed, nothing twice. A SLOW_CONSUMER error (we stopped reading for 30 s, e.g. a background
   // tab) ends the subscription; we subscribe again with the same payload and so the same `after`.
-  const payload = { query: RUN_LOG, variables: { runId, after: null as number | null } };
+  const payload = { query: stringifyDocument(RUN_LOG), variables: { runId, after: null as number | null } };
   let stopped = false;
   let unsubscribe: () => void = () => {};
 
   const start = () => {
     let slow = false;
     let failed = false;
-    unsubscribe = ws.subscribe<{ runLog: LogChunk }>(payload, {
+    unsubscribe = ws.subscribe<ResultOf<typeof RUN_LOG>>(payload, {
       next: (result) => {
         if (stopped) return;
         if (result.errors?.length) {

@@ -1,92 +1,47 @@
 // GraphQL selections and types for the task library, uploads and the task page.
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
+
 export type Difficulty = 'EASY' | 'MEDIUM' | 'HARD' | 'UNKNOWN';
 export const DIFFICULTIES: Difficulty[] = ['EASY', 'MEDIUM', 'HARD', 'UNKNOWN'];
 
 export type TaskOrder = 'CREATED_AT_ASC' | 'CREATED_AT_DESC' | 'NAME_ASC' | 'NAME_DESC' | 'SIZE_DESC';
 export const TASK_ORDERS: TaskOrder[] = ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'NAME_ASC', 'NAME_DESC', 'SIZE_DESC'];
 
-export interface Problem {
-  code: string;
-  message: string;
-  path: string | null;
-}
+export const ProblemFields = graphql(`fragment Problem on UploadProblem { code message path }`);
+export type Problem = ResultOf<typeof ProblemFields>;
 
-export const PROBLEM_FIELDS = 'code message path';
+export const TaskRowFields = graphql(`
+  fragment TaskRow on Task { id name category difficulty tags fileCount sizeBytes runCount createdAt }
+`);
+export type TaskRow = ResultOf<typeof TaskRowFields>;
 
-export interface TaskRow {
-  id: string;
-  name: string;
-  category: string | null;
-  difficulty: Difficulty;
-  tags: string[];
-  fileCount: number;
-  sizeBytes: number;
-  runCount: number;
-  createdAt: string;
-}
-
-export const TASK_ROW = 'id name category difficulty tags fileCount sizeBytes runCount createdAt';
-
-export interface TaskFile {
-  path: string;
-  sizeBytes: number;
-  executable: boolean;
-}
-
-/** A verifier test of the task and how often it failed across all jobs (latest finished attempts). */
-export interface TaskFailingTest {
-  name: string;
-  failures: number;
-  runs: number;
-  lastMessage: string | null;
-  sampleRunId: string;
-}
-
-export interface TaskDetail extends TaskRow {
-  failingTests: TaskFailingTest[];
-  description: string | null;
-  contentHash: string;
-  instruction: string;
-  config: Record<string, unknown>;
-  agentTimeoutSec: number | null;
-  verifierTimeoutSec: number | null;
-  buildTimeoutSec: number | null;
-  cpus: number | null;
-  memoryMb: number | null;
-  storageMb: number | null;
-  dockerImage: string | null;
-  uploadFileName: string | null;
-  uploadRootPath: string | null;
-  warnings: Problem[];
-  files: TaskFile[];
-}
-
-export const TASK_DETAIL = `${TASK_ROW} description contentHash instruction config agentTimeoutSec verifierTimeoutSec
-  buildTimeoutSec cpus memoryMb storageMb dockerImage uploadFileName uploadRootPath
-  warnings { ${PROBLEM_FIELDS} } files { path sizeBytes executable }
-  failingTests(first: 10) { name failures runs lastMessage sampleRunId }`;
+export const TaskDetailFields = graphql(
+  `
+  fragment TaskDetail on Task {
+    ...TaskRow
+    description contentHash instruction config agentTimeoutSec verifierTimeoutSec
+    buildTimeoutSec cpus memoryMb storageMb dockerImage uploadFileName uploadRootPath
+    warnings { ...Problem } files { path sizeBytes executable }
+    failingTests(first: 10) { name failures runs lastMessage sampleRunId }
+  }
+`,
+  [TaskRowFields, ProblemFields],
+);
+export type TaskDetail = ResultOf<typeof TaskDetailFields>;
+export type TaskFile = TaskDetail['files'][number];
 
 export type UploadStatus = 'CREATED' | 'DUPLICATE' | 'REJECTED';
 
-export interface UploadedTask {
-  name: string;
-  rootPath: string;
-  status: UploadStatus;
-  task: { id: string; name: string } | null;
-  errors: Problem[];
-  warnings: Problem[];
-}
-
-export interface UploadedFile {
-  fileName: string;
-  sizeBytes: number;
-  errors: Problem[];
-  warnings: Problem[];
-  tasks: UploadedTask[];
-}
-
-export const UPLOADED_FILE_FIELDS = `fileName sizeBytes errors { ${PROBLEM_FIELDS} } warnings { ${PROBLEM_FIELDS} }
-  tasks { name rootPath status task { id name } errors { ${PROBLEM_FIELDS} } warnings { ${PROBLEM_FIELDS} } }`;
+export const UploadedFileFields = graphql(
+  `
+  fragment UploadedFile on UploadedFile {
+    fileName sizeBytes errors { ...Problem } warnings { ...Problem }
+    tasks { name rootPath status task { id name } errors { ...Problem } warnings { ...Problem } }
+  }
+`,
+  [ProblemFields],
+);
+export type UploadedFile = ResultOf<typeof UploadedFileFields>;
 
 export const UPLOAD_CUE: Record<UploadStatus, { symbol: string; label: string; css: string }> = {
   CREATED: { symbol: '✓', label: 'created', css: 'passed' },

@@ -2,15 +2,21 @@
 // browser reports upload progress per file. Every way it can go wrong ends as a sentence.
 import { GRAPHQL_PATH } from '$lib/graphql/client';
 import { bytes } from '$lib/format';
-import { UPLOADED_FILE_FIELDS, type UploadedFile } from './fields';
+import { stringifyDocument } from '@urql/core';
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
+import { UploadedFileFields, type UploadedFile } from './fields';
 
-const UPLOAD_MUTATION = `mutation UploadTasks($files: [Upload!]!) {
-  uploadTasks(files: $files) {
-    __typename
-    ... on Error { code message }
-    ... on MutationUploadTasksSuccess { data { created duplicates rejected rejectedFiles files { ${UPLOADED_FILE_FIELDS} } } }
-  }
-}`;
+const UPLOAD_MUTATION = graphql(
+  `mutation UploadTasks($files: [Upload!]!) {
+    uploadTasks(files: $files) {
+      __typename
+      ... on Error { code message }
+      ... on MutationUploadTasksSuccess { data { created duplicates rejected rejectedFiles files { ...UploadedFile } } }
+    }
+  }`,
+  [UploadedFileFields],
+);
+type UploadOutcome = ResultOf<typeof UPLOAD_MUTATION>['uploadTasks'];
 
 /** The upload could not deliver an outcome; `message` says what to do about it. */
 export class UploadError extends Error {
@@ -36,7 +42,7 @@ function graphqlMessage(body: unknown): string | undefined {
 export function uploadZip(file: File, onProgress: (p: Progress) => void, signal?: AbortSignal): Promise<UploadedFile> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
-    form.append('operations', JSON.stringify({ query: UPLOAD_MUTATION, variables: { files: [null] } }));
+    form.append('operations', JSON.stringify({ query: stringifyDocument(UPLOAD_MUTATION), variables: { files: [null] } }));
     form.append('map', JSON.stringify({ '0': ['variables.files.0'] }));
     form.append('0', file, file.name);
 
@@ -67,8 +73,7 @@ export function uploadZip(file: File, onProgress: (p: Progress) => void, signal?
         );
         return;
       }
-      const result = (body as { data?: { uploadTasks?: { __typename: string; message?: string; data?: { files: UploadedFile[] } } } } | null)?.data
-        ?.uploadTasks;
+      const result = (body as { data?: { uploadTasks?: UploadOutcome } } | null)?.data?.uploadTasks;
       if (!result) {
         reject(
           new UploadError(
@@ -80,8 +85,8 @@ export function uploadZip(file: File, onProgress: (p: Progress) => void, signal?
         );
         return;
       }
-      if (!result.data) {
-        reject(new UploadError(result.message ?? `The API refused the upload (${result.__typename}).`, 'INVALID_INPUT'));
+      if (!('data' in result)) {
+        reject(new UploadError(('message' in result ? result.message : undefined) ?? `The API refused the upload (${result.__typename}).`, 'INVALID_INPUT'));
         return;
       }
       const outcome = result.data.files[0];

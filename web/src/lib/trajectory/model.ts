@@ -1,49 +1,28 @@
 // A run's trajectory as the API sends it (Run.trajectory), and the rule that ties its steps to the
 // terminal recording.
-export interface ToolCallView {
-  id: string | null;
-  functionName: string;
-  arguments: unknown;
-}
+import { graphql, type ResultOf } from '../graphql/graphql';
+export const StepFields = graphql(`
+  fragment Step on TrajectoryStep {
+    index stepId timestamp source message reasoning
+    toolCalls { id functionName arguments } observations { sourceCallId content }
+    promptTokens completionTokens cachedTokens costUsd
+  }
+`);
 
-export interface StepView {
-  index: number;
-  stepId: number | null;
-  timestamp: string | null;
-  source: string;
-  message: string;
-  reasoning: string | null;
-  toolCalls: ToolCallView[];
-  observations: { sourceCallId: string | null; content: string }[];
-  promptTokens: number | null;
-  completionTokens: number | null;
-  cachedTokens: number | null;
-  costUsd: number | null;
-}
+export const TrajectoryFields = graphql(
+  `
+  fragment Trajectory on Trajectory {
+    schemaVersion agentName agentVersion modelName note
+    steps { ...Step }
+    finalMetrics { totalPromptTokens totalCompletionTokens totalCachedTokens totalCostUsd totalSteps }
+  }
+`,
+  [StepFields],
+);
 
-export interface TrajectoryView {
-  schemaVersion: string | null;
-  agentName: string | null;
-  agentVersion: string | null;
-  modelName: string | null;
-  note: string | null;
-  steps: StepView[];
-  finalMetrics: {
-    totalPromptTokens: number | null;
-    totalCompletionTokens: number | null;
-    totalCachedTokens: number | null;
-    totalCostUsd: number | null;
-    totalSteps: number | null;
-  } | null;
-}
-
-export const STEP_FIELDS = `index stepId timestamp source message reasoning
-  toolCalls { id functionName arguments } observations { sourceCallId content }
-  promptTokens completionTokens cachedTokens costUsd`;
-
-export const TRAJECTORY_FIELDS = `schemaVersion agentName agentVersion modelName note
-  steps { ${STEP_FIELDS} }
-  finalMetrics { totalPromptTokens totalCompletionTokens totalCachedTokens totalCostUsd totalSteps }`;
+export type StepView = ResultOf<typeof StepFields>;
+export type ToolCallView = StepView['toolCalls'][number];
+export type TrajectoryView = ResultOf<typeof TrajectoryFields>;
 
 /** What a tool call ran, for people: the keystrokes of a bash_command, else name(arguments). */
 export function commandText(call: ToolCallView): string {

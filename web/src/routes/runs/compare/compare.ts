@@ -1,51 +1,38 @@
 // What /runs/compare shows: two attempts of one task (compareRuns), and their tests side by side.
-import { STEP_FIELDS, type StepView } from '$lib/trajectory/model';
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
+import { ErrorFields } from '$lib/graphql/ops';
+import { StepFields } from '$lib/trajectory/model';
 
-export interface SideRun {
-  id: string;
-  status: string;
-  reward: number | null;
-  repeat: number;
-  attempt: number;
-  exceptionType: string | null;
-  task: { id: string; name: string };
-  job: { id: string; name: string; agent: string; model: string | null };
-}
+const SideRun = graphql(`
+  fragment SideRun on Run { id status reward repeat attempt exceptionType task { id name } job { id name agent model } }
+`);
 
-export interface Comparison {
-  a: SideRun;
-  b: SideRun;
-  steps: { index: number; a: StepView | null; b: StepView | null; diverges: boolean }[];
-  firstDivergence: { stepIndex: number | null; kind: 'COMMANDS' | 'LENGTH' | 'OUTCOME'; reason: string } | null;
-  trajectoryNoteA: string | null;
-  trajectoryNoteB: string | null;
-}
+export const COMPARE_RUNS = graphql(
+  `query CompareRuns($a: ID!, $b: ID!) {
+    compareRuns(a: $a, b: $b) {
+      __typename
+      ... on QueryCompareRunsSuccess { data {
+        a { ...SideRun } b { ...SideRun }
+        steps { index diverges a { ...Step } b { ...Step } }
+        firstDivergence { stepIndex kind reason }
+        trajectoryNoteA trajectoryNoteB
+      } }
+      ...ErrorFields
+    }
+  }`,
+  [SideRun, StepFields, ErrorFields],
+);
 
-const SIDE = 'id status reward repeat attempt exceptionType task { id name } job { id name agent model }';
+export type Comparison = Extract<ResultOf<typeof COMPARE_RUNS>['compareRuns'], { data: unknown }>['data'];
 
-export const COMPARE_RUNS = `query CompareRuns($a: ID!, $b: ID!) {
-  compareRuns(a: $a, b: $b) {
-    __typename
-    ... on QueryCompareRunsSuccess { data {
-      a { ${SIDE} } b { ${SIDE} }
-      steps { index diverges a { ${STEP_FIELDS} } b { ${STEP_FIELDS} } }
-      firstDivergence { stepIndex kind reason }
-      trajectoryNoteA trajectoryNoteB
-    } }
-    ... on Error { code message }
+export const RUN_TESTS = graphql(`
+  query RunTestsPair($a: ID!, $b: ID!) {
+    a: run(id: $a) { tests { name status message } }
+    b: run(id: $b) { tests { name status message } }
   }
-}`;
+`);
 
-export interface TestCase {
-  name: string;
-  status: string;
-  message: string | null;
-}
-
-export const RUN_TESTS = `query RunTestsPair($a: ID!, $b: ID!) {
-  a: run(id: $a) { tests { name status message } }
-  b: run(id: $b) { tests { name status message } }
-}`;
+export type TestCase = NonNullable<ResultOf<typeof RUN_TESTS>['a']>['tests'][number];
 
 export interface TestRow {
   name: string;
