@@ -155,6 +155,23 @@ test('the New job page estimates the cost from earlier runs, and says when the b
   expect(await page.getByTestId('budget-covers').count()).toBe(0);
 });
 
+test('launch again: the New job form filled in from an earlier job', async () => {
+  const found = await platform.graphql(`{ jobs(search: "journey 3x3") { edges { node { id } } } }`);
+  const jobId = found.jobs.edges[0].node.id as string;
+  await page.goto(`${platform.url}/jobs/${jobId}`);
+  await page.getByRole('link', { name: 'Launch again…' }).click();
+  await page.waitForURL(`${platform.url}/jobs/new?from=${jobId}`);
+  await page.getByTestId('copied-from').waitFor();
+  expect(await page.getByTestId('copied-from').textContent()).toMatch(/Filled in from journey 3x3: its tasks, agent, model, runs per task/);
+  await expect.poll(() => page.getByTestId('trial-count').textContent(), { timeout: 10_000 }).toContain('This starts 9 trials (3 tasks × 3 runs)');
+  expect(await page.locator('select[name=agent]').inputValue()).toBe('oracle');
+  expect(await page.locator('input[name=runsPerTask]').inputValue()).toBe('3');
+  expect(await page.locator('input[type=radio][value=selected]').isChecked()).toBe(true);
+  for (const name of ['alpha-pass', 'beta-fail', 'gamma-infra']) await page.getByRole('link', { name }).waitFor();
+  // The earlier job's runs are what the estimate rests on.
+  await expect.poll(() => page.getByTestId('estimate').textContent(), { timeout: 10_000 }).toMatch(/Estimated cost ≈ \$0\.09/);
+});
+
 test('overview, jobs and runners pages show the platform live', async () => {
   await page.goto(`${platform.url}/jobs`);
   await page.locator('tr[data-job]').nth(1).waitFor();
