@@ -182,3 +182,18 @@ test('overview, jobs and runners pages show the platform live', async () => {
   await expect.poll(() => page.getByTestId('runs-finished-today').textContent(), { timeout: 10_000 }).toMatch(/[12][0-9]/);
   await screenshot(page, 'overview');
 });
+
+test('delete a stopped job from its page: it leaves the list, and its task can then be deleted', async () => {
+  const found = await platform.graphql(`{ jobs(search: "to cancel") { edges { node { id status } } } }`);
+  const job = found.jobs.edges[0].node as { id: string; status: string };
+  expect(job.status).toBe('CANCELLED');
+  await page.goto(`${platform.url}/jobs/${job.id}`);
+  await page.getByRole('button', { name: 'Delete job' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete job' }).click();
+  await page.waitForURL(`${platform.url}/jobs`);
+  await page.locator('tr[data-job]').first().waitFor();
+  expect(await page.locator(`tr[data-job="${job.id}"]`).count()).toBe(0);
+  // delta-hang was run by that job alone.
+  const deleted = await platform.graphql(`mutation($id: ID!) { deleteTask(id: $id) { __typename } }`, { id: ids['delta-hang'] });
+  expect(deleted.deleteTask.__typename).toBe('MutationDeleteTaskSuccess');
+});

@@ -11,6 +11,7 @@ import { AGENTS } from './agents.js';
 import { BudgetReachedError, setJobBudget } from './budget.js';
 import { cancelJob, cancelRun, RETRY_SELECTIONS, retryRuns, type RetrySelection } from './control.js';
 import { createJob } from './launch.js';
+import { deleteJob, JobActiveError, type DeletedJob } from './delete.js';
 import { notifyJob } from './recorder.js';
 
 const JobStatusEnum = builder.enumType(JobStatus, { name: 'JobStatus' });
@@ -348,6 +349,41 @@ builder.mutationField('setJobBudget', (t) =>
       const jobId = parseId(id, 'id');
       await setJobBudget(ctx, jobId, budgetUsd ?? null);
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
+    },
+  }),
+);
+
+builder.objectType(JobActiveError, {
+  name: 'JobActiveError',
+  interfaces: [ErrorInterface],
+  description: 'The job is still queued, running or cancelling: cancel it and wait until it has stopped.',
+  isTypeOf: (value) => value instanceof JobActiveError,
+  fields: (t) => ({ status: t.field({ type: JobStatusEnum, resolve: (e) => e.status }) }),
+});
+
+const DeletedJobRef = builder.objectRef<DeletedJob>('DeletedJob').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    runsDeleted: t.exposeInt('runsDeleted'),
+    directoriesRemoved: t.exposeInt('directoriesRemoved', { description: "Harbor job directories (one per delivery of each run) removed from JOBS_DIR." }),
+    filesNote: t.exposeString('filesNote', { nullable: true, description: 'What could not be removed from JOBS_DIR; null when everything was.' }),
+  }),
+});
+
+builder.mutationField('deleteJob', (t) =>
+  t.field({
+    type: DeletedJobRef,
+    description:
+      "Deletes a job that has stopped (completed or cancelled): its runs, their test results, its own provider key and its trial files. " +
+      'Refused with JobActiveError while it is queued, running or cancelling. Afterwards the tasks it ran can be deleted.',
+    errors: { types: [NotFoundError, JobActiveError, InvalidInputError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const deleted = await deleteJob({ db: ctx.db, jobsDir: ctx.jobsDir }, parseId(id, 'id'));
+      // List views re-read; the job itself now resolves to null.
+      ctx.nats.publish(ctx.topology.jobUpdate(deleted.id), JSON.stringify({ jobId: deleted.id, runId: '', status: 'DELETED' }));
+      return deleted;
     },
   }),
 );

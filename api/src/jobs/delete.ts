@@ -1,0 +1,83 @@
+// deleteJob: a job that has stopped, with its runs, their test results, its own provider key and its
+// Harbor job directories on shared storage. A job still queued or running is refused: its runners
+// would go on writing files and events for rows that are gone, so it is cancelled first. Log lines in
+// the LOGS stream are left to the stream's age and size limits (nothing can read them without the run).
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Db } from '../db/client.js';
+import type { JobStatus } from '../generated/prisma/enums.js';
+import { DomainError, NotFoundError } from '../schema/errors.js';
+
+export class JobActiveError extends DomainError {
+  readonly code = 'JOB_ACTIVE';
+  constructor(
+    readonly jobId: string,
+    readonly status: JobStatus,
+  ) {
+    super(`job ${jobId} is ${status.toLowerCase()}: cancel it and wait until it has stopped, then delete it`);
+  }
+}
+
+export interface DeleteJobDeps {
+  db: Db;
+  /** JOBS_DIR, where the runners wrote each run's Harbor job directory. */
+  jobsDir: string;
+}
+
+export interface DeletedJob {
+  id: string;
+  name: string;
+  runsDeleted: number;
+  /** Harbor job directories (one per delivery of each run) removed from JOBS_DIR. */
+  directoriesRemoved: number;
+  /** What could not be removed from JOBS_DIR, in words; null when everything was. */
+  filesNote: string | null;
+}
+
+const ACTIVE: JobStatus[] = ['QUEUED', 'RUNNING', 'CANCELLING'];
+
+/** A runner's directory for one delivery of a run (runner/src/harbor/job-config.ts harborJobName). */
+const HARBOR_JOB_DIR = /^run-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-d\d+(\.json)?$/;
+
+export async function deleteJob(deps: DeleteJobDeps, id: string): Promise<DeletedJob> {
+  const deleted = await deps.db.$transaction(async (tx) => {
+    // Locked, so a retry cannot queue new runs between the check and the delete.
+    const [job] = await tx.$queryRaw<{ name: string; status: JobStatus; providerSecretId: string | null }[]>`
+      SELECT name, status, "providerSecretId" FROM "Job" WHERE id = ${id}::uuid FOR UPDATE`;
+    if (!job) throw new NotFoundError('job', id);
+    if (ACTIVE.includes(job.status)) throw new JobActiveError(id, job.status);
+    const runs = await tx.run.findMany({ where: { jobId: id }, select: { id: true } });
+    // Runs and their test results go with the job (ON DELETE CASCADE).
+    await tx.job.delete({ where: { id } });
+    // The key was stored for this job alone (createJob); no other job can use it.
+    if (job.providerSecretId) await tx.providerSecret.deleteMany({ where: { id: job.providerSecretId, jobs: { none: {} } } });
+    return { name: job.name, runIds: new Set(runs.map((r) => r.id)) };
+  });
+  // After the commit: a file left behind by a failure here costs disk, a row left behind would not be.
+  const files = await removeHarborJobDirs(deps.jobsDir, deleted.runIds);
+  const filesNote = files.failed.length
+    ? `${files.failed.length} of the job's files could not be removed from JOBS_DIR (first: ${files.failed[0]}); remove them by hand`
+    : null;
+  return { id, name: deleted.name, runsDeleted: deleted.runIds.size, directoriesRemoved: files.removed, filesNote };
+}
+
+/** Removes every delivery's job directory of the given runs, and the runner's config file for it. */
+async function removeHarborJobDirs(jobsDir: string, runIds: Set<string>): Promise<{ removed: number; failed: string[] }> {
+  let removed = 0;
+  const failed: string[] = [];
+  if (runIds.size === 0) return { removed, failed };
+  for (const dir of [jobsDir, path.join(jobsDir, '.runner')]) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const match = HARBOR_JOB_DIR.exec(name);
+      if (!match || !runIds.has(match[1]!)) continue;
+      try {
+        await rm(path.join(dir, name), { recursive: true, force: true });
+        if (!match[2]) removed += 1;
+      } catch (error) {
+        failed.push(`${name}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return { removed, failed };
+}
