@@ -4,6 +4,7 @@ import './errors.js';
 import '../health/schema.js';
 import '../tasks/schema.js';
 import '../jobs/schema.js';
+import '../jobs/mutations.js';
 import '../estimates/schema.js';
 import '../jobs/subscriptions.js';
 import '../tests/schema.js';

@@ -1,0 +1,193 @@
+// GraphQL mutations of jobs and runs: thin resolvers over launch.ts, control.ts, budget.ts and
+// delete.ts, with the inputs and error types only they use.
+import { builder } from '../schema/builder.js';
+import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
+import { parseId } from '../schema/ids.js';
+import { planned } from '../schema/planned.js';
+import { TaskFilterInput } from '../tasks/schema.js';
+import { BudgetReachedError, setJobBudget } from './budget.js';
+import { cancelJob, cancelRun, RETRY_SELECTIONS, retryRuns, type RetrySelection } from './control.js';
+import { deleteJob, JobActiveError, type DeletedJob } from './delete.js';
+import { createJob } from './launch.js';
+import { notifyJob } from './recorder.js';
+import { JobStatusEnum } from './schema.js';
+
+builder.objectType(BudgetReachedError, {
+  name: 'BudgetReachedError',
+  interfaces: [ErrorInterface],
+  description: "The job's recorded cost has reached its budget: raise it with setJobBudget first.",
+  isTypeOf: (value) => value instanceof BudgetReachedError,
+  fields: (t) => ({
+    costUsd: t.exposeFloat('costUsd', { description: 'Recorded cost of the job.' }),
+    budgetUsd: t.exposeFloat('budgetUsd'),
+  }),
+});
+
+const RetrySelectionEnum = builder.enumType('RetrySelection', {
+  values: {
+    FAILED: { description: 'Runs the verifier scored below the pass threshold.' },
+    ERRORED: { description: 'Runs that ended with an exception and no reward.' },
+    INFRA: { description: 'ERRORED runs blamed on the infrastructure.' },
+    CANCELLED: { description: 'Runs stopped by a user or never started because the budget was reached.' },
+    UNSUCCESSFUL: { description: 'FAILED, ERRORED and CANCELLED runs.' },
+  } satisfies Record<RetrySelection, { description: string }>,
+});
+
+const HarborOptionsInput = builder.inputType('HarborOptionsInput', {
+  description: 'How Harbor runs each trial (harbor-contract §2). Unset fields take Harbor defaults.',
+  fields: (t) => ({
+    environmentType: t.string({ description: 'docker (default), daytona, e2b, modal, …; see `environmentTypes`.' }),
+    timeoutMultiplier: t.float({ description: 'Scales every timeout of the task (default 1).' }),
+    agentTimeoutMultiplier: t.float(),
+    verifierTimeoutMultiplier: t.float(),
+    agentSetupTimeoutMultiplier: t.float(),
+    environmentBuildTimeoutMultiplier: t.float(),
+    maxRetries: t.int({ description: "Harbor's own retries inside a trial (default 0)." }),
+    agentKwargs: t.field({ type: 'JSON', description: 'Agent kwargs, e.g. {"temperature": 0.7, "max_turns": 200}.' }),
+    forceBuild: t.boolean({ description: "Build the task's Dockerfile instead of pulling docker_image." }),
+  }),
+});
+
+const ProviderKeyInput = builder.inputType('ProviderKeyInput', {
+  description: 'A provider API key for this job: stored encrypted, never returned, given to Harbor only.',
+  fields: (t) => ({
+    value: t.string({ required: true }),
+    envVar: t.string({ description: "Variable Harbor reads it from; derived from the model's provider when unset." }),
+  }),
+});
+
+const CreateJobInput = builder.inputType('CreateJobInput', {
+  fields: (t) => ({
+    name: t.string(),
+    taskIds: t.idList({ description: 'The tasks to run; or give taskFilter.' }),
+    taskFilter: t.field({ type: TaskFilterInput, description: 'Run every task matching this library filter.' }),
+    agent: t.string({ required: true, description: 'terminus-2, oracle, claude-code, … or module.path:ClassName.' }),
+    model: t.string({ description: 'e.g. openrouter/anthropic/claude-sonnet-4; empty for oracle and nop.' }),
+    runsPerTask: t.int({ required: true, defaultValue: 1, description: '1 to 100.' }),
+    harbor: t.field({ type: HarborOptionsInput }),
+    providerKey: t.field({ type: ProviderKeyInput }),
+    budgetUsd: t.float({ description: 'Optional cost cap in US dollars (> 0): once the recorded cost reaches it, no further run starts.' }),
+  }),
+});
+
+builder.mutationField('createJob', (t) =>
+  t.prismaField({
+    type: 'Job',
+    description: 'Launches a job: writes it and all its runs at once; the dispatcher queues them for runners.',
+    errors: { types: [InvalidInputError] },
+    args: { input: t.arg({ type: CreateJobInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const created = await createJob(
+        { db: ctx.db, secretsKey: ctx.secretsKey },
+        {
+          ...input,
+          taskIds: input.taskIds?.map((id, i) => parseId(id, `input.taskIds.${i}`)),
+          harbor: stripNulls(input.harbor),
+        },
+      );
+      ctx.kickDispatcher();
+      notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: created.id } });
+    },
+  }),
+);
+
+/** GraphQL sends unset input fields as absent or null; Harbor defaults apply to both. */
+function stripNulls<T extends object>(value: T | null | undefined): Partial<T> | null {
+  if (!value) return null;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}
+
+builder.mutationField('cancelJob', (t) =>
+  t.prismaField({
+    type: 'Job',
+    description: 'Stops a job: queued runs never start, running ones are stopped and end CANCELLED.',
+    errors: { types: [NotFoundError, InvalidInputError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const jobId = parseId(id, 'id');
+      await cancelJob(ctx, jobId);
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
+    },
+  }),
+);
+
+builder.mutationField('cancelRun', (t) =>
+  t.prismaField({
+    type: 'Run',
+    errors: { types: [NotFoundError, InvalidInputError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const runId = parseId(id, 'id');
+      await cancelRun(ctx, runId);
+      return ctx.db.run.findUniqueOrThrow({ ...planned(query), where: { id: runId } });
+    },
+  }),
+);
+
+builder.mutationField('retryRuns', (t) =>
+  t.prismaField({
+    type: 'Job',
+    description: 'New attempts for the latest attempt of every run that matches `which`; refused while the job is at its budget.',
+    errors: { types: [NotFoundError, InvalidInputError, BudgetReachedError] },
+    args: { jobId: t.arg.id({ required: true }), which: t.arg({ type: RetrySelectionEnum, required: true }) },
+    resolve: async (query, _root, { jobId, which }, ctx) => {
+      const id = parseId(jobId, 'jobId');
+      if (!(which in RETRY_SELECTIONS)) throw new InvalidInputError(`which must be one of ${Object.keys(RETRY_SELECTIONS).join(', ')}`, 'which');
+      await retryRuns(ctx, id, which);
+      ctx.kickDispatcher();
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id } });
+    },
+  }),
+);
+
+builder.mutationField('setJobBudget', (t) =>
+  t.prismaField({
+    type: 'Job',
+    description:
+      'Sets, raises or lowers (null: removes) a job\'s budget. A budget already reached stops the job at once; ' +
+      'after raising one, retryRuns(which: CANCELLED) starts the runs the budget stopped.',
+    errors: { types: [NotFoundError, InvalidInputError] },
+    args: { id: t.arg.id({ required: true }), budgetUsd: t.arg.float({ description: 'US dollars, > 0; null removes the budget.' }) },
+    resolve: async (query, _root, { id, budgetUsd }, ctx) => {
+      const jobId = parseId(id, 'id');
+      await setJobBudget(ctx, jobId, budgetUsd ?? null);
+      return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
+    },
+  }),
+);
+
+builder.objectType(JobActiveError, {
+  name: 'JobActiveError',
+  interfaces: [ErrorInterface],
+  description: 'The job is still queued, running or cancelling: cancel it and wait until it has stopped.',
+  isTypeOf: (value) => value instanceof JobActiveError,
+  fields: (t) => ({ status: t.field({ type: JobStatusEnum, resolve: (e) => e.status }) }),
+});
+
+const DeletedJobRef = builder.objectRef<DeletedJob>('DeletedJob').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    runsDeleted: t.exposeInt('runsDeleted'),
+    directoriesRemoved: t.exposeInt('directoriesRemoved', { description: "Harbor job directories (one per delivery of each run) removed from JOBS_DIR." }),
+    filesNote: t.exposeString('filesNote', { nullable: true, description: 'What could not be removed from JOBS_DIR; null when everything was.' }),
+  }),
+});
+
+builder.mutationField('deleteJob', (t) =>
+  t.field({
+    type: DeletedJobRef,
+    description:
+      "Deletes a job that has stopped (completed or cancelled): its runs, their test results, its own provider key and its trial files. " +
+      'Refused with JobActiveError while it is queued, running or cancelling. Afterwards the tasks it ran can be deleted.',
+    errors: { types: [NotFoundError, JobActiveError, InvalidInputError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const deleted = await deleteJob({ db: ctx.db, jobsDir: ctx.jobsDir }, parseId(id, 'id'));
+      // List views re-read; the job itself now resolves to null.
+      ctx.nats.publish(ctx.topology.jobUpdate(deleted.id), JSON.stringify({ jobId: deleted.id, runId: '', status: 'DELETED' }));
+      return deleted;
+    },
+  }),
+);
