@@ -61,23 +61,31 @@ export async function deleteJob(deps: DeleteJobDeps, id: string): Promise<Delete
   return { id, name: deleted.name, runsDeleted: deleted.runIds.size, directoriesRemoved: files.removed, filesNote };
 }
 
+/** Directories removed at once: on NFS each removal waits on the server, file by file. */
+const REMOVALS_IN_FLIGHT = 8;
+
 /** Removes every delivery's job directory of the given runs, and the runner's config file for it. */
 async function removeHarborJobDirs(jobsDir: string, runIds: Set<string>): Promise<{ removed: number; failed: string[] }> {
   let removed = 0;
   const failed: string[] = [];
   if (runIds.size === 0) return { removed, failed };
+  const targets: { path: string; name: string; isDir: boolean }[] = [];
   for (const dir of [jobsDir, path.join(jobsDir, '.runner')]) {
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
       const match = HARBOR_JOB_DIR.exec(name);
-      if (!match || !runIds.has(match[1]!)) continue;
-      try {
-        await rm(path.join(dir, name), { recursive: true, force: true });
-        if (!match[2]) removed += 1;
-      } catch (error) {
-        failed.push(`${name}: ${(error as Error).message}`);
-      }
+      if (match && runIds.has(match[1]!)) targets.push({ path: path.join(dir, name), name, isDir: !match[2] });
     }
   }
+  const worker = async () => {
+    for (let target = targets.pop(); target; target = targets.pop()) {
+      try {
+        await rm(target.path, { recursive: true, force: true });
+        if (target.isDir) removed += 1;
+      } catch (error) {
+        failed.push(`${target.name}: ${(error as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: REMOVALS_IN_FLIGHT }, worker));
   return { removed, failed };
 }
