@@ -193,6 +193,12 @@ test('delete a stopped job from its page: it leaves the list, and its task can t
   await page.waitForURL(`${platform.url}/jobs`);
   await page.locator('tr[data-job]').first().waitFor();
   expect(await page.locator(`tr[data-job="${job.id}"]`).count()).toBe(0);
+  // Deleted elsewhere (another tab, a script): the open list drops it live.
+  const other = (await platform.graphql(`{ jobs(search: "on a budget") { edges { node { id } } } }`)).jobs.edges[0].node.id as string;
+  await page.locator(`tr[data-job="${other}"]`).waitFor();
+  const result = await platform.graphql(`mutation($id: ID!) { deleteJob(id: $id) { __typename } }`, { id: other });
+  expect(result.deleteJob.__typename).toBe('MutationDeleteJobSuccess');
+  await page.locator(`tr[data-job="${other}"]`).waitFor({ state: 'detached', timeout: 10_000 });
   // delta-hang was run by that job alone.
   const deleted = await platform.graphql(`mutation($id: ID!) { deleteTask(id: $id) { __typename } }`, { id: ids['delta-hang'] });
   expect(deleted.deleteTask.__typename).toBe('MutationDeleteTaskSuccess');
