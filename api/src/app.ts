@@ -67,7 +67,7 @@ export function buildApp(deps: AppDeps): App {
   // One live feed of LOGS per process, shared by every runLog subscriber (logs/feed.ts); it opens
   // its consumer at the first subscriber and closes it on stop, like the hub's subscription.
   const logFeed = new LiveLogFeed(deps.nats, deps.topology);
-  const scrubbers = trialScrubbers({ db: deps.db, secretsKey: deps.secretsKey, defaultProviderKeys: deps.defaultProviderKeys ?? [] });
+  const scrubbers = trialScrubbers({ secretsKey: deps.secretsKey, defaultProviderKeys: deps.defaultProviderKeys ?? [] });
   const context = (initial: { request?: Request }): Context => ({
     hub,
     logFeed,

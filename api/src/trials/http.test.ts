@@ -9,7 +9,7 @@ import { seal } from 'runner/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from '../../test/support/app.js';
 import { unzip } from '../../test/support/unzip.js';
-import { trialScrubbers } from './secrets.js';
+import { RUN_SECRET_SELECT, trialScrubbers } from './secrets.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -254,11 +254,11 @@ describe("the run's provider key", () => {
   });
 
   it("covers the server's default keys too, and leaves out a key sealed with another SECRETS_KEY", async () => {
-    const scrub = async (deps: Parameters<typeof trialScrubbers>[0]) => (await trialScrubbers(deps)(keyedRun)).scrub(`a ${key} b sk-default-0123456789`);
-    const db = api.database.db;
-    expect(await scrub({ db, secretsKey, defaultProviderKeys: ['sk-default-0123456789'] })).toBe('a [REDACTED] b [REDACTED]');
-    expect(await scrub({ db, secretsKey: randomBytes(32), defaultProviderKeys: ['sk-default-0123456789'] })).toBe(`a ${key} b [REDACTED]`);
-    expect(await scrub({ db, secretsKey: null, defaultProviderKeys: [] })).toBe(`a ${key} b sk-default-0123456789`);
+    const run = await api.database.db.run.findUniqueOrThrow({ where: { id: keyedRun }, select: RUN_SECRET_SELECT });
+    const scrub = (deps: Parameters<typeof trialScrubbers>[0]) => trialScrubbers(deps)(run).scrub(`a ${key} b sk-default-0123456789`);
+    expect(scrub({ secretsKey, defaultProviderKeys: ['sk-default-0123456789'] })).toBe('a [REDACTED] b [REDACTED]');
+    expect(scrub({ secretsKey: randomBytes(32), defaultProviderKeys: ['sk-default-0123456789'] })).toBe(`a ${key} b [REDACTED]`);
+    expect(scrub({ secretsKey: null, defaultProviderKeys: [] })).toBe(`a ${key} b sk-default-0123456789`);
   });
 
   it('answers 404 for the zip of an unknown run and of a run without a trial', async () => {

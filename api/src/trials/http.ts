@@ -12,7 +12,7 @@ import { pipeline, Readable } from 'node:stream';
 import yazl from 'yazl';
 import type { Db } from '../db/client.js';
 import { listTrialFiles, resolveTrialFile, trialDir, UnsafePathError } from './files.js';
-import type { TrialScrubbers } from './secrets.js';
+import { RUN_SECRET_SELECT, type TrialScrubbers } from './secrets.js';
 
 const ROUTE = /^\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(recording\.cast|files\.zip|files\/(.*))$/i;
 
@@ -65,7 +65,7 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
 }
 
 async function send(deps: TrialFileDeps, runId: string, relative: string, download: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true } });
+  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true, ...RUN_SECRET_SELECT } });
   if (!run) return fail(res, 404, `no run with id ${runId}`);
   const dir = await trialDir(deps.jobsDir, run.harborTrialDir);
   if (!dir) return fail(res, 404, `run ${runId} has no trial directory (yet)`);
@@ -78,7 +78,7 @@ async function send(deps: TrialFileDeps, runId: string, relative: string, downlo
   }
   if (!found) return fail(res, 404, `run ${runId} has no file ${relative}`);
   const name = path.basename(found.file).replace(/["\\\r\n]/g, '_');
-  const scrubber = await deps.scrubbers(runId);
+  const scrubber = deps.scrubbers(run);
   res.writeHead(200, {
     'content-type': contentType(found.file),
     // A redaction changes the length: then the body is sent chunked.
@@ -112,7 +112,7 @@ async function send(deps: TrialFileDeps, runId: string, relative: string, downlo
 }
 
 async function sendZip(deps: TrialFileDeps, runId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true } });
+  const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true, ...RUN_SECRET_SELECT } });
   if (!run) return fail(res, 404, `no run with id ${runId}`);
   const dir = await trialDir(deps.jobsDir, run.harborTrialDir);
   if (!dir) return fail(res, 404, `run ${runId} has no trial directory (yet)`);
@@ -127,7 +127,7 @@ async function sendZip(deps: TrialFileDeps, runId: string, req: IncomingMessage,
     res.end();
     return;
   }
-  const scrubber = await deps.scrubbers(runId);
+  const scrubber = deps.scrubbers(run);
   const zip = new yazl.ZipFile();
   const scrubbed = (source: Readable): Readable => {
     const out = scrubber.stream();

@@ -9,6 +9,7 @@ import { parseId } from '../schema/ids.js';
 import type { FinalMetrics, Observation, ToolCall, Trajectory, TrajectoryStep } from './atif.js';
 import { alignTrajectories, type AlignedStep, type Divergence } from './compare.js';
 import { agentLogEpisode, fileUrl, listTrialFiles, trialDir, type TrialFile } from './files.js';
+import { RUN_SECRET_SELECT } from './secrets.js';
 import { readTrajectory } from './trajectory.js';
 
 const ToolCallRef = builder.objectRef<ToolCall>('ToolCall').implement({
@@ -108,8 +109,8 @@ builder.prismaObjectField('Run', 'trajectory', (t) =>
     description:
       "The agent's steps, read from the trial directory on each request (the file is rewritten after every step while the " +
       'trial runs). Empty with a note when the agent writes no trajectory or the file cannot be read.',
-    select: { id: true, harborTrialDir: true },
-    resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: (await ctx.trialScrubbers(run.id)).scrub }),
+    select: { harborTrialDir: true, ...RUN_SECRET_SELECT },
+    resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: ctx.trialScrubbers(run).scrub }),
   }),
 );
 
@@ -225,7 +226,7 @@ builder.queryField('compareRuns', (t) =>
       const aId = parseId(args.a, 'a');
       const bId = parseId(args.b, 'b');
       if (aId === bId) throw new InvalidInputError('a and b are the same run: pick another attempt of the task to compare with.', 'b');
-      const select = { id: true, taskId: true, status: true, reward: true, harborTrialDir: true, task: { select: { name: true } } } as const;
+      const select = { id: true, taskId: true, status: true, reward: true, harborTrialDir: true, task: { select: { name: true } }, ...RUN_SECRET_SELECT } as const;
       const [ra, rb] = await Promise.all([
         ctx.db.run.findUnique({ where: { id: aId }, select }),
         ctx.db.run.findUnique({ where: { id: bId }, select }),
@@ -239,7 +240,7 @@ builder.queryField('compareRuns', (t) =>
         );
       }
       const trajectoryOf = async (run: typeof ra) =>
-        readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: (await ctx.trialScrubbers(run.id)).scrub });
+        readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: ctx.trialScrubbers(run).scrub });
       const [ta, tb] = await Promise.all([trajectoryOf(ra), trajectoryOf(rb)]);
       const alignment = alignTrajectories(ta, tb, {
         a: { status: ra.status, reward: ra.reward },

@@ -3,17 +3,22 @@
 // agents[].env (harbor-contract.md §2), and the platform hands keys over through the environment
 // instead: whatever an agent printed (an installed agent's log, the pane, trial.log) stays in the files.
 import { createScrubber, open, type Scrubber } from 'runner/secrets';
-import type { Db } from '../db/client.js';
 
 export interface TrialSecretsDeps {
-  db: Db;
   /** Opens a job's sealed key; null when SECRETS_KEY is not configured (then no job has one). */
   secretsKey: Buffer | null;
   /** The server's default provider keys (DEFAULT_<VAR>), in clear. */
   defaultProviderKeys: readonly string[];
 }
 
-export type TrialScrubbers = (runId: string) => Promise<Scrubber>;
+/** What to select of a run, beside what the caller reads anyway, to build its scrubber: no second query. */
+export const RUN_SECRET_SELECT = { job: { select: { providerSecret: { select: { envVar: true, ciphertext: true } } } } } as const;
+
+export interface RunSecret {
+  job: { providerSecret: { envVar: string; ciphertext: string } | null };
+}
+
+export type TrialScrubbers = (run: RunSecret) => Scrubber;
 
 /**
  * A run's scrubber: its job's own key and the server's default keys (a run gets one or the other;
@@ -21,12 +26,8 @@ export type TrialScrubbers = (runId: string) => Promise<Scrubber>;
  * could not have opened it either, so Harbor never had it.
  */
 export function trialScrubbers(deps: TrialSecretsDeps): TrialScrubbers {
-  return async (runId) => {
-    const run = await deps.db.run.findUnique({
-      where: { id: runId },
-      select: { job: { select: { providerSecret: { select: { envVar: true, ciphertext: true } } } } },
-    });
-    const sealed = run?.job.providerSecret;
+  return (run) => {
+    const sealed = run.job.providerSecret;
     const own: string[] = [];
     if (sealed && deps.secretsKey) {
       try {

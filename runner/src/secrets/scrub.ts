@@ -1,6 +1,6 @@
 // Provider keys replaced by [REDACTED] wherever text leaves the platform: log lines the runner
-// publishes (strings), and trial files the API serves while Harbor has not scrubbed them yet (bytes,
-// streamed, so a key split across two reads is still found).
+// publishes (strings), and trial files the API serves (bytes, streamed, so a key split across two
+// reads is still found).
 import { PassThrough, Transform } from 'node:stream';
 
 export const REDACTED = '[REDACTED]';
