@@ -86,7 +86,7 @@ describe('runLog', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await writeLines(1501, 100);
     // The run ends: the recorder commits and notifies; the subscription completes once everything is read.
-    const outcome = await applyEvent(api.database.db, { v: 1, type: 'finished', runId, jobId, runnerId: 'r', deliveryCount: 1, at: new Date().toISOString(), result: {
+    const outcome = await applyEvent(api.database.db, { v: 1, type: 'finished', runId, jobId, runnerId: 'r', dispatch: 1, deliveryCount: 1, at: new Date().toISOString(), result: {
       status: 'PASSED', reward: 1, rewards: { reward: 1 }, exceptionType: null, exceptionMessage: null, failureKind: null, inputTokens: null,
       cacheTokens: null, outputTokens: null, costUsd: null, environmentSetupMs: null, agentSetupMs: null, agentExecutionMs: null, verifierMs: null, trialDir: null } }, 1);
     notifyJob(api.nats.nc, api.nats.topology, outcome.applied!);

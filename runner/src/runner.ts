@@ -9,6 +9,7 @@ import type { RunnerConfig } from './config.js';
 import {
   decode,
   encode,
+  eventMsgId,
   ensureConsumer,
   ensureStreams,
   PROTOCOL_VERSION,
@@ -89,7 +90,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     // Retried: an outcome that never reaches the recorder would leave the run hanging.
     for (let attempt = 1; ; attempt++) {
       try {
-        await js.publish(topology.runEvent(event.jobId, event.runId), encode(event), { msgID: `${event.runId}-${event.deliveryCount}-${event.type}` });
+        await js.publish(topology.runEvent(event.jobId, event.runId), encode(event), { msgID: eventMsgId(event) });
         return;
       } catch (error) {
         if (attempt >= 10) throw error;
@@ -112,6 +113,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       startedAt,
       at: new Date().toISOString(),
       draining,
+      degraded: null,
     };
     await kv.put(config.runnerId, JSON.stringify(beat)).catch((error: Error) => log(`heartbeat: ${error.message}`));
   };
@@ -119,7 +121,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const heartbeatTimer = setInterval(() => void heartbeat(), config.heartbeatMs);
 
   const runOrder = async (m: JsMsg, order: RunOrder) => {
-    const base = { v: PROTOCOL_VERSION, runId: order.runId, jobId: order.jobId, runnerId: config.runnerId, deliveryCount: m.info.deliveryCount } as const;
+    const base = { v: PROTOCOL_VERSION, runId: order.runId, jobId: order.jobId, runnerId: config.runnerId, dispatch: order.dispatch, deliveryCount: m.info.deliveryCount } as const;
     const at = () => new Date().toISOString();
     // Harbor starts without waiting for the claim to be acknowledged; later events of this run are
     // chained after it, so the recorder still sees them in order.

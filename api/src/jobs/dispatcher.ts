@@ -3,7 +3,7 @@
 // FOR UPDATE SKIP LOCKED so API replicas share the work; a crash between publish and stamp only
 // means a re-publish, which JetStream drops as a duplicate.
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { encode, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
+import { encode, orderMsgId, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 
 export interface DispatcherDeps {
@@ -92,6 +92,7 @@ async function publish(deps: DispatcherDeps, row: OutboxRow): Promise<void> {
     taskDir: `${row.contentHash.trim()}/${row.taskName}`,
     repeat: row.repeat,
     attempt: row.attempt,
+    dispatch: 1,
     agent: row.agent,
     model: row.model || null,
     harbor: row.harborOptions,
@@ -99,7 +100,7 @@ async function publish(deps: DispatcherDeps, row: OutboxRow): Promise<void> {
     secrets: row.ciphertext && row.envVar ? [{ envVar: row.envVar, ciphertext: row.ciphertext }] : deps.defaultSecrets,
     source: 'thr',
   };
-  await deps.js.publish(deps.topology.runOrder(row.jobId, row.id), encode(order), { msgID: row.id });
+  await deps.js.publish(deps.topology.runOrder(row.jobId, row.id), encode(order), { msgID: orderMsgId(row.id, order.dispatch) });
 }
 
 /**

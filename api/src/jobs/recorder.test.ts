@@ -44,7 +44,7 @@ const result = (status: RunResult['status'], extra: Partial<RunResult> = {}): Ru
 });
 
 function event(runId: string, type: 'claimed' | 'started' | 'finished', deliveryCount = 1, res?: RunResult): RunEvent {
-  const base = { v: 1 as const, runId, jobId, runnerId: 'r1', deliveryCount, at: new Date().toISOString() };
+  const base = { v: 1 as const, runId, jobId, runnerId: 'r1', dispatch: 1, deliveryCount, at: new Date().toISOString() };
   if (type === 'finished') return { ...base, type, result: res ?? result('PASSED') };
   if (type === 'started') return { ...base, type, trialDir: 'run-x/t__abc' };
   return { ...base, type };

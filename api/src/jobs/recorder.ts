@@ -115,16 +115,18 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
         FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
        WHERE r.id = ${event.runId}::uuid FOR UPDATE OF r`;
     if (!run || run.jobId !== event.jobId) return { applied: null, stop: event.type !== 'finished' };
-    const live = event.type !== 'finished';
+    // Events of a delivery that is (or may still be) running Harbor; a stop request makes sense only for those.
+    const live = event.type === 'claimed' || event.type === 'started';
     if (TERMINAL.has(run.status)) return { applied: null, stop: live && BigInt(seq) > run.lastEventSeq };
     if (BigInt(seq) <= run.lastEventSeq || event.deliveryCount < run.deliveryCount) {
       return { applied: null, stop: false };
     }
     const at = new Date(event.at);
     let budgetReached = false;
-    const to: RunStatus = event.type === 'claimed' ? 'CLAIMED' : event.type === 'started' ? 'RUNNING' : event.result.status;
-    // A newer delivery restarts the run's life (a runner died; another took the order).
-    if (event.deliveryCount === run.deliveryCount && RANK[to] <= RANK[run.status] && !TERMINAL.has(to)) {
+    const to = targetStatus(event);
+    // A newer delivery restarts the run's life (a runner died; another took the order). A release
+    // moves its own delivery back to the queue, so it is the one event that may go backwards.
+    if (event.deliveryCount === run.deliveryCount && RANK[to] <= RANK[run.status] && !TERMINAL.has(to) && event.type !== 'released') {
       return { applied: null, stop: false };
     }
 
@@ -143,6 +145,11 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
       await transition(tx, run, to, { ...common, claimedAt: at, startedAt: null });
     } else if (event.type === 'started') {
       await transition(tx, run, to, { ...common, startedAt: at, harborTrialDir: event.trialDir });
+    } else if (event.type === 'dropped') {
+      await transition(tx, run, to, { ...common, exceptionType: 'CancelledError', exceptionMessage: 'cancelled before it started', finishedAt: at });
+    } else if (event.type === 'released') {
+      // The order stays in RUNS and is redelivered; until then the run waits like any queued one.
+      await transition(tx, run, to, { ...common, runnerId: null, claimedAt: null, startedAt: null });
     } else {
       await transition(tx, run, to, { ...common, ...resultData(event.result, at), ...testColumns(event.result.tests) });
       await replaceTests(tx, run.id, event.result.tests);
@@ -151,6 +158,21 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     }
     return { applied: { jobId: run.jobId, runId: run.id, status: to }, stop: live && run.cancelRequested, budgetReached };
   });
+}
+
+function targetStatus(event: RunEvent): RunStatus {
+  switch (event.type) {
+    case 'claimed':
+      return 'CLAIMED';
+    case 'started':
+      return 'RUNNING';
+    case 'finished':
+      return event.result.status;
+    case 'dropped':
+      return 'CANCELLED';
+    case 'released':
+      return 'QUEUED';
+  }
 }
 
 async function addUsage(tx: Tx, jobId: string, result: RunResult): Promise<void> {

@@ -59,7 +59,7 @@ function finished(jobId: string, runId: string, t: TestResults | undefined, stat
     trialDir: null,
     ...(t ? { tests: t } : {}),
   };
-  return { v: 1, type: 'finished', runId, jobId, runnerId: 'r1', deliveryCount: 1, at: new Date().toISOString(), result };
+  return { v: 1, type: 'finished', runId, jobId, runnerId: 'r1', dispatch: 1, deliveryCount: 1, at: new Date().toISOString(), result };
 }
 
 const rows = (runId: string) => db.runTest.findMany({ where: { runId }, orderBy: { position: 'asc' } });

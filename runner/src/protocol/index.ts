@@ -1,3 +1,4 @@
 export { topology, type Topology } from './topology.js';
 export * from './messages.js';
 export * from './streams.js';
+export * from './cancellations.js';

@@ -51,6 +51,11 @@ export const runOrderSchema = z.object({
   taskDir: z.string().regex(/^[0-9a-f]{64}\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, '<contentHash>/<task name>'),
   repeat: z.number().int().min(1),
   attempt: z.number().int().min(1),
+  /**
+   * 1 for the dispatcher's publish; the reconciler re-publishes an order that no delivery holds any
+   * more with the next number. A run's deliveries are ordered by (dispatch, JetStream delivery count).
+   */
+  dispatch: z.number().int().min(1).default(1),
   agent: z.string().min(1).max(200),
   model: z.string().max(300).nullable(),
   harbor: harborOptionsSchema,
@@ -128,15 +133,27 @@ const eventBase = {
   runId: id,
   jobId: id,
   runnerId: z.string().min(1).max(128),
+  /** The order's dispatch number (RunOrder.dispatch); absent from runners older than this field. */
+  dispatch: z.number().int().min(1).default(1),
   /** JetStream delivery count of the order this runner is working on. */
   deliveryCount: z.number().int().min(1),
   at: isoTime,
 };
 
+/**
+ * Why a runner handed an order back without an outcome (`released`): its own fault, not the run's.
+ * The run goes back to QUEUED and another runner takes the redelivered order.
+ */
+export const RELEASE_REASONS = ['runner-unhealthy', 'shutdown'] as const;
+
 export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ ...eventBase, type: z.literal('claimed') }),
   z.object({ ...eventBase, type: z.literal('started'), trialDir: z.string().max(500).nullable() }),
   z.object({ ...eventBase, type: z.literal('finished'), result: runResultSchema }),
+  /** The order's run was cancelled before it started (its cancellation record exists): Harbor never ran. */
+  z.object({ ...eventBase, type: z.literal('dropped'), reason: z.literal('cancelled') }),
+  /** The runner gave the order back unstarted or stopped it unfinished (see RELEASE_REASONS); it will be redelivered. */
+  z.object({ ...eventBase, type: z.literal('released'), reason: z.enum(RELEASE_REASONS), message: z.string().max(2_000) }),
 ]);
 export type RunEvent = z.infer<typeof runEventSchema>;
 
@@ -166,8 +183,33 @@ export const runnerHeartbeatSchema = z.object({
   startedAt: isoTime,
   at: isoTime,
   draining: z.boolean(),
+  /**
+   * Set while the runner has found a fault of its own (JOBS_DIR not writable or full, Harbor
+   * missing, Docker unreachable): it pulls no orders until a re-probe finds it healthy again.
+   */
+  degraded: z.object({ reason: z.string().max(2_000), since: isoTime }).nullable().default(null),
 });
 export type RunnerHeartbeat = z.infer<typeof runnerHeartbeatSchema>;
+
+/** A cancelled run's record in the cancelled bucket (key: run id), written by the API. */
+export const cancellationSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  runId: id,
+  jobId: id,
+  reason: z.enum(['user', 'budget']),
+  at: isoTime,
+});
+export type Cancellation = z.infer<typeof cancellationSchema>;
+
+/** JetStream message id of a run order: a re-publish of the same dispatch is dropped as a duplicate. */
+export function orderMsgId(runId: string, dispatch: number): string {
+  return dispatch === 1 ? runId : `${runId}.p${dispatch}`;
+}
+
+/** JetStream message id of a run event: one per run, dispatch, delivery and type. */
+export function eventMsgId(event: Pick<RunEvent, 'runId' | 'dispatch' | 'deliveryCount' | 'type'>): string {
+  return `${event.runId}-p${event.dispatch}-d${event.deliveryCount}-${event.type}`;
+}
 
 export const cancelReplySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), runId: id, state: z.enum(['stopping', 'already-finished']) }),

@@ -14,6 +14,8 @@ export interface Topology {
   };
   /** KV bucket of runner heartbeats. */
   readonly runnersBucket: string;
+  /** KV bucket of cancelled runs (key: run id): a runner that takes such an order drops it unstarted. */
+  readonly cancelledBucket: string;
   runOrder(jobId: string, runId: string): string;
   runOrdersOfJob(jobId: string): string;
   runEvent(jobId: string, runId: string): string;
@@ -50,6 +52,7 @@ export function topology(prefix = ''): Topology {
       logs: { name: stream('LOGS'), subjects: [subject('logs.*')] },
     },
     runnersBucket: stream('runners'),
+    cancelledBucket: stream('cancelled'),
     runOrder: (jobId, runId) => subject(`runs.${token('job id', jobId)}.${token('run id', runId)}`),
     runOrdersOfJob: (jobId) => subject(`runs.${token('job id', jobId)}.*`),
     runEvent: (jobId, runId) => subject(`events.${token('job id', jobId)}.${token('run id', runId)}`),
