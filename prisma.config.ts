@@ -1,4 +1,4 @@
-// Prisma CLI configuration. DATABASE_URL may be unset (embedded PGlite is chosen at run time),
+// Prisma CLI configuration. DATABASE_URL may be unset (`npm start` starts its own PostgreSQL),
 // so the URL is read lazily and never required here.
 import { defineConfig } from 'prisma/config';
 

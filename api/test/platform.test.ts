@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,8 +17,21 @@ const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'thr-platform-'));
+  // A root launcher runs PostgreSQL as an unprivileged user, which must enter DATA_DIR.
+  await chmod(dir, 0o755);
   dirs.push(dir);
   return dir;
+}
+
+/** PIDs of live processes whose command line names `dir` (Linux). */
+async function processesUsing(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (args.split('\0').includes(dir)) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 const accepts = (port: number) =>
@@ -39,7 +52,7 @@ async function health(port: number) {
 }
 
 describe('npm start with nothing configured', () => {
-  it('starts embedded PGlite, nats-server and a runner, migrates, runs a job, and Ctrl-C stops it all', async () => {
+  it('starts PostgreSQL, nats-server and a runner, migrates, runs a job, and Ctrl-C stops it all', async () => {
     const dataDir = await tempDir();
     const port = await freePort();
     const env = cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HARBOR_BIN: SIMULATOR, HARBOR_SIM_PHASE_MS: '50' });
@@ -48,7 +61,12 @@ describe('npm start with nothing configured', () => {
     await first.waitFor(/Press Ctrl-C to stop/, 90_000);
     expect(first.output()).toContain('applied migration 20261124000000_init');
     expect(first.output()).toContain(`GraphQL API  http://127.0.0.1:${port}/graphql`);
-    expect(first.output()).toContain(`embedded PGlite (${path.join(dataDir, 'pglite')})`);
+    const pgDir = path.join(dataDir, 'postgres');
+    expect(first.output()).toContain(`[start] initialising a PostgreSQL cluster in ${pgDir}`);
+    const database = new RegExp(`Database {5}127\\.0\\.0\\.1:(\\d+)/postgres \\(embedded PostgreSQL \\d+, data in ${pgDir}\\)`);
+    const pgPort = Number(database.exec(first.output())?.[1]);
+    expect(pgPort).toBeGreaterThan(0);
+    expect(await processesUsing(pgDir)).toHaveLength(1);
     const natsPort = Number(/nats:\/\/127\.0\.0\.1:(\d+) \(embedded nats-server/.exec(first.output())?.[1]);
     expect(natsPort).toBeGreaterThan(0);
 
@@ -80,13 +98,23 @@ describe('npm start with nothing configured', () => {
     expect(first.output()).toContain('everything stopped');
     expect(await accepts(port)).toBe(false);
     expect(await accepts(natsPort)).toBe(false);
+    // PostgreSQL is stopped too, cleanly: no server process, no lock file left behind.
+    expect(await accepts(pgPort)).toBe(false);
+    expect(await processesUsing(pgDir)).toEqual([]);
+    await expect(lstat(path.join(pgDir, 'postmaster.pid'))).rejects.toThrow(/ENOENT/);
 
-    // The data survives: a second start finds the schema in place.
+    // The data survives: a second start finds the cluster and the schema in place.
     const second = startEntry('api/src/platform/start.ts', env);
     await second.waitFor(/Press Ctrl-C to stop/, 90_000);
+    expect(second.output()).not.toContain('initialising a PostgreSQL cluster');
     expect(second.output()).toContain('database schema is up to date');
+    expect((await graphql(url, `{ job(id: "${jobId}") { status runsPassed } }`)).data.job).toEqual({
+      status: 'COMPLETED',
+      runsPassed: 2,
+    });
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
+    expect(await processesUsing(pgDir)).toEqual([]);
   }, 180_000);
 });
 

@@ -1,5 +1,5 @@
 // `npm start`: the whole platform from one command. Uses DATABASE_URL and NATS_URL when set;
-// otherwise starts embedded PGlite and a nats-server child with data under DATA_DIR. Applies
+// otherwise starts a PostgreSQL server and a nats-server child with data under DATA_DIR. Applies
 // migrations, starts every platform process, prints where to find it, and on Ctrl-C stops
 // everything it started, in reverse order.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,7 @@ import { describeDatabaseUrl } from '../db/client.js';
 import { explainConnectionError } from '../db/errors.js';
 import { deployMigrations } from '../db/migrate.js';
 import { startEmbeddedNats } from './embedded-nats.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startPostgres } from './embedded-postgres.js';
 
 const log = (line: string) => console.log(`[start] ${line}`);
 
@@ -108,10 +108,18 @@ async function main(): Promise<void> {
     let databaseUrl = config.databaseUrl;
     let databaseLabel = databaseUrl ? describeDatabaseUrl(databaseUrl) : '';
     if (!databaseUrl) {
-      const pglite = await startEmbeddedPostgres(config.dataDir);
-      started.push({ name: 'embedded PGlite', stop: pglite.stop });
-      databaseUrl = pglite.url;
-      databaseLabel = `embedded PGlite (${pglite.dataDir})`;
+      const startedAt = Date.now();
+      const postgres = await startPostgres({ dataDir: path.join(config.dataDir, 'postgres'), log });
+      started.push({ name: 'embedded PostgreSQL', stop: postgres.stop });
+      log(`PostgreSQL ${postgres.version} is up on port ${postgres.port} (${Date.now() - startedAt} ms)`);
+      databaseUrl = postgres.url;
+      databaseLabel = `${describeDatabaseUrl(postgres.url)} (embedded PostgreSQL ${postgres.version}, data in ${postgres.dataDir})`;
+      void postgres.exited.then((code) => {
+        if (!stopping) {
+          console.error(`[start] PostgreSQL exited unexpectedly (status ${code})`);
+          void stopAll(1);
+        }
+      });
     }
     const migrated = await deployMigrations(databaseUrl, migrationsDir, log).catch((error: unknown) => {
       throw new Error(`migrating ${databaseLabel}: ${explainConnectionError(error)}`);
@@ -143,8 +151,6 @@ async function main(): Promise<void> {
       DATA_DIR: config.dataDir,
       TASKS_DIR: config.tasksDir,
       JOBS_DIR: config.jobsDir,
-      // PGlite serves one backend; a small pool keeps the multiplexer's queue short.
-      ...(config.databaseUrl ? {} : { DATABASE_POOL_SIZE: '4' }),
     };
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const apiUrl = `http://${host}:${config.port}/graphql`;

@@ -7,7 +7,7 @@ import { readConfig } from '../../src/config/env.js';
 import { startServices } from '../../src/services.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import type { UploadLimits } from '../../src/tasks/upload.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, useDatabase, type TestDatabase } from './database.js';
 import { createTestNats, type TestNats } from './nats.js';
 
 export interface TestApp {
@@ -27,10 +27,16 @@ export interface TestApp {
 export const defaultUploadLimits: UploadLimits = readConfig({}).uploadLimits;
 
 export async function startTestApp(
-  options: { uploadLimits?: Partial<UploadLimits>; services?: boolean; secretsKey?: Buffer | null } = {},
+  options: {
+    uploadLimits?: Partial<UploadLimits>;
+    services?: boolean;
+    secretsKey?: Buffer | null;
+    /** Use this database (migrated here, kept at close) with the API's default pool, instead of a throwaway one. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
-    createTestDatabase(),
+    options.databaseUrl ? useDatabase(options.databaseUrl, readConfig({}).databasePoolSize) : createTestDatabase(),
     createTestNats(),
     mkdtemp(path.join(os.tmpdir(), 'thr-tasks-')),
     mkdtemp(path.join(os.tmpdir(), 'thr-jobs-')),

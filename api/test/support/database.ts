@@ -39,6 +39,13 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** A database the caller owns (e.g. on an embedded server), migrated, with a client of `poolSize` connections; drop() only disconnects. */
+export async function useDatabase(url: string, poolSize: number): Promise<TestDatabase & { db: Db }> {
+  await deployMigrations(url, migrationsDir);
+  const db = createDb(url, poolSize);
+  return { name: new URL(url).pathname.slice(1), url, db, drop: () => db.$disconnect() };
+}
+
 /** A migrated database and a Prisma client on it. */
 export async function createTestDatabase(): Promise<TestDatabase & { db: Db }> {
   const database = await createEmptyDatabase();
