@@ -9,7 +9,7 @@ import { BudgetReachedError, setJobBudget } from './budget.js';
 import { RETRY_SELECTIONS, type RetrySelection } from './attempts.js';
 import { cancelJob, cancelRun, retryRuns } from './control.js';
 import { deleteJob, JobActiveError, type DeletedJob } from './delete.js';
-import { createJob } from './launch.js';
+import { createJob, MAX_IDEMPOTENCY_KEY } from './launch.js';
 import { notifyJob } from './recorder.js';
 import { JobStatusEnum } from './schema.js';
 
@@ -71,13 +71,20 @@ const CreateJobInput = builder.inputType('CreateJobInput', {
     harbor: t.field({ type: HarborOptionsInput }),
     providerKey: t.field({ type: ProviderKeyInput }),
     budgetUsd: t.float({ description: 'Optional cost cap in US dollars (> 0): once the recorded cost reaches it, no further run starts.' }),
+    idempotencyKey: t.string({
+      description:
+        `Your key for this launch, 1 to ${MAX_IDEMPOTENCY_KEY} characters: createJob with a key used in the last 24 hours returns the job ` +
+        'it launched instead of launching another, so a request retried after a timeout launches once.',
+    }),
   }),
 });
 
 builder.mutationField('createJob', (t) =>
   t.prismaField({
     type: 'Job',
-    description: 'Launches a job: writes it and all its runs at once; the dispatcher queues them for runners.',
+    description:
+      'Launches a job: writes it and all its runs at once; the dispatcher queues them for runners. ' +
+      'With an idempotencyKey used in the last 24 hours, returns that launch\'s job instead.',
     errors: { types: [InvalidInputError] },
     args: { input: t.arg({ type: CreateJobInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
@@ -89,8 +96,10 @@ builder.mutationField('createJob', (t) =>
           harbor: stripNulls(input.harbor),
         },
       );
-      ctx.kickDispatcher();
-      notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
+      if (!created.existing) {
+        ctx.kickDispatcher();
+        notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
+      }
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: created.id } });
     },
   }),
