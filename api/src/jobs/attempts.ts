@@ -28,7 +28,7 @@ export const RETRY_SELECTIONS = {
   UNSUCCESSFUL: Prisma.sql`status IN ('FAILED', 'ERRORED', 'CANCELLED')`,
 } satisfies Record<string, Prisma.Sql>;
 export type RetrySelection = keyof typeof RETRY_SELECTIONS;
-export const RETRY_SELECTION_NAMES = Object.keys(RETRY_SELECTIONS) as RetrySelection[];
+const RETRY_SELECTION_NAMES = Object.keys(RETRY_SELECTIONS) as RetrySelection[];
 
 /** The latest attempt of each of the job's repeats, as `r`, among those the condition keeps. */
 function latestAttempts(jobId: string, condition: Prisma.Sql): Prisma.Sql {
