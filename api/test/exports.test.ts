@@ -52,7 +52,11 @@ beforeAll(async () => {
     ),
   });
   const retried = await db.run.findFirstOrThrow({ where: { jobId, taskId: tasks[1]!.id, repeat: 1 } });
-  await db.run.create({ data: { jobId, taskId: retried.taskId, repeat: 1, attempt: 2, retryOfId: retried.id, status: 'PASSED', reward: 1 } });
+  // Its first attempt FAILED, a fair try: the retry is an extra attempt (jobs/attempts.ts).
+  expect(retried.status).toBe('FAILED');
+  await db.run.create({
+    data: { jobId, taskId: retried.taskId, repeat: 1, attempt: 2, retryOfId: retried.id, status: 'PASSED', reward: 1, attemptRole: 'EXTRA' },
+  });
 });
 afterAll(() => api?.close());
 
@@ -66,10 +70,14 @@ function cell(value: unknown): string {
   return String(value);
 }
 
-async function expectedRuns() {
-  const runs = await api.database.db.run.findMany({ where: { jobId }, include: { task: { select: { name: true } } } });
+/** The rows an export should hold: the counted attempts, or every attempt. */
+async function expectedRuns(allAttempts = false) {
+  const runs = await api.database.db.run.findMany({
+    where: { jobId, ...(allAttempts ? {} : { attemptRole: 'COUNTED' as const }) },
+    include: { task: { select: { name: true } } },
+  });
   const latest = new Map<string, number>();
-  for (const r of runs) latest.set(`${r.taskId}/${r.repeat}`, Math.max(latest.get(`${r.taskId}/${r.repeat}`) ?? 0, r.attempt));
+  for (const r of await api.database.db.run.findMany({ where: { jobId } })) latest.set(`${r.taskId}/${r.repeat}`, Math.max(latest.get(`${r.taskId}/${r.repeat}`) ?? 0, r.attempt));
   return runs
     .map((r) => ({
       id: r.id,
@@ -102,12 +110,13 @@ async function expectedRuns() {
       claimedAt: r.claimedAt,
       startedAt: r.startedAt,
       finishedAt: r.finishedAt,
+      attemptRole: r.attemptRole,
     }))
     .sort((a, b) => (a.taskName < b.taskName ? -1 : a.taskName > b.taskName ? 1 : a.taskId.localeCompare(b.taskId) || a.repeat - b.repeat || a.attempt - b.attempt));
 }
 
 describe('exports', () => {
-  it('streams every run as CSV with a header row and RFC 4180 quoting, in task, repeat, attempt order', async () => {
+  it('streams one run per repeat (its counted attempt) as CSV with a header row and RFC 4180 quoting, in task, repeat, attempt order', async () => {
     const response = await get(`/jobs/${jobId}/runs.csv`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
@@ -122,6 +131,17 @@ describe('exports', () => {
     expect(expected.length).toBeGreaterThan(EXPORT_PAGE_SIZE);
     expect(records).toEqual(expected.map((row) => RUN_COLUMNS.map((c) => cell(row[c]))));
     expect(records.filter((r) => r[12] === TRICKY).length).toBe(270);
+    expect(records.length).toBe(3 * 450);
+  });
+
+  it('streams every attempt with ?attempts=all, each saying whether it counts', async () => {
+    const rows = (await (await get(`/jobs/${jobId}/runs.json?attempts=all`)).json()) as Record<string, unknown>[];
+    expect(rows).toEqual(JSON.parse(JSON.stringify(await expectedRuns(true))));
+    expect(rows.length).toBe(3 * 450 + 1);
+    expect(rows.filter((r) => r.attempt === 2)).toEqual([expect.objectContaining({ status: 'PASSED', attemptRole: 'EXTRA', latestAttempt: true })]);
+    expect(rows.filter((r) => r.latestAttempt === false)).toEqual([expect.objectContaining({ status: 'FAILED', attemptRole: 'COUNTED', attempt: 1 })]);
+    const csv = parse(await (await get(`/jobs/${jobId}/runs.csv?attempts=counted`)).text()) as string[][];
+    expect(csv.length).toBe(1 + 3 * 450);
   });
 
   it('streams the same runs as a JSON array', async () => {
@@ -170,6 +190,9 @@ describe('exports', () => {
     const badSwitch = await get(`/jobs/${jobId}/tasks.csv?includeInfrastructure=yes`);
     expect(badSwitch.status).toBe(400);
     expect(await badSwitch.text()).toMatch(/includeInfrastructure must be true or false/);
+    const badAttempts = await get(`/jobs/${jobId}/runs.csv?attempts=latest`);
+    expect(badAttempts.status).toBe(400);
+    expect(await badAttempts.text()).toBe('attempts must be counted (one run per task and repeat) or all, got "latest"\n');
   });
 
   it('names the downloads on the job', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
@@ -67,28 +67,88 @@ describe('provider keys', () => {
   });
 });
 
-describe('retryRuns', () => {
-  it('adds a new attempt for each failed run, linked to it, and runs it', async () => {
-    const task = await h.simulatedTask('sim-flaky', { HARBOR_SIM_SCENARIO: 'fail' });
-    h.startRunner('runner-retry', 2);
-    const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
-    const first = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
-    expect(first.runsFailed, JSON.stringify(first)).toBe(2);
+/** Changes what the simulated Harbor does for a task from now on (its .harbor-sim in TASKS_DIR). */
+async function resimulate(taskId: string, sim: Record<string, string>): Promise<void> {
+  const { contentHash, name } = await api.database.db.task.findUniqueOrThrow({ where: { id: taskId } });
+  await writeFile(path.join(api.tasksDir, contentHash, name, '.harbor-sim'), Object.entries(sim).map(([k, v]) => `${k}=${v}\n`).join(''));
+}
 
+const STATS = `query($id: ID!) { job(id: $id) { runsTotal runsFailed stats { passRate passed scored passAtK { k value } } } }`;
+const COMPARE = `query($ids: [ID!]!) { compareJobs(ids: $ids) { ... on QueryCompareJobsSuccess { data {
+  jobs { passRate passed scored vsBaseline { passRateDifference passRateDifferenceLow passRateDifferenceHigh } } } } } }`;
+
+describe('retryRuns', () => {
+  it('retries failed runs as extra attempts: pass rate, pass@k and comparisons keep the first tries; best of 2 apart', async () => {
+    const flaky = await h.simulatedTask('sim-flaky', { HARBOR_SIM_SCENARIO: 'fail' });
+    const steady = await h.simulatedTask('sim-steady', { HARBOR_SIM_SCENARIO: 'pass' });
+    h.startRunner('runner-retry', 3);
+    // Two jobs with the same first tries; only the first is retried.
+    const jobId = await h.createJob({ taskIds: [flaky, steady], agent: 'oracle', runsPerTask: 3 });
+    const other = await h.createJob({ taskIds: [flaky, steady], agent: 'oracle', runsPerTask: 3 });
+    for (const id of [jobId, other]) await h.waitForJob(id, (j) => j.status === 'COMPLETED');
+    const first = (await graphql(api.url, STATS, { id: jobId })).data.job;
+    expect(first, JSON.stringify(first)).toMatchObject({ runsTotal: 6, runsFailed: 3, stats: { passRate: 0.5, passed: 3, scored: 6 } });
+    const compared = (await graphql(api.url, COMPARE, { ids: [other, jobId] })).data.compareJobs.data;
+
+    // The flaky task passes from now on: its retries pass.
+    await resimulate(flaky, { HARBOR_SIM_SCENARIO: 'pass' });
     const { data } = await graphql(
       api.url,
       `mutation($id: ID!) { retryRuns(jobId: $id, which: FAILED) { __typename ... on MutationRetryRunsSuccess { data { status runsTotal runsQueued } } } }`,
       { id: jobId },
     );
-    expect(data.retryRuns.data, JSON.stringify(data)).toMatchObject({ runsTotal: 4 });
-    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED' && j.runsTotal === 4);
+    expect(data.retryRuns.data, JSON.stringify(data)).toMatchObject({ status: 'RUNNING', runsTotal: 6, runsQueued: 0 });
+    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
     const runs = job.runs.edges.map((e: any) => e.node);
     const retries = runs.filter((r: any) => r.attempt === 2);
-    expect(retries).toHaveLength(2);
-    const originals = new Set(runs.filter((r: any) => r.attempt === 1).map((r: any) => r.id));
+    expect(retries.map((r: any) => r.status)).toEqual(['PASSED', 'PASSED', 'PASSED']);
+    const originals = new Set(runs.filter((r: any) => r.attempt === 1 && r.task.name === 'sim-flaky').map((r: any) => r.id));
     for (const r of retries) expect(originals.has(r.retryOfId)).toBe(true);
-    expect(job.runsFailed).toBe(4);
-  }, 60_000);
+
+    // Every figure is still that of the first tries: counters, pass rate, pass@k, the comparison.
+    expect((await graphql(api.url, STATS, { id: jobId })).data.job).toEqual(first);
+    expect((await graphql(api.url, COMPARE, { ids: [other, jobId] })).data.compareJobs.data).toEqual(compared);
+    expect(compared.jobs[1].vsBaseline).toMatchObject({ passRateDifference: 0 });
+
+    // The extra attempts are shown apart, as best of 2, and nothing is left to retry.
+    const apart = await graphql(
+      api.url,
+      `query($id: ID!) { job(id: $id) { runsTotal attemptsTotal extraAttempts replacedAttempts retryable { failed unsuccessful }
+        stats { bestOf bestOfPassed bestOfPassRate extraAttempts } runs(attemptRole: [EXTRA]) { totalCount } } }`,
+      { id: jobId },
+    );
+    expect(apart.data.job).toEqual({
+      runsTotal: 6, attemptsTotal: 9, extraAttempts: 3, replacedAttempts: 0, retryable: { failed: 0, unsuccessful: 0 },
+      stats: { bestOf: 2, bestOfPassed: 6, bestOfPassRate: 1, extraAttempts: 3 }, runs: { totalCount: 3 },
+    });
+  }, 120_000);
+
+  it('retries only infrastructure errors when not told which, and those retries replace them', async () => {
+    const broken = await h.simulatedTask('sim-sandbox', { HARBOR_SIM_SCENARIO: 'infra-error' });
+    const failing = await h.simulatedTask('sim-failing', { HARBOR_SIM_SCENARIO: 'fail' });
+    h.startRunner('runner-infra', 3);
+    const jobId = await h.createJob({ taskIds: [broken, failing], agent: 'oracle', runsPerTask: 2 });
+    await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
+    await resimulate(broken, { HARBOR_SIM_SCENARIO: 'pass' });
+
+    const { data } = await graphql(api.url, `mutation($id: ID!) { retryRuns(jobId: $id) { __typename } }`, { id: jobId });
+    expect(data.retryRuns.__typename).toBe('MutationRetryRunsSuccess');
+    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
+    const runs = job.runs.edges.map((e: any) => e.node);
+    expect(runs.filter((r: any) => r.attempt === 2).map((r: any) => [r.task.name, r.status])).toEqual([
+      ['sim-sandbox', 'PASSED'],
+      ['sim-sandbox', 'PASSED'],
+    ]);
+    const { data: after } = await graphql(
+      api.url,
+      `query($id: ID!) { job(id: $id) { runsTotal runsPassed runsFailed runsErrored attemptsTotal replacedAttempts extraAttempts stats { passRate scored } } }`,
+      { id: jobId },
+    );
+    expect(after.job).toEqual({
+      runsTotal: 4, runsPassed: 2, runsFailed: 2, runsErrored: 0, attemptsTotal: 6, replacedAttempts: 2, extraAttempts: 0,
+      stats: { passRate: 0.5, scored: 4 },
+    });
+  }, 120_000);
 });
 
 describe('failures of the machinery', () => {

@@ -118,3 +118,21 @@ describe('jobs end to end with runner processes and the Harbor simulator', () =>
     await h.waitForJob(created.data.createJob.data.id, (j) => j.status === 'COMPLETED', 30_000);
   }, 60_000);
 });
+
+describe('createJob with an idempotency key, over GraphQL', () => {
+  it('answers concurrent launches with one key with the same job', async () => {
+    const bare = await startTestApp();
+    try {
+      const task = (await bare.database.db.task.create({ data: { contentHash: 'e'.repeat(64), name: 't', instruction: 'x', sizeBytes: 1n, fileCount: 1 } })).id;
+      const input = { taskIds: [task], agent: 'oracle', runsPerTask: 2, idempotencyKey: 'notebook-cell-7' };
+      const answers = await Promise.all([1, 2, 3].map(() => graphql(bare.url, CREATE, { input })));
+      expect(answers.map((a) => a.data.createJob.__typename)).toEqual(Array(3).fill('MutationCreateJobSuccess'));
+      expect(new Set(answers.map((a) => a.data.createJob.data.id)).size).toBe(1);
+      expect(await bare.database.db.job.count()).toBe(1);
+      const tooLong = await graphql(bare.url, CREATE, { input: { ...input, idempotencyKey: 'k'.repeat(201) } });
+      expect(tooLong.data.createJob).toMatchObject({ __typename: 'InvalidInputError', message: 'idempotencyKey must be 1 to 200 characters, got 201' });
+    } finally {
+      await bare.close();
+    }
+  });
+});

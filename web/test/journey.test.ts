@@ -1,6 +1,9 @@
 // A person's path through the app against the real platform and the Harbor simulator: launch a job
 // of 3 tasks × 3 runs from the New job page, watch the matrix fill live, follow a run's log while it
-// runs, download the log, retry the errored runs, and cancel a second job.
+// runs, download the log, retry the errored runs, retry the failed ones (extra attempts, best of 2),
+// and cancel a second job.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
@@ -90,6 +93,34 @@ test('retry the errored runs: new attempts replace them in the matrix', async ()
   // The retried cells show attempt 2 and end errored again (the task's infrastructure always fails).
   await expect.poll(() => page.locator('.matrix a.chip sup').count(), { timeout: 30_000 }).toBe(3);
   await expect.poll(() => page.locator('.matrix a.chip[data-status="ERRORED"] sup').count(), { timeout: 60_000, interval: 500 }).toBe(3);
+});
+
+test('retry the failed runs: asked first, told the pass rate stays; best of 2 shows apart', async () => {
+  // From now on beta-fail passes (its .harbor-sim in TASKS_DIR): the retries pass, the first tries still count.
+  const { task } = await platform.graphql(`query($id: ID!) { task(id: $id) { contentHash name } }`, { id: ids['beta-fail'] });
+  await writeFile(path.join(platform.dataDir, 'tasks', task.contentHash, task.name, '.harbor-sim'), 'HARBOR_SIM_SCENARIO=pass\n');
+  await expect.poll(() => page.getByTestId('pass-rate').textContent(), { timeout: 10_000 }).toMatch(/^50%/);
+
+  await page.getByRole('button', { name: 'Retry failed (3)' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Retry failed (3)' });
+  expect((await dialog.textContent())!.replace(/\s+/g, ' ')).toContain(
+    'Start an extra attempt for each of the 3 failed run(s)? The agent had a fair try in each, so the pass rate, pass@k and comparisons keep counting those first tries: extra attempts are shown apart, as best of N.',
+  );
+  await dialog.getByRole('button', { name: 'Retry' }).click();
+  await page.getByText('3 extra attempt(s) queued. They do not change the pass rate; best of N is shown apart.').waitFor();
+
+  // Each failed cell keeps its failure and gains a green +1 once its extra attempt passed.
+  await expect.poll(() => page.locator('.matrix a.extra.passed[data-best-of="2"]').count(), { timeout: 60_000, interval: 500 }).toBe(3);
+  expect(await cells('FAILED').count()).toBe(3);
+  await expect.poll(() => page.getByTestId('best-of').textContent(), { timeout: 10_000 }).toMatch(
+    /^\s*100%\s*best of 2 \(6 \/ 6 passed in some attempt\) · 3 extra attempts, not in the pass rate\s*$/,
+  );
+  expect(await page.getByTestId('pass-rate').textContent()).toMatch(/^50%/);
+  expect(await page.locator('tr[data-task="beta-fail"] td[data-best-of]').textContent()).toMatch(/3\/3\s*best of 2/);
+  // One run per task and repeat, however many attempts; nothing failed is left to retry.
+  expect(await page.getByRole('progressbar').getAttribute('aria-label')).toBe('9 of 9 runs finished');
+  await page.getByRole('button', { name: 'Retry failed (0)' }).waitFor({ timeout: 10_000 });
+  await screenshot(page, 'job-best-of');
 });
 
 test('cancel a running job from its page', async () => {

@@ -127,12 +127,13 @@ describe('deployMigrations', () => {
       `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
     );
-    const { RunStatus, JobStatus, JobStopReason, FailureKind, Difficulty, TestStatus, TestsSource } = await import('../generated/prisma/enums.js');
+    const { RunStatus, JobStatus, JobStopReason, FailureKind, AttemptRole, Difficulty, TestStatus, TestsSource } = await import('../generated/prisma/enums.js');
     expect(Object.fromEntries(enums.map((e) => [e.typname, e.labels]))).toEqual({
       RunStatus: Object.values(RunStatus),
       JobStatus: Object.values(JobStatus),
       JobStopReason: Object.values(JobStopReason),
       FailureKind: Object.values(FailureKind),
+      AttemptRole: Object.values(AttemptRole),
       Difficulty: Object.values(Difficulty),
       TestStatus: Object.values(TestStatus),
       TestsSource: Object.values(TestsSource),

@@ -57,6 +57,10 @@ async function send(
   if (include !== null && include !== 'true' && include !== 'false') {
     return fail(res, 400, `includeInfrastructure must be true or false, got ${JSON.stringify(include)}`);
   }
+  const attempts = params.get('attempts');
+  if (attempts !== null && attempts !== 'counted' && attempts !== 'all') {
+    return fail(res, 400, `attempts must be counted (one run per task and repeat) or all, got ${JSON.stringify(attempts)}`);
+  }
   if (!(await deps.db.job.findUnique({ where: { id: jobId }, select: { id: true } }))) return fail(res, 404, `no job with id ${jobId}`);
 
   res.writeHead(200, {
@@ -66,7 +70,7 @@ async function send(
   });
   if (req.method === 'HEAD') return void res.end();
 
-  const rows = kind === 'runs' ? exportRuns(deps.db, jobId) : exportTasks(deps.db, jobId, include === 'true');
+  const rows = kind === 'runs' ? exportRuns(deps.db, jobId, attempts === 'all') : exportTasks(deps.db, jobId, include === 'true');
   const source = Readable.from(rows);
   const body =
     format === 'csv'

@@ -12,9 +12,11 @@ interface ExportUrls {
 const ExportUrlsRef = builder.objectRef<ExportUrls>('JobExportUrls').implement({
   description:
     "Downloads of a job's runs and per-task summary, streamed; paths relative to the API's origin (docs/api.md \"Exports\"). " +
-    'The task summaries take ?includeInfrastructure=true to count infrastructure errors as failures.',
+    'The runs take ?attempts=all for every attempt; the task summaries take ?includeInfrastructure=true to count infrastructure errors as failures.',
   fields: (t) => ({
-    runsCsv: t.exposeString('runsCsv', { description: 'Every run (every attempt) as CSV with a header row.' }),
+    runsCsv: t.exposeString('runsCsv', {
+      description: 'One run per (task, repeat), its counted attempt, as CSV with a header row; ?attempts=all adds replaced and extra attempts.',
+    }),
     runsJson: t.exposeString('runsJson', { description: 'The same rows as a JSON array, one element per line.' }),
     tasksCsv: t.exposeString('tasksCsv', { description: 'One row per task: the statistics of Job.taskStats.' }),
     tasksJson: t.exposeString('tasksJson'),

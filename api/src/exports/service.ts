@@ -15,7 +15,7 @@ export interface RunRow {
   taskName: string;
   repeat: number;
   attempt: number;
-  /** False when a retry superseded this attempt; statistics count latest attempts only. */
+  /** False when a later attempt of the same repeat exists. */
   latestAttempt: boolean;
   retryOfId: string | null;
   status: string;
@@ -40,13 +40,15 @@ export interface RunRow {
   claimedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** COUNTED, REPLACED or EXTRA (jobs/attempts.ts): statistics count the COUNTED attempts only. */
+  attemptRole: string;
 }
 
 export const RUN_COLUMNS = [
   'id', 'jobId', 'taskId', 'taskName', 'repeat', 'attempt', 'latestAttempt', 'retryOfId', 'status', 'reward', 'rewards',
   'exceptionType', 'exceptionMessage', 'failureKind', 'inputTokens', 'cacheTokens', 'outputTokens', 'costUsd',
   'environmentSetupMs', 'agentSetupMs', 'agentExecutionMs', 'verifierMs', 'durationMs', 'runnerId', 'deliveryCount',
-  'createdAt', 'dispatchedAt', 'claimedAt', 'startedAt', 'finishedAt',
+  'createdAt', 'dispatchedAt', 'claimedAt', 'startedAt', 'finishedAt', 'attemptRole',
 ] as const satisfies readonly (keyof RunRow)[];
 
 /** A task's row of the per-task summary: its statistics (stats/service.ts) and its name. */
@@ -58,7 +60,7 @@ export const TASK_COLUMNS = [
   'taskId', 'taskName', 'runs', 'passed', 'failed', 'errored', 'erroredAgent', 'erroredInfrastructure', 'cancelled',
   'unfinished', 'scored', 'includesInfrastructure', 'passRate', 'passRateLow', 'passRateHigh', 'meanReward',
   'meanRewardByKey', 'durationP50Ms', 'durationP95Ms', 'phaseDurations', 'inputTokens', 'outputTokens', 'cacheTokens',
-  'costUsd', 'costPerPass', 'passAtK',
+  'costUsd', 'costPerPass', 'passAtK', 'extraAttempts', 'bestOf', 'bestOfPassed', 'bestOfPassRate',
 ] as const satisfies readonly (keyof TaskRow)[];
 
 interface Cursor {
@@ -69,10 +71,11 @@ interface Cursor {
 }
 
 /**
- * Every run of a job, every attempt, ordered by task name, task, repeat and attempt (the order a
- * person reads them in; the keyset cursor follows it, so pages never skip or repeat a run).
+ * A job's runs ordered by task name, task, repeat and attempt (the order a person reads them in;
+ * the keyset cursor follows it, so pages never skip or repeat a run): the counted attempt of each
+ * repeat, the one its statistics count, or with `allAttempts` every attempt.
  */
-export async function* exportRuns(db: Db, jobId: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<RunRow> {
+export async function* exportRuns(db: Db, jobId: string, allAttempts = false, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<RunRow> {
   let after: Cursor | null = null;
   for (;;) {
     const page: RunRow[] = await db.$queryRaw<RunRow[]>`
@@ -83,9 +86,10 @@ export async function* exportRuns(db: Db, jobId: string, pageSize = EXPORT_PAGE_
              r."failureKind"::text, r."inputTokens", r."cacheTokens", r."outputTokens", r."costUsd"::float8 AS "costUsd",
              r."environmentSetupMs", r."agentSetupMs", r."agentExecutionMs", r."verifierMs",
              (extract(epoch FROM (r."finishedAt" - r."startedAt")) * 1000)::float8 AS "durationMs",
-             r."runnerId", r."deliveryCount", r."createdAt", r."dispatchedAt", r."claimedAt", r."startedAt", r."finishedAt"
+             r."runnerId", r."deliveryCount", r."createdAt", r."dispatchedAt", r."claimedAt", r."startedAt", r."finishedAt",
+             r."attemptRole"::text AS "attemptRole"
         FROM "Run" r JOIN "Task" t ON t.id = r."taskId"
-       WHERE r."jobId" = ${jobId}::uuid
+       WHERE r."jobId" = ${jobId}::uuid AND (${allAttempts}::boolean OR r."attemptRole" = 'COUNTED')
          AND (${after === null}::boolean
               OR (t.name, r."taskId", r.repeat, r.attempt) > (${after?.taskName ?? ''}, ${after?.taskId ?? jobId}::uuid, ${after?.repeat ?? 0}::int, ${after?.attempt ?? 0}::int))
        ORDER BY t.name, r."taskId", r.repeat, r.attempt

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
 import { NotFoundError } from '../schema/errors.js';
+import { addAttempts, type RetrySelection } from './attempts.js';
 import { refuseOverBudget } from './budget.js';
 import { notifyJob, transition } from './recorder.js';
 
@@ -96,43 +97,26 @@ export async function cancelRun(deps: ControlDeps, runId: string): Promise<void>
   await cancelRuns(deps, { id: runId });
 }
 
-export const RETRY_SELECTIONS = {
-  FAILED: { status: 'FAILED' },
-  ERRORED: { status: 'ERRORED' },
-  INFRA: { status: 'ERRORED', failureKind: 'INFRASTRUCTURE' },
-  CANCELLED: { status: 'CANCELLED' },
-  UNSUCCESSFUL: { status: { in: ['FAILED', 'ERRORED', 'CANCELLED'] } },
-} satisfies Record<string, Prisma.RunWhereInput>;
-export type RetrySelection = keyof typeof RETRY_SELECTIONS;
-
-/** New attempts for the latest attempt of each (task, repeat) that matches; returns how many. */
-export async function retryRuns(deps: ControlDeps, jobId: string, which: RetrySelection): Promise<number> {
+/**
+ * New attempts for the latest attempt of each (task, repeat) that matches; returns how many. By
+ * default only infrastructure errors, which the new attempts replace; a retry of a scored attempt
+ * is an extra attempt that never counts (attempts.ts).
+ */
+export async function retryRuns(deps: ControlDeps, jobId: string, which: RetrySelection = 'INFRA'): Promise<number> {
   const job = await deps.db.job.findUnique({ where: { id: jobId }, select: { id: true } });
   if (!job) throw new NotFoundError('job', jobId);
   const created = await deps.db.$transaction(async (tx) => {
     // Lock the job so two retries cannot create the same attempt twice.
     await tx.$executeRaw`SELECT 1 FROM "Job" WHERE id = ${jobId}::uuid FOR UPDATE`;
     await refuseOverBudget(tx, jobId);
-    const latest = await tx.run.findMany({
-      where: { jobId },
-      distinct: ['taskId', 'repeat'],
-      orderBy: [{ taskId: 'asc' }, { repeat: 'asc' }, { attempt: 'desc' }],
-      select: { id: true, taskId: true, repeat: true, attempt: true, status: true, failureKind: true },
-    });
-    const ids = new Set(
-      (await tx.run.findMany({ where: { id: { in: latest.map((r) => r.id) }, ...RETRY_SELECTIONS[which] }, select: { id: true } })).map((r) => r.id),
-    );
-    const retries = latest.filter((r) => ids.has(r.id));
-    if (retries.length === 0) return 0;
-    await tx.run.createMany({
-      data: retries.map((r) => ({ jobId, taskId: r.taskId, repeat: r.repeat, attempt: r.attempt + 1, retryOfId: r.id })),
-    });
+    const added = await addAttempts(tx, jobId, which);
+    if (added === 0) return 0;
     await tx.$executeRaw`
-      UPDATE "Job" SET "runsTotal" = "runsTotal" + ${retries.length}, "runsQueued" = "runsQueued" + ${retries.length},
+      UPDATE "Job" SET "runsTotal" = "runsTotal" + ${added}, "runsQueued" = "runsQueued" + ${added},
                        status = 'RUNNING', "finishedAt" = NULL, "cancelRequestedAt" = NULL,
                        "stopReason" = NULL, "stopMessage" = NULL
        WHERE id = ${jobId}::uuid`;
-    return retries.length;
+    return added;
   });
   if (created > 0) notifyJob(deps.nats, deps.topology, { jobId, runId: '', status: 'QUEUED' });
   return created;

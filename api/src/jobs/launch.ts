@@ -1,9 +1,14 @@
 // createJob: validates a launch, then writes the job and all its runs in one transaction. Nothing
 // is published here: the dispatcher (outbox) picks the runs up after the commit.
+//
+// A launch may carry the client's idempotency key: the same key within a day returns the job it
+// launched. The unique index on Job.idempotencyKey decides between concurrent launches with one
+// key (the second insert waits for the first to commit, then fails and reads the first's job);
+// the lookup before validating only spares a repeated request the work.
 import { harborOptionsSchema } from 'runner/protocol';
 import { seal } from 'runner/secrets';
 import type { Db } from '../db/client.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { InvalidInputError } from '../schema/errors.js';
 import { taskWhere, type TaskFilter } from '../tasks/library.js';
 import { checkBudgetValue } from './budget.js';
@@ -11,6 +16,11 @@ import { checkAgentAndModel, PROVIDER_KEY_VARS, providerOf } from './agents.js';
 
 /** Runs one job may hold: 100 tasks × 100 runs is the largest launch the product promises. */
 export const MAX_RUNS_PER_JOB = 100_000;
+
+/** Long enough for a UUID, a hash or a client's own request id with a prefix. */
+export const MAX_IDEMPOTENCY_KEY = 200;
+/** How long a key returns its job; after that the key may launch a new one. */
+const IDEMPOTENCY_WINDOW = Prisma.sql`interval '24 hours'`;
 
 export interface LaunchInput {
   name?: string | null;
@@ -24,6 +34,8 @@ export interface LaunchInput {
   providerKey?: { value: string; envVar?: string | null } | null;
   /** Cost cap in US dollars (budget.ts). */
   budgetUsd?: number | null;
+  /** The client's key for this launch: the same key within a day returns the first job. */
+  idempotencyKey?: string | null;
 }
 
 export interface LaunchDeps {
@@ -54,7 +66,19 @@ export function checkAgentModelRuns(input: Pick<LaunchInput, 'agent' | 'model' |
   return { agent, model };
 }
 
-export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{ id: string; runsTotal: number }> {
+export interface Launched {
+  id: string;
+  runsTotal: number;
+  /** True when the idempotency key named a job launched earlier, which this is; nothing was written. */
+  existing: boolean;
+}
+
+export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<Launched> {
+  const key = checkIdempotencyKey(input.idempotencyKey);
+  if (key !== null) {
+    const earlier = await launchedWith(deps.db, key);
+    if (earlier) return earlier;
+  }
   const { agent, model } = checkAgentModelRuns(input);
   const name = input.name?.trim() || `${agent}${model ? ` · ${model}` : ''}`;
   if (name.length > 200) invalid('input.name', `name must be at most 200 characters, got ${name.length}`);
@@ -75,35 +99,70 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<{
 
   const secret = input.providerKey ? sealProviderKey(deps, model, input.providerKey) : null;
 
-  return deps.db.$transaction(
-    async (tx) => {
-      const providerSecret = secret ? await tx.providerSecret.create({ data: secret, select: { id: true } }) : null;
-      const job = await tx.job.create({
-        data: {
-          name,
-          agent,
-          model: model ?? '',
-          runsPerTask: input.runsPerTask,
-          harborOptions: harbor.data as Prisma.InputJsonObject,
-          runsTotal,
-          runsQueued: runsTotal,
-          providerSecretId: providerSecret?.id ?? null,
-          budgetUsd,
-        },
-        select: { id: true },
-      });
-      // One set-based statement: 10,000 runs in tens of milliseconds, where row-by-row inserts take seconds.
-      await tx.$executeRaw`
-        INSERT INTO "Run" (id, "jobId", "taskId", repeat)
-        SELECT gen_random_uuid(), ${job.id}::uuid, t.id, r.n
-          FROM unnest(${taskIds}::uuid[]) WITH ORDINALITY AS t(id, ord)
-         CROSS JOIN generate_series(1, ${input.runsPerTask}::int) AS r(n)
-         ORDER BY t.ord, r.n`;
-      return { id: job.id, runsTotal };
-    },
-    // 10,000 rows take a few hundred milliseconds; leave room on a busy machine.
-    { timeout: 60_000 },
-  );
+  try {
+    return await deps.db.$transaction(
+      async (tx) => {
+        // A key older than the window is free again: its job lets go of it.
+        if (key !== null) {
+          await tx.$executeRaw`UPDATE "Job" SET "idempotencyKey" = NULL
+                                WHERE "idempotencyKey" = ${key} AND "createdAt" <= now() - ${IDEMPOTENCY_WINDOW}`;
+        }
+        const providerSecret = secret ? await tx.providerSecret.create({ data: secret, select: { id: true } }) : null;
+        const job = await tx.job.create({
+          data: {
+            name,
+            agent,
+            model: model ?? '',
+            runsPerTask: input.runsPerTask,
+            harborOptions: harbor.data as Prisma.InputJsonObject,
+            runsTotal,
+            runsQueued: runsTotal,
+            providerSecretId: providerSecret?.id ?? null,
+            budgetUsd,
+            idempotencyKey: key,
+          },
+          select: { id: true },
+        });
+        // One set-based statement: 10,000 runs in tens of milliseconds, where row-by-row inserts take seconds.
+        await tx.$executeRaw`
+          INSERT INTO "Run" (id, "jobId", "taskId", repeat)
+          SELECT gen_random_uuid(), ${job.id}::uuid, t.id, r.n
+            FROM unnest(${taskIds}::uuid[]) WITH ORDINALITY AS t(id, ord)
+           CROSS JOIN generate_series(1, ${input.runsPerTask}::int) AS r(n)
+           ORDER BY t.ord, r.n`;
+        return { id: job.id, runsTotal, existing: false };
+      },
+      // 10,000 rows take a few hundred milliseconds; leave room on a busy machine.
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    // A concurrent launch with the same key committed first: the unique index refused this one.
+    if (key !== null && isUniqueViolation(error, 'idempotencyKey')) {
+      const earlier = await launchedWith(deps.db, key);
+      if (earlier) return earlier;
+    }
+    throw error;
+  }
+}
+
+function checkIdempotencyKey(key: string | null | undefined): string | null {
+  if (key === null || key === undefined) return null;
+  if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY) {
+    invalid('input.idempotencyKey', `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY} characters, got ${key.length}`);
+  }
+  return key;
+}
+
+/** The job launched with this key within the window, if any (the database's clock decides). */
+async function launchedWith(db: Db, key: string): Promise<Launched | null> {
+  const [job] = await db.$queryRaw<{ id: string; runsTotal: number }[]>`
+    SELECT id::text, "runsTotal" FROM "Job" WHERE "idempotencyKey" = ${key} AND "createdAt" > now() - ${IDEMPOTENCY_WINDOW}`;
+  return job ? { ...job, existing: true } : null;
+}
+
+function isUniqueViolation(error: unknown, column: string): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2002') return false;
+  return JSON.stringify(error.meta ?? {}).includes(column);
 }
 
 /** The ids of the tasks a launch names (taskIds, or every task matching taskFilter); refuses unknown ids and empty selections. */

@@ -6,9 +6,10 @@ import { parseId } from '../schema/ids.js';
 import { planned } from '../schema/planned.js';
 import { TaskFilterInput } from '../tasks/schema.js';
 import { BudgetReachedError, setJobBudget } from './budget.js';
-import { cancelJob, cancelRun, RETRY_SELECTIONS, retryRuns, type RetrySelection } from './control.js';
+import { RETRY_SELECTIONS, type RetrySelection } from './attempts.js';
+import { cancelJob, cancelRun, retryRuns } from './control.js';
 import { deleteJob, JobActiveError, type DeletedJob } from './delete.js';
-import { createJob } from './launch.js';
+import { createJob, MAX_IDEMPOTENCY_KEY } from './launch.js';
 import { notifyJob } from './recorder.js';
 import { JobStatusEnum } from './schema.js';
 
@@ -24,11 +25,14 @@ builder.objectType(BudgetReachedError, {
 });
 
 const RetrySelectionEnum = builder.enumType('RetrySelection', {
+  description:
+    'Which latest attempts retryRuns retries. A retry of an infrastructure error or a cancelled attempt replaces it; ' +
+    'a retry of a scored attempt (FAILED, or ERRORED by the agent) is an EXTRA attempt that never changes pass rates.',
   values: {
-    FAILED: { description: 'Runs the verifier scored below the pass threshold.' },
-    ERRORED: { description: 'Runs that ended with an exception and no reward.' },
-    INFRA: { description: 'ERRORED runs blamed on the infrastructure.' },
-    CANCELLED: { description: 'Runs stopped by a user or never started because the budget was reached.' },
+    FAILED: { description: 'Runs the verifier scored below the pass threshold: the retries are extra attempts.' },
+    ERRORED: { description: 'Runs that ended with an exception and no reward: agent errors get extra attempts, infrastructure errors are replaced.' },
+    INFRA: { description: 'ERRORED runs blamed on the infrastructure: the retries replace them.' },
+    CANCELLED: { description: 'Runs stopped by a user or never started because the budget was reached: the retries replace them.' },
     UNSUCCESSFUL: { description: 'FAILED, ERRORED and CANCELLED runs.' },
   } satisfies Record<RetrySelection, { description: string }>,
 });
@@ -67,13 +71,20 @@ const CreateJobInput = builder.inputType('CreateJobInput', {
     harbor: t.field({ type: HarborOptionsInput }),
     providerKey: t.field({ type: ProviderKeyInput }),
     budgetUsd: t.float({ description: 'Optional cost cap in US dollars (> 0): once the recorded cost reaches it, no further run starts.' }),
+    idempotencyKey: t.string({
+      description:
+        `Your key for this launch, 1 to ${MAX_IDEMPOTENCY_KEY} characters: createJob with a key used in the last 24 hours returns the job ` +
+        'it launched instead of launching another, so a request retried after a timeout launches once.',
+    }),
   }),
 });
 
 builder.mutationField('createJob', (t) =>
   t.prismaField({
     type: 'Job',
-    description: 'Launches a job: writes it and all its runs at once; the dispatcher queues them for runners.',
+    description:
+      'Launches a job: writes it and all its runs at once; the dispatcher queues them for runners. ' +
+      'With an idempotencyKey used in the last 24 hours, returns that launch\'s job instead.',
     errors: { types: [InvalidInputError] },
     args: { input: t.arg({ type: CreateJobInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
@@ -85,8 +96,10 @@ builder.mutationField('createJob', (t) =>
           harbor: stripNulls(input.harbor),
         },
       );
-      ctx.kickDispatcher();
-      notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
+      if (!created.existing) {
+        ctx.kickDispatcher();
+        notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
+      }
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: created.id } });
     },
   }),
@@ -128,9 +141,14 @@ builder.mutationField('cancelRun', (t) =>
 builder.mutationField('retryRuns', (t) =>
   t.prismaField({
     type: 'Job',
-    description: 'New attempts for the latest attempt of every run that matches `which`; refused while the job is at its budget.',
+    description:
+      'New attempts for the latest attempt of every (task, repeat) that matches `which` (default: infrastructure errors); ' +
+      'refused while the job is at its budget. Retries of scored attempts are extra attempts: they never raise pass rates.',
     errors: { types: [NotFoundError, InvalidInputError, BudgetReachedError] },
-    args: { jobId: t.arg.id({ required: true }), which: t.arg({ type: RetrySelectionEnum, required: true }) },
+    args: {
+      jobId: t.arg.id({ required: true }),
+      which: t.arg({ type: RetrySelectionEnum, required: true, defaultValue: 'INFRA' }),
+    },
     resolve: async (query, _root, { jobId, which }, ctx) => {
       const id = parseId(jobId, 'jobId');
       if (!(which in RETRY_SELECTIONS)) throw new InvalidInputError(`which must be one of ${Object.keys(RETRY_SELECTIONS).join(', ')}`, 'which');

@@ -1,18 +1,32 @@
 // GraphQL for jobs and runs: their types and queries, over the recorded rows. What changes them is
 // mutations.ts.
 import { ENVIRONMENT_TYPES } from 'runner/protocol';
-import { FailureKind, JobStatus, JobStopReason, RunStatus } from '../generated/prisma/enums.js';
+import { AttemptRole, FailureKind, JobStatus, JobStopReason, RunStatus } from '../generated/prisma/enums.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { batchLoader, perRequest } from '../schema/batch.js';
 import { builder } from '../schema/builder.js';
+import type { Context } from '../schema/context.js';
 import { parseId } from '../schema/ids.js';
 import { planned } from '../schema/planned.js';
 import { AGENTS } from './agents.js';
+import { attemptCounters, retryableCounts, type AttemptCounters, type RetryableCounts } from './attempts.js';
 
 const JobStatusEnum = builder.enumType(JobStatus, { name: 'JobStatus' });
 const RunStatusEnum = builder.enumType(RunStatus, { name: 'RunStatus' });
 const FailureKindEnum = builder.enumType(FailureKind, {
   name: 'FailureKind',
   description: 'Who is to blame for an ERRORED run: the agent, or the infrastructure (left out of pass rates by default).',
+});
+const AttemptRoleEnum = builder.enumType(AttemptRole, {
+  name: 'AttemptRole',
+  description:
+    'Which attempt of a repeat (task × repeat index) counts. A repeat counts its first fair try (PASSED, FAILED, or ERRORED by the agent); ' +
+    'until it has one, its latest attempt.',
+  values: {
+    COUNTED: { description: 'The attempt the repeat counts in every figure: its first fair try, else its latest attempt.' },
+    REPLACED: { description: 'An infrastructure error or a cancellation that a retry replaced: the agent never had a fair try.' },
+    EXTRA: { description: "An attempt after the repeat's fair try: shown as best of N, never counted in pass rates, pass@k or comparisons." },
+  },
 });
 const JobStopReasonEnum = builder.enumType(JobStopReason, {
   name: 'JobStopReason',
@@ -49,6 +63,7 @@ const RunRef = builder.prismaObject('Run', {
     repeat: t.exposeInt('repeat', { description: '1-based repeat of the task within the job.' }),
     attempt: t.exposeInt('attempt', { description: '1 for the first try; retries add 1.' }),
     retryOfId: t.exposeID('retryOfId', { nullable: true }),
+    attemptRole: t.expose('attemptRole', { type: AttemptRoleEnum, description: 'Whether this attempt is the one its repeat counts.' }),
     status: t.expose('status', { type: RunStatusEnum }),
     reward: t.exposeFloat('reward', { nullable: true }),
     rewards: t.field({ type: 'JSON', nullable: true, description: 'Raw verifier rewards.', resolve: (r) => r.rewards }),
@@ -74,6 +89,23 @@ const RunRef = builder.prismaObject('Run', {
   }),
 });
 
+const ATTEMPT_ROLE_FILTER = 'Only attempts with these roles, e.g. [COUNTED] for one run per (task, repeat); every attempt when unset.';
+
+const RetryableRunsRef = builder.objectRef<RetryableCounts>('RetryableRuns').implement({
+  description: "Per RetrySelection, the attempts retryRuns(which) would add now (a job's buttons show these).",
+  fields: (t) => ({
+    failed: t.exposeInt('FAILED', { description: 'Latest attempts that FAILED: their retries would be extra attempts.' }),
+    errored: t.exposeInt('ERRORED'),
+    infra: t.exposeInt('INFRA', { description: 'Latest attempts that ERRORED because of the infrastructure: their retries replace them.' }),
+    cancelled: t.exposeInt('CANCELLED'),
+    unsuccessful: t.exposeInt('UNSUCCESSFUL'),
+  }),
+});
+
+/** A request's jobs read their counters in one query (a list of fifty jobs too). */
+const countersLoader = perRequest((ctx: Context) => batchLoader((ids) => attemptCounters(ctx.db, ids)));
+const countersOf = (ctx: Context, jobId: string) => countersLoader(ctx)(jobId);
+
 const JobRef = builder.prismaObject('Job', {
   description: 'An agent + model over a set of tasks, each run `runsPerTask` times.',
   fields: (t) => ({
@@ -84,14 +116,6 @@ const JobRef = builder.prismaObject('Job', {
     runsPerTask: t.exposeInt('runsPerTask'),
     harborOptions: t.field({ type: 'JSON', resolve: (j) => j.harborOptions }),
     status: t.expose('status', { type: JobStatusEnum }),
-    runsTotal: t.exposeInt('runsTotal'),
-    runsQueued: t.exposeInt('runsQueued'),
-    runsClaimed: t.exposeInt('runsClaimed'),
-    runsRunning: t.exposeInt('runsRunning'),
-    runsPassed: t.exposeInt('runsPassed'),
-    runsFailed: t.exposeInt('runsFailed'),
-    runsErrored: t.exposeInt('runsErrored'),
-    runsCancelled: t.exposeInt('runsCancelled'),
     inputTokens: t.float({ resolve: (j) => Number(j.inputTokens) }),
     cacheTokens: t.float({ resolve: (j) => Number(j.cacheTokens) }),
     outputTokens: t.float({ resolve: (j) => Number(j.outputTokens) }),
@@ -116,7 +140,11 @@ const JobRef = builder.prismaObject('Job', {
       defaultSize: 100,
       maxSize: 1_000,
       totalCount: true,
-      args: { status: t.arg({ type: [RunStatusEnum] }), taskId: t.arg.id() },
+      args: {
+        status: t.arg({ type: [RunStatusEnum] }),
+        taskId: t.arg.id(),
+        attemptRole: t.arg({ type: [AttemptRoleEnum], description: ATTEMPT_ROLE_FILTER }),
+      },
       query: (args) => ({
         where: runWhere(args),
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
@@ -125,9 +153,36 @@ const JobRef = builder.prismaObject('Job', {
   }),
 });
 
-function runWhere(args: { status?: RunStatus[] | null; taskId?: string | number | null }): Prisma.RunWhereInput {
+// The counters people read: one attempt per (task, repeat), and the other attempts apart
+// (attempts.ts). The job row's own counters count every attempt; the recorder settles jobs by them.
+builder.prismaObjectFields('Job', (t) => {
+  const counter = (name: keyof AttemptCounters, description: string) =>
+    t.int({ description, select: { id: true }, resolve: async (job, _args, ctx) => (await countersOf(ctx, job.id))?.[name] ?? 0 });
+  return {
+    runsTotal: counter('runsTotal', 'Runs: one per (task, repeat), its counted attempt (runsPerTask × tasks, however often retried).'),
+    runsQueued: counter('runsQueued', 'Counted attempts waiting for a runner.'),
+    runsClaimed: counter('runsClaimed', 'Counted attempts a runner took and is starting.'),
+    runsRunning: counter('runsRunning', 'Counted attempts running.'),
+    runsPassed: counter('runsPassed', 'Counted attempts that passed.'),
+    runsFailed: counter('runsFailed', 'Counted attempts that failed.'),
+    runsErrored: counter('runsErrored', 'Counted attempts that errored.'),
+    runsCancelled: counter('runsCancelled', 'Counted attempts that were cancelled.'),
+    attemptsTotal: counter('attemptsTotal', 'Every attempt: the counted ones, plus replaced and extra attempts.'),
+    replacedAttempts: counter('replacedAttempts', 'Infrastructure errors and cancellations that a retry replaced.'),
+    extraAttempts: counter('extraAttempts', 'Retries of scored attempts: shown (best of N), never counted.'),
+    retryable: t.field({
+      type: RetryableRunsRef,
+      description: 'How many new attempts retryRuns would add now for each `which`: latest attempts per (task, repeat) that match.',
+      select: { id: true },
+      resolve: (job, _args, ctx) => retryableCounts(ctx.db, job.id),
+    }),
+  };
+});
+
+function runWhere(args: { status?: RunStatus[] | null; taskId?: string | number | null; attemptRole?: AttemptRole[] | null }): Prisma.RunWhereInput {
   return {
     ...(args.status?.length ? { status: { in: args.status } } : {}),
+    ...(args.attemptRole?.length ? { attemptRole: { in: args.attemptRole } } : {}),
     ...(args.taskId ? { taskId: parseId(args.taskId, 'taskId') } : {}),
   };
 }
@@ -191,6 +246,7 @@ builder.queryField('runs', (t) =>
       jobId: t.arg.id({ required: true }),
       status: t.arg({ type: [RunStatusEnum] }),
       taskId: t.arg.id(),
+      attemptRole: t.arg({ type: [AttemptRoleEnum], description: ATTEMPT_ROLE_FILTER }),
     },
     totalCount: (_p, args, ctx) => ctx.db.run.count({ where: { jobId: parseId(args.jobId, 'jobId'), ...runWhere(args) } }),
     resolve: (query, _root, args, ctx) =>

@@ -41,11 +41,12 @@ beforeAll(async () => {
   for (const name of ['g', 'c', 'a', 'f', 'e', 'b', 'd']) {
     task[name] = (await db.task.create({ data: { contentHash: randomBytes(32).toString('hex'), name, instruction: 'x', sizeBytes: 1n, fileCount: 1 } })).id;
   }
-  // Baseline. a's first repeat failed, was retried and passed: only the retry counts.
+  // Baseline. a's first repeat errored on the infrastructure, was retried and passed: the retry
+  // replaced it (jobs/attempts.ts), so only the retry counts.
   A = await seedJob('A', 1, { a: ['P', 'P'], b: ['P', 'F'], c: ['F', 'F'], d: ['F', 'E'], e: ['P', 'P'], f: ['I', 'I'] });
   const first = await db.run.findFirstOrThrow({ where: { jobId: A, taskId: task.a!, repeat: 1 } });
   await db.run.update({ where: { id: first.id }, data: { attempt: 2 } });
-  await db.run.create({ data: { jobId: A, taskId: task.a!, repeat: 1, attempt: 1, costUsd: 1, ...fields.F } });
+  await db.run.create({ data: { jobId: A, taskId: task.a!, repeat: 1, attempt: 1, costUsd: 1, attemptRole: 'REPLACED', ...fields.I } });
 
   B = await seedJob('B', 0.5, { a: ['F', 'F'], b: ['P', 'P'], c: ['P', 'P'], d: ['P', 'F'], e: ['P', 'P'], f: ['P', 'P'], g: ['P', 'F'] });
   C = await seedJob('C', 2, { a: ['P', 'P'], b: ['P', 'P'], c: ['P', 'P'], d: ['P', 'P'], e: ['P', 'P'] });
@@ -56,10 +57,10 @@ afterAll(() => api?.close());
 const rounded = (x: number | null | undefined) => (x === null || x === undefined ? x : Math.round(x * 1e9) / 1e9);
 
 describe('compareJobs on constructed jobs', () => {
-  it("gives each job's pass rate with its Wilson interval and cost per pass, over latest attempts", async () => {
+  it("gives each job's pass rate with its Wilson interval and cost per pass, over counted attempts", async () => {
     const { jobs, includesInfrastructure } = await compareJobs(db, [A, B, C]);
     expect(includesInfrastructure).toBe(false);
-    // A: 12 latest runs, f's two infrastructure errors left out: 5 of 10 passed (a 2, b 1, e 2); $10 over the 10 others.
+    // A: 12 counted runs, f's two infrastructure errors left out: 5 of 10 passed (a 2, b 1, e 2); $10 over the 10 others.
     expect(jobs[0]).toMatchObject({ jobId: A, runs: 12, scored: 10, passed: 5, passRate: 0.5, costUsd: 10, costPerPass: 2, vsBaseline: null });
     // Wilson 5 of 10: centre 0.5, half-width 1.96 √(0.025 + 0.009604) / 1.38416 = 0.263407.
     expect(jobs[0]!.passRateLow).toBeCloseTo(0.236593, 5);

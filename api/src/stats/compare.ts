@@ -1,6 +1,6 @@
 // Comparing jobs (issue 7, item 3): typically the same tasks under different agents or models.
-// PostgreSQL counts the latest attempts per job and per (job, task) in one GROUP BY over the jobs'
-// runs; TypeScript only pairs the tasks and runs the small tests from math.ts on those counts.
+// PostgreSQL counts the counted attempts (jobs/attempts.ts) per job and per (job, task) in one
+// GROUP BY over the jobs' runs, so a job whose failures were retried compares on its first tries; TypeScript only pairs the tasks and runs the small tests from math.ts on those counts.
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
 import { InvalidInputError, NotFoundError } from '../schema/errors.js';
@@ -15,7 +15,7 @@ export const MAX_COMPARED_JOBS = 10;
 /** A task "passes" for a job, for McNemar, when its pass rate is above this; exactly half is not a pass. */
 export const MAJORITY = 0.5;
 
-/** One job's own numbers over its latest attempts, and how it differs from the baseline. */
+/** One job's own numbers over its counted attempts, and how it differs from the baseline. */
 export interface ComparedJob {
   jobId: string;
   runs: number;
@@ -103,15 +103,14 @@ interface CountsRow {
   costUsd: number;
 }
 
-/** Latest attempts per (job, task, repeat), counted per job and per (job, task); task rows by task name. */
+/** Counted attempts per (job, task, repeat), per job and per (job, task); task rows by task name. */
 function countsQuery(jobIds: readonly string[], includeInfrastructure: boolean): Prisma.Sql {
   const ids = Prisma.join(jobIds.map((id) => Prisma.sql`${id}::uuid`));
   return Prisma.sql`
-    WITH latest AS (
-      SELECT DISTINCT ON (r."jobId", r."taskId", r."repeat") r."jobId", r."taskId", r.status, r."failureKind", r."costUsd"
+    WITH counted AS (
+      SELECT r."jobId", r."taskId", r.status, r."failureKind", r."costUsd"
         FROM "Run" r
-       WHERE r."jobId" IN (${ids})
-       ORDER BY r."jobId", r."taskId", r."repeat", r."attempt" DESC
+       WHERE r."jobId" IN (${ids}) AND r."attemptRole" = 'COUNTED'
     ),
     totals AS (
       SELECT "jobId", "taskId", GROUPING("taskId") = 1 AS "isJob",
@@ -119,7 +118,7 @@ function countsQuery(jobIds: readonly string[], includeInfrastructure: boolean):
              count(*) FILTER (WHERE ${isScored(includeInfrastructure)})::int AS scored,
              count(*) FILTER (WHERE status = 'PASSED')::int AS passed,
              coalesce(sum("costUsd"), 0)::float8 AS "costUsd"
-        FROM latest
+        FROM counted
        GROUP BY GROUPING SETS (("jobId"), ("jobId", "taskId"))
     )
     SELECT totals."jobId"::text AS "jobId", CASE WHEN NOT totals."isJob" THEN totals."taskId"::text END AS "taskId",

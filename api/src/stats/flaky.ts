@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { isScored } from './service.js';
 
 /**
- * A task is flaky within a job when its scored outcomes (latest attempts) include both a pass and
+ * A task is flaky within a job when its scored outcomes (counted attempts) include both a pass and
  * a non-pass: the same agent and model on the same task do not agree with themselves.
  */
 export function isFlaky(stats: { passed: number; scored: number }): boolean {
@@ -15,8 +15,8 @@ export function isFlaky(stats: { passed: number; scored: number }): boolean {
 /**
  * Of the tasks this job ran, those that have at least one scored run in some job and no PASSED run
  * in any job: candidates for a broken package (a verifier nothing can satisfy, a missing
- * dependency) rather than a hard task. Every run counts, not only the latest attempts, since one
- * pass anywhere shows the task can be solved. Infrastructure errors make a run scored only when
+ * dependency) rather than a hard task. Every attempt counts, extra ones too, since one pass
+ * anywhere shows the task can be solved. Infrastructure errors make a run scored only when
  * `includeInfrastructure` is set, as in the pass rates.
  */
 export async function neverPassedTasks(db: Db, jobId: string, includeInfrastructure: boolean): Promise<Set<string>> {

@@ -90,7 +90,9 @@ const TaskRef = getRefFromModel('Task', builder);
 
 // RunStats and TaskStats share every statistic; TaskStats adds the task.
 const statsFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, RunStats>) => ({
-  runs: t.exposeInt('runs', { description: 'Latest attempts of each (task, repeat); retries supersede what they retried.' }),
+  runs: t.exposeInt('runs', {
+    description: 'One per (task, repeat): its counted attempt, the first fair try (see AttemptRole). Extra attempts never count here.',
+  }),
   passed: t.exposeInt('passed'),
   failed: t.exposeInt('failed'),
   errored: t.exposeInt('errored'),
@@ -119,11 +121,22 @@ const statsFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, RunStats>) =
     description: 'The phases some scored run recorded, in the order Harbor runs them.',
     resolve: (s) => s.phaseDurations,
   }),
-  inputTokens: t.exposeFloat('inputTokens', { description: 'Over every latest attempt, scored or not.' }),
+  inputTokens: t.exposeFloat('inputTokens', { description: 'Over every counted attempt, scored or not.' }),
   outputTokens: t.exposeFloat('outputTokens'),
   cacheTokens: t.exposeFloat('cacheTokens'),
-  costUsd: t.exposeFloat('costUsd', { description: 'Over every latest attempt, scored or not.' }),
+  costUsd: t.exposeFloat('costUsd', { description: "Over every counted attempt, scored or not (Job.costUsd is every attempt's)." }),
   costPerPass: t.exposeFloat('costPerPass', { nullable: true, description: 'costUsd / passed; null when nothing passed.' }),
+  extraAttempts: t.exposeInt('extraAttempts', {
+    description: "Retries of scored attempts (AttemptRole EXTRA). They never change the figures above; they only add the best-of figures.",
+  }),
+  bestOf: t.exposeInt('bestOf', {
+    description: 'The N of "best of N": the most fair tries (the counted one and extra ones) one scored repeat had; 1 without extra attempts, 0 when nothing was scored.',
+  }),
+  bestOfPassed: t.exposeInt('bestOfPassed', { description: 'Scored repeats that passed in some attempt, the counted one or an extra one.' }),
+  bestOfPassRate: t.exposeFloat('bestOfPassRate', {
+    nullable: true,
+    description: 'bestOfPassed / scored: the pass rate if every attempt were allowed to count. Not comparable with passRate across jobs retried differently.',
+  }),
   tokensPerPass: t.float({
     nullable: true,
     description: '(inputTokens + outputTokens) / passed: what one success costs in tokens; null when nothing passed.',
@@ -211,7 +224,7 @@ const INCLUDE_INFRASTRUCTURE = 'Count infrastructure errors as failed attempts i
 builder.prismaObjectFields('Job', (t) => ({
   stats: t.field({
     type: RunStatsRef,
-    description: 'Outcomes of the whole job, over the latest attempt of each (task, repeat).',
+    description: 'Outcomes of the whole job, over the counted attempt of each (task, repeat).',
     args: { includeInfrastructure: t.arg.boolean({ defaultValue: false, description: INCLUDE_INFRASTRUCTURE }) },
     resolve: async (job, { includeInfrastructure }, ctx) => (await statsOf(ctx, job.id, includeInfrastructure ?? false)).job,
   }),
@@ -232,7 +245,7 @@ builder.prismaObjectFields('Job', (t) => ({
   }),
   errorBreakdown: t.field({
     type: [ErrorCountRef],
-    description: 'Exceptions of the latest attempts by type and blame, most frequent first.',
+    description: 'Exceptions of the counted attempts by type and blame, most frequent first.',
     resolve: (job, _args, ctx) => errorBreakdown(ctx.db, job.id),
   }),
 }));
@@ -273,7 +286,7 @@ const BaselineDifferenceRef = builder.objectRef<BaselineDifference>('BaselineDif
 });
 
 const ComparedJobRef = builder.objectRef<ComparedJobWithJob>('ComparedJob').implement({
-  description: "One job's outcomes over the latest attempt of each (task, repeat), and its difference from the baseline.",
+  description: "One job's outcomes over the counted attempt of each (task, repeat), and its difference from the baseline.",
   fields: (t) => ({
     job: t.field({ type: JobRef, resolve: (c) => c.job }),
     runs: t.exposeInt('runs'),
@@ -282,7 +295,7 @@ const ComparedJobRef = builder.objectRef<ComparedJobWithJob>('ComparedJob').impl
     passRate: t.exposeFloat('passRate', { nullable: true, description: 'passed / scored over all its tasks; null when nothing was scored.' }),
     passRateLow: t.exposeFloat('passRateLow', { nullable: true, description: 'Lower end of the 95% Wilson interval.' }),
     passRateHigh: t.exposeFloat('passRateHigh', { nullable: true, description: 'Upper end of the 95% Wilson interval.' }),
-    costUsd: t.exposeFloat('costUsd', { description: 'Over every latest attempt, scored or not.' }),
+    costUsd: t.exposeFloat('costUsd', { description: 'Over every counted attempt, scored or not.' }),
     costPerPass: t.exposeFloat('costPerPass', { nullable: true, description: 'costUsd / passed; null when nothing passed.' }),
     vsBaseline: t.field({
       type: BaselineDifferenceRef,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { addAttempts } from '../jobs/attempts.js';
 import { errorBreakdown, jobStats, NO_EXCEPTION, overview, recentModels } from './service.js';
 
 let database: TestDatabase & { db: Db };
@@ -48,15 +49,19 @@ describe('jobStats on seeded runs', () => {
     betaId = beta.id;
     ({ id: jobId } = await job());
 
-    // alpha, repeat 1: a failed first attempt, retried and passed. Only the retry may count.
-    const first = await run(jobId, alpha.id, {
-      repeat: 1, attempt: 1, status: 'FAILED', reward: 0, rewards: { reward: 0, style: 0 }, failureKind: 'AGENT',
-      exceptionType: 'AgentTimeoutError', costUsd: 50, inputTokens: 100_000, durationS: 100, environmentSetupMs: 99_000,
-    });
+    // alpha, repeat 1: an infrastructure error, retried (attempts.ts) and passed. The retry replaces it:
+    // the agent never had a fair try, so only the retry may count.
     await run(jobId, alpha.id, {
-      repeat: 1, attempt: 2, retryOfId: first.id, status: 'PASSED', reward: 1, rewards: { reward: 1, style: 1 },
-      costUsd: 1, inputTokens: 100, outputTokens: 10, cacheTokens: 5, durationS: 10,
-      environmentSetupMs: 1000, agentSetupMs: 2000, agentExecutionMs: 5000, verifierMs: 2000,
+      repeat: 1, attempt: 1, status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'DockerComposeError',
+      costUsd: 50, inputTokens: 100_000, durationS: 100, environmentSetupMs: 99_000,
+    });
+    expect(await db.$transaction((tx) => addAttempts(tx, jobId, 'INFRA'))).toBe(1);
+    await db.run.updateMany({
+      where: { jobId, taskId: alpha.id, repeat: 1, attempt: 2, attemptRole: 'COUNTED' },
+      data: {
+        status: 'PASSED', reward: 1, rewards: { reward: 1, style: 1 }, costUsd: 1, inputTokens: 100, outputTokens: 10, cacheTokens: 5,
+        startedAt: at(0), finishedAt: at(10), environmentSetupMs: 1000, agentSetupMs: 2000, agentExecutionMs: 5000, verifierMs: 2000,
+      },
     });
     // Passed after an agent timeout: the exception is kept, the pass stands.
     await run(jobId, alpha.id, {
@@ -79,7 +84,7 @@ describe('jobStats on seeded runs', () => {
     await run(jobId, beta.id, { repeat: 3, status: 'CANCELLED', exceptionType: 'CancelledError', costUsd: 0.5, durationS: 5 });
   });
 
-  it('counts the latest attempts and leaves infrastructure errors out of the pass rate by default', async () => {
+  it('counts the counted attempts and leaves infrastructure errors out of the pass rate by default', async () => {
     const { job: s } = await jobStats(db, jobId);
     expect(s).toMatchObject({
       runs: 6, passed: 2, failed: 1, errored: 2, erroredAgent: 1, erroredInfrastructure: 1, cancelled: 1, unfinished: 0,
@@ -91,10 +96,12 @@ describe('jobStats on seeded runs', () => {
       // Scored durations 10, 20, 40, 50 s: p50 halfway between 20 and 40; p95 at rank 2.85 = 40 + 0.85 × 10.
       durationP50Ms: 30_000,
       durationP95Ms: 48_500,
-      // Tokens and cost cover every latest attempt (the cancelled one too), never the superseded one.
+      // Tokens and cost cover every counted attempt (the cancelled one too), never the replaced one.
       inputTokens: 1000, outputTokens: 100, cacheTokens: 5, costUsd: 10.5, costPerPass: 5.25,
       // alpha n=2 c=2 → 1, 1; beta n=2 c=0 → 0, 0.
       passAtK: [{ k: 1, value: 0.5 }, { k: 2, value: 0.5 }],
+      // No extra attempts: best of 1 is the pass rate itself.
+      extraAttempts: 0, bestOf: 1, bestOfPassed: 2, bestOfPassRate: 0.5,
     });
     // Wilson 2 of 4: centre (0.5 + 0.4802) / 1.9604 = 0.5, half-width 1.96 √0.122525 / 1.9604.
     expect(s.passRateLow).toBeCloseTo(0.150034, 5);
@@ -140,7 +147,7 @@ describe('jobStats on seeded runs', () => {
     expect(beta!.meanRewardByKey).toBeNull();
   });
 
-  it('breaks errors down by type and blame over the latest attempts, cancellations left out', async () => {
+  it('breaks errors down by type and blame over the counted attempts, cancellations left out', async () => {
     expect(await errorBreakdown(db, jobId)).toEqual([
       { exceptionType: 'AgentTimeoutError', failureKind: null, count: 1, sampleMessage: 'Agent execution timed out after 900.0 seconds', sampleRunId: expect.any(String) },
       { exceptionType: 'ContextLengthExceededError', failureKind: 'AGENT', count: 1, sampleMessage: 'too long', sampleRunId: expect.any(String) },

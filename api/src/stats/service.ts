@@ -2,10 +2,12 @@
 // percentiles in one pass over a job's runs (GROUP BY GROUPING SETS gives the job row and one row
 // per task together); TypeScript only adds the Wilson interval and pass@k from math.ts.
 //
-// Every job statistic looks at the LATEST attempt of each (task, repeat): a retry supersedes the
-// run it retried, so a flaky infrastructure failure that was retried and passed counts once, as a pass.
+// Every job statistic looks at the COUNTED attempt of each (task, repeat) (jobs/attempts.ts): its
+// first fair try, so retrying failures until they pass changes no figure; an infrastructure error
+// that was retried and passed counts once, as a pass. Extra attempts show only as "best of N".
 import { Prisma } from '../generated/prisma/client.js';
 import type { Db } from '../db/client.js';
+import { FAIR_TRY } from '../jobs/attempts.js';
 import { meanPassAtK, passAtKCurve, type PassAtKValue, wilsonInterval } from './math.js';
 
 export const PHASES = ['environment_setup', 'agent_setup', 'agent_execution', 'verifier'] as const;
@@ -42,6 +44,13 @@ export interface RunStats {
   costUsd: number;
   costPerPass: number | null;
   passAtK: PassAtKValue[];
+  /** Attempts after a repeat's fair try (retries of scored attempts); none of them counts above. */
+  extraAttempts: number;
+  /** The most fair tries one scored repeat had (1 without extra attempts; 0 when nothing was scored). */
+  bestOf: number;
+  /** Scored repeats that passed in some attempt, the counted one or an extra one. */
+  bestOfPassed: number;
+  bestOfPassRate: number | null;
 }
 
 export interface TaskStats extends RunStats {
@@ -59,25 +68,18 @@ export interface StatsOptions {
   includeInfrastructure?: boolean;
 }
 
-/**
- * The latest attempt of each (task, repeat) of a job, in task order, so the per-task GROUP BY that
- * follows needs no second sort.
- */
-function latestRuns(jobId: string): Prisma.Sql {
-  return Prisma.sql`
-    SELECT DISTINCT ON (r."taskId", r."repeat") r.*
-      FROM "Run" r
-     WHERE r."jobId" = ${jobId}::uuid
-     ORDER BY r."taskId", r."repeat", r."attempt" DESC`;
+/** The counted attempt of each (task, repeat) of a job, as `r` (attempts.ts decides which counts). */
+function countedRuns(jobId: string): Prisma.Sql {
+  return Prisma.sql`SELECT r.* FROM "Run" r WHERE r."jobId" = ${jobId}::uuid AND r."attemptRole" = 'COUNTED'`;
 }
 
 /**
- * Whether a run counts towards the pass rate: it passed, failed, or errored — infrastructure errors
- * only when asked, since a rate-limited or broken sandbox says nothing about the agent.
+ * Whether a run counts towards the pass rate, over unqualified Run columns: it was a fair try
+ * (passed, failed, or errored through the agent) — infrastructure errors only when asked, since a
+ * rate-limited or broken sandbox says nothing about the agent.
  */
 export function isScored(includeInfrastructure: boolean): Prisma.Sql {
-  return Prisma.sql`(status IN ('PASSED', 'FAILED')
-    OR (status = 'ERRORED' AND (${includeInfrastructure}::boolean OR "failureKind" IS DISTINCT FROM 'INFRASTRUCTURE')))`;
+  return Prisma.sql`(${FAIR_TRY} OR (${includeInfrastructure}::boolean AND status = 'ERRORED'))`;
 }
 
 interface CountsRow {
@@ -109,6 +111,9 @@ interface CountsRow {
   outputTokens: number;
   cacheTokens: number;
   costUsd: number;
+  extraAttempts: number;
+  bestOf: number;
+  bestOfPassed: number;
 }
 
 interface RewardKeyRow {
@@ -128,10 +133,23 @@ function countsQuery(jobId: string, includeInfrastructure: boolean): Prisma.Sql 
       percentile_cont(0.95) WITHIN GROUP (ORDER BY ${value}) FILTER (WHERE scored) AS ${Prisma.raw(`"${name}P95"`)}`;
   };
   return Prisma.sql`
-    WITH runs AS (
+    WITH extras AS (
+      SELECT e."taskId", e.repeat, count(*)::int AS extra,
+             count(*) FILTER (WHERE ${FAIR_TRY})::int AS "fairExtra",
+             bool_or(e.status = 'PASSED') AS "extraPassed"
+        FROM "Run" e
+       WHERE e."jobId" = ${jobId}::uuid AND e."attemptRole" = 'EXTRA'
+       GROUP BY e."taskId", e.repeat
+    ),
+    runs AS (
       SELECT l.*, ${scored} AS scored,
-             extract(epoch FROM (l."finishedAt" - l."startedAt"))::float8 * 1000 AS "durationMs"
-        FROM (${latestRuns(jobId)}) l
+             extract(epoch FROM (l."finishedAt" - l."startedAt"))::float8 * 1000 AS "durationMs",
+             coalesce(x.extra, 0) AS extra,
+             -- Extra attempts follow a fair try, so a repeat that has some was scored.
+             1 + coalesce(x."fairExtra", 0) AS tries,
+             (l.status = 'PASSED' OR coalesce(x."extraPassed", false)) AS "passedSome"
+        FROM (${countedRuns(jobId)}) l
+        LEFT JOIN extras x ON x."taskId" = l."taskId" AND x.repeat = l.repeat
     ),
     totals AS (
       SELECT runs."taskId", GROUPING(runs."taskId") = 1 AS "isJob",
@@ -153,7 +171,10 @@ function countsQuery(jobId: string, includeInfrastructure: boolean): Prisma.Sql 
              coalesce(sum("inputTokens"), 0)::float8 AS "inputTokens",
              coalesce(sum("outputTokens"), 0)::float8 AS "outputTokens",
              coalesce(sum("cacheTokens"), 0)::float8 AS "cacheTokens",
-             coalesce(sum("costUsd"), 0)::float8 AS "costUsd"
+             coalesce(sum("costUsd"), 0)::float8 AS "costUsd",
+             coalesce(sum(extra), 0)::int AS "extraAttempts",
+             coalesce(max(tries) FILTER (WHERE scored), 0)::int AS "bestOf",
+             count(*) FILTER (WHERE scored AND "passedSome")::int AS "bestOfPassed"
         FROM runs
        GROUP BY GROUPING SETS ((), (runs."taskId"))
     )
@@ -173,7 +194,7 @@ function rewardKeysQuery(jobId: string, includeInfrastructure: boolean): Prisma.
   return Prisma.sql`
     WITH distinct_rewards AS (
       SELECT l."taskId", l.rewards, count(*) AS n
-        FROM (${latestRuns(jobId)}) l
+        FROM (${countedRuns(jobId)}) l
        WHERE ${scored} AND l.status <> 'ERRORED' AND jsonb_typeof(l.rewards) = 'object'
        GROUP BY l."taskId", l.rewards
     )
@@ -190,7 +211,8 @@ function rewardKeysQuery(jobId: string, includeInfrastructure: boolean): Prisma.
  * Statistics of the whole job and of each of its tasks, from two aggregate queries.
  *
  * Outcome figures (pass rate, mean reward, durations) cover the scored runs; counts, tokens and cost
- * cover every latest attempt, since a cancelled or infrastructure-failed run still spent money.
+ * cover every counted attempt, since a cancelled or infrastructure-failed run still spent money.
+ * Extra attempts add only the best-of figures.
  * An ERRORED run counts as reward 0 even when the verifier left a reward, like its place in the pass
  * rate; a run without rewards counts 0 for every key (Harbor's `mean` metric does the same).
  */
@@ -261,6 +283,10 @@ function toRunStats(
     costUsd: row.costUsd,
     costPerPass: row.passed > 0 ? row.costUsd / row.passed : null,
     passAtK,
+    extraAttempts: row.extraAttempts,
+    bestOf: row.bestOf,
+    bestOfPassed: row.bestOfPassed,
+    bestOfPassRate: row.scored > 0 ? row.bestOfPassed / row.scored : null,
   };
 }
 
@@ -276,19 +302,19 @@ export interface ErrorCount {
 export const NO_EXCEPTION = '(none)';
 
 /**
- * A job's exceptions by type and blame, most frequent first, over the latest attempts: ERRORED runs
+ * A job's exceptions by type and blame, most frequent first, over the counted attempts: ERRORED runs
  * and runs that kept a reward despite an exception (an agent timeout). Cancellations are their own
  * outcome, not errors. The sample is the most recently finished run of the group.
  */
 export function errorBreakdown(db: Db, jobId: string): Promise<ErrorCount[]> {
   return db.$queryRaw<ErrorCount[]>`
-    WITH latest AS (${latestRuns(jobId)})
+    WITH counted AS (${countedRuns(jobId)})
     SELECT coalesce("exceptionType", ${NO_EXCEPTION}) AS "exceptionType",
            "failureKind"::text AS "failureKind",
            count(*)::int AS count,
            (array_agg("exceptionMessage" ORDER BY "finishedAt" DESC NULLS LAST, id))[1] AS "sampleMessage",
            (array_agg(id::text ORDER BY "finishedAt" DESC NULLS LAST, id))[1] AS "sampleRunId"
-      FROM latest
+      FROM counted
      WHERE status <> 'CANCELLED' AND ("exceptionType" IS NOT NULL OR status = 'ERRORED')
      GROUP BY 1, 2
      ORDER BY count DESC, 1, 2`;

@@ -43,7 +43,7 @@ builder.prismaObjectFields('Run', (t) => ({
 }));
 
 const FailingTestRef = builder.objectRef<FailingTest>('FailingTest').implement({
-  description: "A test and how often it failed, counting each (job, task, repeat)'s latest finished attempt.",
+  description: "A test and how often it failed, counting each (job, task, repeat)'s counted attempt once it finished.",
   fields: (t) => ({
     task: t.prismaField({
       type: 'Task',

@@ -2,6 +2,7 @@ import type { RunEvent, RunResult, TestResults } from 'runner/protocol';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import type { Db } from '../db/client.js';
+import { addAttempts } from '../jobs/attempts.js';
 import { createJob } from '../jobs/launch.js';
 import { applyEvent } from '../jobs/recorder.js';
 import { failingTests, replaceTests } from './service.js';
@@ -105,7 +106,7 @@ describe('recording tests with the outcome', () => {
 });
 
 describe('failingTests', () => {
-  it('ranks tests by failures among the latest finished attempts, per job and across jobs', async () => {
+  it('ranks tests by failures among the counted finished attempts, per job and across jobs', async () => {
     const { jobId, runIds } = await newJob(3);
     await applyEvent(db, finished(jobId, runIds[0]!, tests([['a', 'FAILED', 'a first'], ['b', 'PASSED']])), ++seq);
     await applyEvent(db, finished(jobId, runIds[1]!, tests([['a', 'FAILED', 'a second'], ['b', 'FAILED', 'b once'], ['c', 'SKIPPED']])), ++seq);
@@ -118,18 +119,19 @@ describe('failingTests', () => {
     ]);
     expect(await failingTests(db, { jobId }, 1)).toHaveLength(1);
 
-    // A retry of repeat 2 that passed supersedes it; one still queued would not.
-    const retry = await db.run.create({ data: { jobId, taskId, repeat: 2, attempt: 2, retryOfId: runIds[1]! } });
-    await db.run.create({ data: { jobId, taskId, repeat: 1, attempt: 2, retryOfId: runIds[0]! } });
+    // Retries of the failed repeats are extra attempts (jobs/attempts.ts): one that passed hides no failure.
+    expect(await db.$transaction((tx) => addAttempts(tx, jobId, 'FAILED'))).toBe(2);
+    const retry = await db.run.findFirstOrThrow({ where: { jobId, repeat: 2, attempt: 2 } });
+    expect(retry.attemptRole).toBe('EXTRA');
     await applyEvent(db, finished(jobId, retry.id, tests([['a', 'PASSED'], ['b', 'PASSED']]), 'PASSED'), ++seq);
-    expect(await failingTests(db, { jobId }, 20)).toEqual([{ taskId, name: 'a', failures: 1, runs: 3, lastMessage: 'a first', sampleRunId: runIds[0] }]);
+    expect(await failingTests(db, { jobId }, 20)).toEqual(ranked);
 
     // Across jobs: another job's failure of b counts for the task.
     const other = await newJob(1);
     await applyEvent(db, finished(other.jobId, other.runIds[0]!, tests([['b', 'FAILED', 'b elsewhere']])), ++seq);
     expect((await failingTests(db, { taskId }, 20)).map((f) => [f.name, f.failures, f.runs, f.lastMessage])).toEqual([
-      ['a', 1, 3, 'a first'],
-      ['b', 1, 4, 'b elsewhere'],
+      ['a', 2, 3, 'a second'],
+      ['b', 2, 4, 'b elsewhere'],
     ]);
   });
 });

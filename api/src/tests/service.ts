@@ -63,27 +63,25 @@ export interface FailingTest {
 
 /**
  * Tests by how many runs they failed in, most first (then the higher failure rate, then by name),
- * per task and name. Only the latest finished attempt of each (job, task, repeat) counts, as in the
- * job statistics: a retry supersedes the run it retried, and one still running leaves the attempt
- * before it in place.
+ * per task and name. Only the counted attempt of each (job, task, repeat) counts, once it finished,
+ * as in the job statistics (jobs/attempts.ts): an extra attempt that passed hides no failure.
  */
 export async function failingTests(db: Db, scope: { jobId?: string; taskId?: string }, first: number): Promise<FailingTest[]> {
   const conditions = [Prisma.sql`r.status IN ('PASSED', 'FAILED', 'ERRORED', 'CANCELLED')`];
   if (scope.jobId) conditions.push(Prisma.sql`r."jobId" = ${scope.jobId}::uuid`);
   if (scope.taskId) conditions.push(Prisma.sql`r."taskId" = ${scope.taskId}::uuid`);
   return db.$queryRaw<FailingTest[]>`
-    WITH latest AS (
-      SELECT DISTINCT ON (r."jobId", r."taskId", r.repeat) r.id, r."taskId", r."finishedAt"
+    WITH counted AS (
+      SELECT r.id, r."taskId", r."finishedAt"
         FROM "Run" r
-       WHERE ${Prisma.join(conditions, ' AND ')}
-       ORDER BY r."jobId", r."taskId", r.repeat, r.attempt DESC
+       WHERE ${Prisma.join(conditions, ' AND ')} AND r."attemptRole" = 'COUNTED'
     )
     SELECT l."taskId"::text AS "taskId", t.name,
            count(DISTINCT l.id) FILTER (WHERE t.status = 'FAILED')::int AS failures,
            count(DISTINCT l.id)::int AS runs,
            (array_agg(t.message ORDER BY l."finishedAt" DESC NULLS LAST, l.id) FILTER (WHERE t.status = 'FAILED'))[1] AS "lastMessage",
            (array_agg(l.id::text ORDER BY l."finishedAt" DESC NULLS LAST, l.id) FILTER (WHERE t.status = 'FAILED'))[1] AS "sampleRunId"
-      FROM latest l
+      FROM counted l
       JOIN "RunTest" t ON t."runId" = l.id
       JOIN "Task" k ON k.id = l."taskId"
      GROUP BY l."taskId", k.name, t.name

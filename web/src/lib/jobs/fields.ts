@@ -10,6 +10,7 @@ export const JobCounters = graphql(`
   fragment JobCounters on Job {
     id name status agent model runsPerTask createdAt startedAt finishedAt cancelRequestedAt
     runsTotal runsQueued runsClaimed runsRunning runsPassed runsFailed runsErrored runsCancelled
+    attemptsTotal extraAttempts replacedAttempts
     costUsd inputTokens outputTokens cacheTokens
   }
 `);
@@ -55,9 +56,9 @@ export const JobDetailFields = graphql(
 );
 export type JobDetail = ResultOf<typeof JobDetailFields>;
 
-/** A cell of the task × repeat matrix. */
+/** A cell of the task × repeat matrix: every attempt comes, each saying whether it is the one that counts. */
 export const RunCell = graphql(`
-  fragment RunCell on Run { id repeat attempt status reward task { id name } }
+  fragment RunCell on Run { id repeat attempt attemptRole status reward task { id name } }
 `);
 export type MatrixRun = ResultOf<typeof RunCell>;
 
@@ -65,7 +66,7 @@ export const RunStatsFields = graphql(`
   fragment RunStats on RunStats {
     runs scored passed failed errored erroredAgent erroredInfrastructure cancelled unfinished includesInfrastructure
     passRate passRateLow passRateHigh meanReward durationP50Ms durationP95Ms phaseDurations { phase p50Ms p95Ms }
-    costPerPass tokensPerPass passAtK { k value }
+    costPerPass tokensPerPass passAtK { k value } extraAttempts bestOf bestOfPassed bestOfPassRate
   }
 `);
 export type Stats = ResultOf<typeof RunStatsFields>;
@@ -74,11 +75,12 @@ export const TaskStatFields = graphql(`
   fragment TaskStat on TaskStats {
     task { id name } runs passed failed errored erroredInfrastructure cancelled unfinished scored
     passRate passRateLow passRateHigh passAtK { k value } durationP50Ms meanReward costUsd flaky neverPassed
+    extraAttempts bestOf bestOfPassed
   }
 `);
 export type TaskStat = ResultOf<typeof TaskStatFields>;
 
-/** A verifier test and how often it failed in this job (latest attempts). */
+/** A verifier test and how often it failed in this job (counted attempts). */
 export const FailingTestFields = graphql(`
   fragment FailingTest on FailingTest { task { id name } name failures runs lastMessage sampleRunId }
 `);
@@ -88,3 +90,9 @@ export const ErrorCountFields = graphql(`
   fragment ErrorCount on ErrorCount { exceptionType failureKind count sampleMessage sampleRunId }
 `);
 export type ErrorCount = ResultOf<typeof ErrorCountFields>;
+
+/** What each retry button would start: latest attempts per (task, repeat) that match. */
+export const RetryableFields = graphql(`
+  fragment Retryable on RetryableRuns { failed errored infra cancelled }
+`);
+export type Retryable = ResultOf<typeof RetryableFields>;

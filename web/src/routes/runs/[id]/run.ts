@@ -3,7 +3,7 @@ import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
 export const RunFields = graphql(`
   fragment RunView on Run {
-    id status repeat attempt runnerId deliveryCount retryOfId
+    id status repeat attempt attemptRole runnerId deliveryCount retryOfId
     reward rewards exceptionType exceptionMessage failureKind
     inputTokens outputTokens cacheTokens costUsd
     environmentSetupMs agentSetupMs agentExecutionMs verifierMs
