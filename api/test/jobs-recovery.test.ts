@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
+import { ordersInRuns } from './support/nats.js';
+import { waitFor } from './support/wait.js';
 
 const secretsKey = randomBytes(32);
 let api: TestApp;
@@ -116,8 +118,12 @@ describe('failures of the machinery', () => {
     const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 6 });
     await h.waitForJob(jobId, (j) => j.runsRunning + j.runsClaimed > 0, 30_000);
     await api.stopServices();
-    // Runners keep working while nothing records; give them time to finish everything dispatched.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Runners keep working while nothing records: wait until they have acked every order dispatched,
+    // which they do once its outcome is published.
+    await waitFor(async () => Object.keys(await ordersInRuns(api.nats.nc, api.nats.topology, jobId)).length === 0, {
+      timeoutMs: 60_000,
+      what: 'the runners to finish every dispatched order',
+    });
     await api.startServices();
 
     const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 60_000);
