@@ -132,22 +132,6 @@ describe('failures of the machinery', () => {
     expect(job.runs.totalCount).toBe(6);
   }, 90_000);
 
-  it('drains on SIGTERM: the running trial finishes and is recorded, no new order is taken', async () => {
-    const task = await h.simulatedTask('sim-drain', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_PHASE_MS: '300' });
-    const draining = h.startRunner('runner-drain', 1);
-    const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
-    await h.waitForJob(jobId, (j) => j.runsRunning === 1, 30_000);
-    draining.child.kill('SIGTERM');
-
-    expect((await draining.exited).code).toBe(0);
-    expect(draining.output()).toMatch(/SIGTERM: finishing 1 running trial/);
-    const afterDrain = await h.waitForJob(jobId, (j) => j.runsPassed === 1);
-    expect(afterDrain).toMatchObject({ status: 'RUNNING', runsQueued: 1, runsRunning: 0 });
-
-    h.startRunner('runner-after-drain', 1);
-    await h.waitForJob(jobId, (j) => j.status === 'COMPLETED' && j.runsPassed === 2, 30_000);
-  }, 60_000);
-
   it('records an order that ran out of deliveries as an INFRASTRUCTURE error, never a silent drop', async () => {
     const task = await h.simulatedTask('sim-giveup', { HARBOR_SIM_SCENARIO: 'hang' });
     // The runners share the consumer: one delivery, a 2 s ack wait. JetStream notices an expired
