@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
+import { waitFor } from './support/wait.js';
 
 let api: TestApp;
 let h: JobHarness;
@@ -23,16 +24,11 @@ const SET_BUDGET = `mutation($id: ID!, $budget: Float) { setJobBudget(id: $id, b
   __typename ... on Error { code message } ... on MutationSetJobBudgetSuccess { data { budgetUsd stopReason } } } }`;
 
 const job = async (id: string) => (await graphql(api.url, JOB, { id })).data.job;
-async function waitFor(id: string, done: (j: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let j: any;
-  while (Date.now() < deadline) {
-    j = await job(id);
-    if (done(j)) return j;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`job did not get there in ${timeoutMs} ms: ${JSON.stringify(j)}`);
-}
+const waitForJob = (id: string, done: (j: any) => boolean, timeoutMs = 60_000) =>
+  waitFor(async () => {
+    const j = await job(id);
+    return done(j) && j;
+  }, { timeoutMs, what: `job ${id} to get there`, intervalMs: 200 });
 
 describe('budget', () => {
   it('refuses a budget that is not a positive number of dollars', async () => {
@@ -53,7 +49,7 @@ describe('budget', () => {
     await runner.waitFor(/ready/);
     const id = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 10, budgetUsd: 0.03 });
 
-    let j = await waitFor(id, (x) => x.status === 'CANCELLED');
+    let j = await waitForJob(id, (x) => x.status === 'CANCELLED');
     const runs = j.runs.edges.map((e: any) => e.node);
     const passed = runs.filter((r: any) => r.status === 'PASSED');
     // Three runs reach the budget; the one the runner took meanwhile may finish too (runs already claimed are not stopped).
@@ -78,7 +74,7 @@ describe('budget', () => {
     expect(retried.data.retryRuns.__typename).toBe('MutationRetryRunsSuccess');
 
     const before = passed.length;
-    j = await waitFor(id, (x) => x.status === 'CANCELLED' || x.status === 'COMPLETED');
+    j = await waitForJob(id, (x) => x.status === 'CANCELLED' || x.status === 'COMPLETED');
     const after = j.runs.edges.filter((e: any) => e.node.status === 'PASSED').length;
     expect(after).toBeGreaterThanOrEqual(before + 2);
     expect(j.stopReason).toBe(after < 10 ? 'BUDGET_REACHED' : null);
@@ -87,10 +83,10 @@ describe('budget', () => {
   it('stops a running job at once when its budget is lowered under the recorded cost', async () => {
     const task = await h.simulatedTask('budget-lower', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_COST_USD: '0.01' });
     const id = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 10 });
-    await waitFor(id, (x) => x.runsPassed >= 1);
+    await waitForJob(id, (x) => x.runsPassed >= 1);
     const lowered = await graphql(api.url, SET_BUDGET, { id, budget: 0.005 });
     expect(lowered.data.setJobBudget.data.stopReason).toBe('BUDGET_REACHED');
-    const j = await waitFor(id, (x) => x.status === 'CANCELLED');
+    const j = await waitForJob(id, (x) => x.status === 'CANCELLED');
     expect(j.runsPassed).toBeLessThan(10);
     expect(j.runsPassed + j.runsCancelled).toBe(10);
   }, 60_000);

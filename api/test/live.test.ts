@@ -11,6 +11,7 @@ import { followRunLog, SlowConsumerError } from '../src/logs/service.js';
 import { connectNats } from '../src/nats/connection.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { defaultUploadLimits, graphql, startTestApp, type TestApp } from './support/app.js';
+import { waitFor } from './support/wait.js';
 
 let api: TestApp;
 let jobId: string;
@@ -81,9 +82,9 @@ describe('runLog', () => {
     await writeLines(1, 1000);
     const client = wsClient();
     const seen = collect(client);
-    // Keep writing while the subscriber catches up.
+    // Keep writing while the subscriber catches up, then once it follows live.
     await writeLines(1001, 500);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => seen.lines.includes('line 1500'), { what: 'the subscriber to catch up with line 1500' });
     await writeLines(1501, 100);
     // The run ends: the recorder commits and notifies; the subscription completes once everything is read.
     const outcome = await applyEvent(api.database.db, { v: 1, type: 'finished', runId, jobId, runnerId: 'r', dispatch: 1, deliveryCount: 1, at: new Date().toISOString(), result: {
@@ -121,6 +122,8 @@ describe('runLog', () => {
     const first = await log.next();
     expect(first.done).toBe(false);
     const position = (first.value as any).position;
+    // Not reading is the subject: the pause must outlast the stall limit. That 200 ms timer started
+    // when the first chunk was handed over, before this 500 ms one, so it fires first however late.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const error = await log.next().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlowConsumerError);
@@ -175,8 +178,9 @@ describe('updates across API replicas', () => {
           },
         );
       });
+      // The current state comes first; once it is here, the subscription listens for changes.
+      await waitFor(() => statuses.length > 0, { what: "replica B's first jobUpdated" });
       // A runner's claim goes through replica A's recorder (the only one running services).
-      await new Promise((resolve) => setTimeout(resolve, 200));
       const js = jetstream(api.nats.nc);
       await js.publish(api.nats.topology.runEvent(id, run.id), encode({ v: 1, type: 'claimed', runId: run.id, jobId: id, runnerId: 'r', deliveryCount: 1, at: new Date().toISOString() }));
       await claimed;

@@ -12,6 +12,7 @@ import { testNatsUrl } from './support/nats.js';
 import { cleanEnv, startEntry } from './support/process.js';
 import { tb2Task, under, zip } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
+import { waitFor } from './support/wait.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -82,13 +83,10 @@ describe('npm start with nothing configured', () => {
     const taskId = upload.body.data.uploadTasks.data.files[0].tasks[0].task.id;
     const created = await graphql(url, CREATE_JOB, { input: { taskIds: [taskId], agent: 'oracle', runsPerTask: 2 } });
     const jobId = created.data.createJob.data.id;
-    const deadline = Date.now() + 30_000;
-    let job: any;
-    while (Date.now() < deadline) {
-      job = (await graphql(url, '{ job(id: "' + jobId + '") { status runsPassed } }')).data.job;
-      if (job.status === 'COMPLETED') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const job = await waitFor(async () => {
+      const j = (await graphql(url, '{ job(id: "' + jobId + '") { status runsPassed } }')).data.job;
+      return j.status === 'COMPLETED' && j;
+    }, { timeoutMs: 60_000, what: 'the job to complete', intervalMs: 200 });
     expect(job).toEqual({ status: 'COMPLETED', runsPassed: 2 });
 
     first.child.kill('SIGINT');

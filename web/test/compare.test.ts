@@ -13,6 +13,7 @@ import { describeDifference, type BaselineDifference } from '../src/lib/compare/
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
 import { uploadTasks } from './support/upload.js';
+import { waitFor } from './support/wait.js';
 
 describe('describeDifference', () => {
   const d = (over: Partial<BaselineDifference>): BaselineDifference => ({
@@ -49,13 +50,12 @@ describe('the compare page', () => {
     const id = data.createJob.data?.id as string | undefined;
     if (!id) throw new Error(`createJob: ${JSON.stringify(data.createJob)}`);
     // expect.poll only runs inside a test; this waits in beforeAll, with a deadline.
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const { job } = await platform.graphql(`query ($id: ID!) { job(id: $id) { status } }`, { id });
-      if (job.status === 'COMPLETED') return id;
-      if (Date.now() > deadline) throw new Error(`job ${name} is still ${job.status} after 90 s`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await waitFor(async () => (await platform.graphql(`query ($id: ID!) { job(id: $id) { status } }`, { id })).job.status === 'COMPLETED', {
+      timeoutMs: 90_000,
+      what: `job ${name} to complete`,
+      intervalMs: 500,
+    });
+    return id;
   }
 
   async function setScenario(task: string, scenario: keyof typeof SIM) {

@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
 import { zipTask } from './support/tasks.js';
+import { waitFor } from './support/wait.js';
 import type { Client as WsClient } from 'graphql-ws';
 import { followRunLog, type LogChunk } from '../src/lib/log/follow.js';
 
@@ -45,14 +46,11 @@ async function runStatus(runId: string): Promise<string> {
   return (await platform.graphql(`query ($id: ID!) { run(id: $id) { status } }`, { id: runId })).run.status;
 }
 
-async function waitForStatus(runId: string, done: (s: string) => boolean, ms = 60_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+function waitForStatus(runId: string, done: (s: string) => boolean, ms = 60_000): Promise<string> {
+  return waitFor(async () => {
     const s = await runStatus(runId);
-    if (done(s)) return s;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${s}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    return done(s) && s;
+  }, { timeoutMs: ms, what: `run ${runId} to get there`, intervalMs: 250 });
 }
 
 /** Every line the viewer holds, read by scrolling its virtual window from top to bottom. */

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
 import { uploadTasks } from './support/upload.js';
+import { waitFor } from './support/wait.js';
 
 let platform: Platform;
 let browser: Browser;
@@ -50,14 +51,11 @@ afterAll(async () => {
 
 test('the trajectory tab fills live while the agent runs', async () => {
   const jobId = await launch([ids['fix-git']!, ids['cut-short']!], 'inside trials');
-  let all = await jobRuns(jobId);
-  const deadline = Date.now() + 30_000;
-  while (!all.some((r) => r.task.name === 'fix-git' && r.status === 'RUNNING')) {
-    if (Date.now() > deadline) throw new Error(`no fix-git run started: ${JSON.stringify(all)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    all = await jobRuns(jobId);
-  }
-  const running = all.find((r) => r.task.name === 'fix-git' && r.status === 'RUNNING')!;
+  const running = await waitFor(async () => (await jobRuns(jobId)).find((r) => r.task.name === 'fix-git' && r.status === 'RUNNING'), {
+    timeoutMs: 60_000,
+    what: 'a fix-git run to start',
+    intervalMs: 200,
+  });
   await page.goto(`${platform.url}/runs/${running.id}?tab=trajectory`);
   await expect.poll(() => tab('Trajectory').getAttribute('aria-selected')).toBe('true');
 

@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_STEPS, MAX_TEXT_CHARS, salvageTruncated } from './atif.js';
 import { readTrajectory } from './trajectory.js';
 
@@ -111,12 +111,23 @@ describe('readTrajectory', () => {
   it('reads again after a pause when it caught the file half-written', async () => {
     const whole = await readFile(path.join(fixtures, 'terminus-2/trajectory.json'), 'utf8');
     await writeFile(agentFile('trajectory.json'), whole.slice(0, 300));
-    const read = readTrajectory(trial, { retryMs: 200 });
-    await new Promise((r) => setTimeout(r, 50));
-    await writeFile(agentFile('trajectory.json'), whole.replace('"trajectory.cont-1.json"', 'null'));
-    const t = await read;
-    expect(t.note).toBeNull();
-    expect(t.steps).toHaveLength(4);
+    // The pause is a fake timer, so the writer finishes while the reader is inside it however busy
+    // the machine is: a pending timer means the first read saw the half-written file.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const read = readTrajectory(trial, { retryMs: 200 });
+      for (const deadline = Date.now() + 10_000; vi.getTimerCount() === 0; ) {
+        if (Date.now() > deadline) throw new Error('the reader never paused: it did not see the half-written file');
+        await new Promise((r) => setImmediate(r));
+      }
+      await writeFile(agentFile('trajectory.json'), whole.replace('"trajectory.cont-1.json"', 'null'));
+      vi.advanceTimersByTime(200);
+      const t = await read;
+      expect(t.note).toBeNull();
+      expect(t.steps).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('names a missing continuation and refuses one outside the agent folder', async () => {

@@ -3,10 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../../src/config/paths.js';
-import { graphql, type TestApp } from './app.js';
+import { graphql } from './app.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
 import { tb2Task, under, zip } from './task-zips.js';
 import { uploadZips } from './upload.js';
+import { waitFor } from './wait.js';
 
 export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
 
@@ -53,7 +54,18 @@ export interface JobHarness {
   close(): Promise<void>;
 }
 
-export async function jobHarness(api: TestApp): Promise<JobHarness> {
+/**
+ * Where the harness's runners and requests go: an in-process test API (a TestApp fits), or an API
+ * process on servers of a fault test's own (support/faults.ts).
+ */
+export interface HarnessTarget {
+  url: string;
+  tasksDir: string;
+  jobsDir: string;
+  nats: { url: string; prefix: string };
+}
+
+export async function jobHarness(api: HarnessTarget): Promise<JobHarness> {
   const jobsDir = api.jobsDir;
   const ledger = path.join(jobsDir, 'ledger.txt');
   const runners: Started[] = [];
@@ -91,16 +103,11 @@ export async function jobHarness(api: TestApp): Promise<JobHarness> {
       if (data.createJob.__typename !== 'MutationCreateJobSuccess') throw new Error(JSON.stringify(data.createJob));
       return data.createJob.data.id;
     },
-    waitForJob: async (id, done, timeoutMs = 60_000) => {
-      const deadline = Date.now() + timeoutMs;
-      let job: any;
-      while (Date.now() < deadline) {
-        job = (await graphql(api.url, JOB_QUERY, { id })).data.job;
-        if (done(job)) return job;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      throw new Error(`job did not get there in ${timeoutMs} ms: ${JSON.stringify(job)}`);
-    },
+    waitForJob: (id, done, timeoutMs = 60_000) =>
+      waitFor(async () => {
+        const job = (await graphql(api.url, JOB_QUERY, { id })).data.job;
+        return done(job) && job;
+      }, { timeoutMs, what: `job ${id} to get there`, intervalMs: 200 }),
     killRunners: async () => {
       for (const r of runners) r.child.kill('SIGKILL');
       await Promise.all(runners.map((r) => r.exited));

@@ -34,3 +34,13 @@ export async function createTestNats(): Promise<TestNats> {
     },
   };
 }
+
+/**
+ * A job's orders still in RUNS, as counts by subject (one subject per run). RUNS is a work queue:
+ * an order leaves once a runner acks it, which it does after publishing the run's outcome.
+ */
+export async function ordersInRuns(nc: NatsConnection, t: Topology, jobId: string): Promise<Record<string, number>> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(t.streams.runs.name, { subjects_filter: t.runOrdersOfJob(jobId) });
+  return info.state.subjects ?? {};
+}

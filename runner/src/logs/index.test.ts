@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logChunkSchema, type LogChunk } from '../protocol/messages.js';
+import { waitFor } from '../../test/support/wait.js';
 import { startLogCapture, type LogCapture, type LogCaptureOptions } from './index.js';
 
 type Line = LogChunk['lines'][number];
@@ -43,7 +44,7 @@ async function start(overrides: Partial<LogCaptureOptions> = {}, { createJobDir 
 
   const lines = () => chunks.flatMap((c) => c.lines);
   const texts = (file?: string) => lines().filter((l) => file === undefined || l.file === file).map((l) => l.text);
-  const waitForText = (text: string) => waitFor(() => lines().some((l) => l.text === text), `line ${JSON.stringify(text)}`);
+  const waitForText = (text: string) => until(() => lines().some((l) => l.text === text), `line ${JSON.stringify(text)}`);
   const write = async (rel: string, data: string | Buffer) => {
     const abs = path.join(jobDir, rel);
     await mkdir(path.dirname(abs), { recursive: true });
@@ -62,12 +63,29 @@ async function start(overrides: Partial<LogCaptureOptions> = {}, { createJobDir 
   return { jobDir, trialDir, capture, chunks, lines, texts, waitForText, sync, write };
 }
 
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+/** Polls often: these captures read within milliseconds, and some tests wait for many lines in turn. */
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  await waitFor(predicate, { what, timeoutMs: 20_000, intervalMs: 5 });
+}
+
+/**
+ * Inodes of the folders this process has an inotify watch on (Linux: /proc/self/fdinfo). A watch
+ * being set is otherwise invisible, and the change-notification tests must not write before it is.
+ */
+async function watchedInodes(): Promise<Set<number>> {
+  const inodes = new Set<number>();
+  for (const fd of await readdir('/proc/self/fdinfo')) {
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8').catch(() => '');
+    for (const m of info.matchAll(/^inotify wd:\S+ ino:([0-9a-f]+) /gm)) inodes.add(Number.parseInt(m[1]!, 16));
   }
+  return inodes;
+}
+
+const watched = async (dir: string) => (await watchedInodes()).has((await stat(dir)).ino);
+
+/** `count` ticks of a `ms` timer, one after the other: a clock that slows with the machine. */
+async function ticks(count: number, ms: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const withoutBarriers = (texts: string[]) => texts.filter((t) => !t.startsWith('barrier '));
@@ -152,20 +170,25 @@ describe('startLogCapture: files', () => {
     expect(h.texts('trial.log')).toEqual(['attempt 1 line 1', 'attempt 1 line 2', 'attempt 2']);
   });
 
+  // With pollMs 600 s the safety net makes at most one pass in a test: the one right after the first
+  // woken pass. One pass cannot read two lines written in turn, each after the one before was read:
+  // of two such lines, one at least was read on notification.
   it('reads a recreated trial directory on notification, from its files\' start', async () => {
-    const h = await start({ pollMs: 10_000, flushMs: 20 });
+    const h = await start({ pollMs: 600_000, flushMs: 20 });
     await h.write(`${TRIAL}/agent/terminus_2.pane`, 'attempt 1\n');
     await h.waitForText('attempt 1');
     await rm(h.trialDir, { recursive: true });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The capture has taken the deletion in before the folder comes back.
+    await h.sync();
     await h.write(`${TRIAL}/agent/terminus_2.pane`, 'attempt 2 line 1\n');
     await h.waitForText('attempt 2 line 1');
-    const written = Date.now();
     await h.write(`${TRIAL}/agent/terminus_2.pane`, 'attempt 2 line 2\n');
     await h.waitForText('attempt 2 line 2');
-    expect(Date.now() - written).toBeLessThan(2_000);
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'attempt 2 line 3\n');
+    await h.waitForText('attempt 2 line 3');
     // From the new file's start, even when it gets the deleted file's inode number back.
-    expect(h.texts('agent/terminus_2.pane')).toEqual(['attempt 1', 'attempt 2 line 1', 'attempt 2 line 2']);
+    expect(h.texts('agent/terminus_2.pane')).toEqual(['attempt 1', 'attempt 2 line 1', 'attempt 2 line 2', 'attempt 2 line 3']);
+    expect((await h.capture.stop()).safetyPolls).toBeLessThanOrEqual(1);
   });
 
   it('reads a large file to its end at stop, beyond one slice per poll', async () => {
@@ -270,7 +293,7 @@ describe('startLogCapture: chunks', () => {
     for (let i = 0; i < 10; i += 1) {
       await h.write(`${TRIAL}/trial.log`, `${expected.slice(i * 1000, (i + 1) * 1000).join('\n')}\n`);
     }
-    await waitFor(() => h.texts('trial.log').length === 10_000, '10,000 lines');
+    await until(() => h.texts('trial.log').length === 10_000, '10,000 lines');
     const stats = await h.capture.stop();
     expect(h.texts('trial.log')).toEqual(expected);
     expect(h.chunks.map((c) => c.seq)).toEqual(h.chunks.map((_, i) => i + 1));
@@ -315,7 +338,7 @@ describe('startLogCapture: chunks', () => {
       },
     });
     h.capture.note('lost');
-    await waitFor(() => seen.length === 1, 'the first publish');
+    await until(() => seen.length === 1, 'the first publish');
     h.capture.note('kept');
     await h.waitForText('kept');
     const stats = await h.capture.stop();
@@ -337,7 +360,7 @@ describe('startLogCapture: chunks', () => {
       },
     });
     h.capture.note('first');
-    await waitFor(() => calls === 1, 'the first publish'); // in flight, held by the gate
+    await until(() => calls === 1, 'the first publish'); // in flight, held by the gate
     const notes = Array.from({ length: 100 }, (_, i) => `line ${String(i).padStart(3, '0')}`);
     for (const text of notes) h.capture.note(text);
     release();
@@ -375,7 +398,7 @@ describe('startLogCapture: trajectory', () => {
     await writeFile(file, full.slice(0, Math.floor(full.length / 2))); // truncate, half…
     await h.sync();
     await writeFile(file, full); // …the rest
-    await waitFor(() => h.texts('agent/trajectory.json').length === 3, 'three step lines');
+    await until(() => h.texts('agent/trajectory.json').length === 3, 'three step lines');
     await writeFile(file, full); // rewritten unchanged: nothing new
     await h.sync();
     await h.capture.stop();
@@ -438,46 +461,53 @@ describe('startLogCapture: descriptors kept between reads', () => {
     for (let i = 0; i < 20; i++) await h.waitForText(`file ${i}`);
     // Kept descriptors are at most 8; a pass still running opens one more for its read and closes
     // it after, so look again until no read is in flight (20 kept would never get there).
-    let open = await descriptorsUnder(h.trialDir);
-    for (const settle = Date.now() + 2_000; open.length > 8 && Date.now() < settle; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      open = await descriptorsUnder(h.trialDir);
-    }
+    const open = await waitFor(
+      async () => {
+        const now = await descriptorsUnder(h.trialDir);
+        return now.length <= 8 && now;
+      },
+      { what: 'at most 8 descriptors open', intervalMs: 20 },
+    );
     expect(open.length).toBeGreaterThan(0);
     expect(open.length).toBeLessThanOrEqual(8);
 
     const kept = open[0]!;
     await rm(kept);
-    const deadline = Date.now() + 5_000;
-    while ((await descriptorsUnder(h.trialDir)).some((t) => t.startsWith(kept))) {
-      if (Date.now() > deadline) throw new Error(`${kept} still open after it was deleted`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(async () => !(await descriptorsUnder(h.trialDir)).some((t) => t.startsWith(kept)), {
+      what: `${kept} to be closed after it was deleted`,
+      intervalMs: 20,
+    });
     await h.capture.stop();
     expect(await descriptorsUnder(h.trialDir)).toEqual([]);
   });
 });
 
 describe('change notification', () => {
-  it('reads a line soon after it is written, long before the next periodic poll', async () => {
-    const h = await start({ pollMs: 10_000, flushMs: 20 });
+  it('reads a line on notification, long before the next periodic poll', async () => {
+    // pollMs 600 s: at most one safety-net pass, which cannot read both lines (see the note on
+    // 'reads a recreated trial directory on notification').
+    const h = await start({ pollMs: 600_000, flushMs: 20 });
     // The trial directory appearing wakes a pass, which starts watching the trial's folders.
-    await mkdir(path.join(h.trialDir, 'agent'), { recursive: true });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const written = Date.now();
+    const agent = path.join(h.trialDir, 'agent');
+    await mkdir(agent, { recursive: true });
+    await waitFor(() => watched(agent), { what: 'a watch on agent/' });
     await h.write(`${TRIAL}/agent/terminus_2.pane`, 'quick\n');
     await h.waitForText('quick');
-    expect(Date.now() - written).toBeLessThan(2_000);
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'quick again\n');
+    await h.waitForText('quick again');
+    expect((await h.capture.stop()).safetyPolls).toBeLessThanOrEqual(1);
   });
 
-  it('reads a file in an agent subfolder soon after it is written: the subfolders are watched too', async () => {
-    const h = await start({ pollMs: 10_000, flushMs: 20 });
-    await mkdir(path.join(h.trialDir, 'agent', 'sessions', 'episode-1'), { recursive: true });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const written = Date.now();
+  it('reads a file in an agent subfolder on notification: the subfolders are watched too', async () => {
+    const h = await start({ pollMs: 600_000, flushMs: 20 });
+    const nested = path.join(h.trialDir, 'agent', 'sessions', 'episode-1');
+    await mkdir(nested, { recursive: true });
+    await waitFor(() => watched(nested), { what: 'a watch on agent/sessions/episode-1/' });
     await h.write(`${TRIAL}/agent/sessions/episode-1/later.log`, 'nested\n');
     await h.waitForText('nested');
-    expect(Date.now() - written).toBeLessThan(2_000);
+    await h.write(`${TRIAL}/agent/sessions/episode-1/later.log`, 'nested again\n');
+    await h.waitForText('nested again');
+    expect((await h.capture.stop()).safetyPolls).toBeLessThanOrEqual(1);
   });
 
   it('polls every file less and less often while the notifications name every change', async () => {
@@ -485,6 +515,8 @@ describe('change notification', () => {
     await h.write(`${TRIAL}/trial.log`, 'started\n');
     await h.write(`${TRIAL}/agent/terminus_2.pane`, 'pane\n');
     await h.waitForText('pane');
+    // The quiet spell is the subject: passes are counted over it. A busy machine only lengthens
+    // it, which adds few passes when the interval doubles, up to 4 s.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await h.write(`${TRIAL}/agent/terminus_2.pane`, 'still read at once\n');
     await h.waitForText('still read at once');
@@ -496,21 +528,33 @@ describe('change notification', () => {
     const unwatched = await start({ pollMs: 20, watch: false });
     await unwatched.write(`${TRIAL}/trial.log`, 'started\n');
     await unwatched.waitForText('started');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // A rate is the subject: passes are counted against 100 ticks of a 20 ms timer of the test's
+    // own, which a busy machine slows as much as the capture's. Every pollMs makes about 100 passes;
+    // backing off makes about 8.
+    await ticks(100, 20);
     expect((await unwatched.capture.stop()).safetyPolls).toBeGreaterThan(25);
 
     // More agent subfolders than are watched: writes to the last ones are only found by polling.
     const h = await start({ pollMs: 20 });
     for (let i = 10; i < 50; i++) await h.write(`${TRIAL}/agent/sessions/s${i}/out.log`, `s${i} started\n`);
     await h.waitForText('s49 started');
+    // A quiet spell lets the safety net back off (to 320–640 ms, or more on a busy machine).
     await new Promise((resolve) => setTimeout(resolve, 600));
-    for (let i = 0; i < 40; i++) {
-      await h.write(`${TRIAL}/agent/sessions/s49/out.log`, `s49 line ${i}\n`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // Then a line every tick of a 50 ms timer of the test's own until a pass finds the first one
+    // (only passes do), and 40 ticks more.
+    let written = 0;
+    const writeTick = async () => {
+      await h.write(`${TRIAL}/agent/sessions/s49/out.log`, `s49 line ${written++}\n`);
+      await ticks(1, 50);
+    };
+    while (!h.texts().includes('s49 line 0')) {
+      if (written > 1_000) throw new Error('no pass found the first missed write');
+      await writeTick();
     }
-    await h.waitForText('s49 line 39');
-    // Backed off to 320–640 ms, then a pass every 20–40 ms from the first missed write on (over
-    // 40 in all); backing off regardless would make about 8.
+    for (let i = 0; i < 40; i++) await writeTick();
+    await h.waitForText(`s49 line ${written - 1}`);
+    // A pass every 20–40 ms from the first missed write on (over 40 in the 40 ticks); backing off
+    // regardless would make about 8 in all.
     expect((await h.capture.stop()).safetyPolls).toBeGreaterThan(20);
   });
 });
