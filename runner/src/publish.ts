@@ -4,7 +4,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { encode, eventMsgId, type RunEvent, type Topology } from './protocol/index.js';
 
-/** Longest wait between two tries: a NATS restart is noticed within it, and a long outage costs one line per wait. */
+/** Longest wait between two tries: a NATS restart is noticed within it, and a long outage logs a line per wait, no more. */
 const MAX_BACKOFF_MS = 10_000;
 
 export class PublishAborted extends Error {
@@ -21,7 +21,7 @@ export function eventPublisher(js: JetStreamClient, topology: Topology, log: (li
       } catch (error) {
         if (signal?.aborted) throw new PublishAborted(`run ${event.runId}: ${event.type} event not published: ${(error as Error).message}`);
         const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt) * (0.5 + Math.random());
-        if (attempt === 1 || wait >= MAX_BACKOFF_MS / 2) log(`run ${event.runId}: publishing its ${event.type} event failed (${(error as Error).message}); retrying`);
+        log(`run ${event.runId}: publishing its ${event.type} event failed (${(error as Error).message}, try ${attempt}); retrying in ${(wait / 1000).toFixed(1)} s`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
           signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });

@@ -153,8 +153,8 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       cancelSub.unsubscribe();
       trials.delete(order.runId);
     });
-    await events.catch(() => {});
     if (outcome.kind === 'released') {
+      await events.catch(() => {});
       if (outcome.reason === 'runner-unhealthy') breaker.trip(outcome.message, { docker: outcome.fault.docker });
       // Before the nak, so the run shows QUEUED again rather than held by a runner that let it go.
       await publishEvent({ ...base, type: 'released', reason: outcome.reason, message: outcome.message, at: at() }, AbortSignal.timeout(RELEASE_PUBLISH_MS)).catch(
@@ -167,10 +167,12 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     const result = outcome.result;
     if (result.status === 'ERRORED' && result.failureKind === 'INFRASTRUCTURE') lastError = result.exceptionMessage;
     const event: FinishedEvent = { ...base, type: 'finished', result, at: at() };
+    // Kept before anything else waits on NATS: from here on, no delivery runs this trial again.
     await outcomes.keep(event).catch((error: Error) => {
       log(`run ${order.runId}: cannot keep its outcome on disk (${error.message}); publishing it anyway`);
       if (error instanceof RunnerFault) breaker.trip(error.message);
     });
+    await events.catch(() => {});
     await finish(m, event);
   };
 
