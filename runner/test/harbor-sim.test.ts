@@ -271,6 +271,18 @@ describe('harbor simulator: outcomes', () => {
     expect(await readText(path.join(trialDir, 'trial.log'))).toContain('Stopping environment');
   });
 
+  it.concurrent("fails Harbor's Docker pre-flight for docker environments only in the docker-down scenario", async ({ expect }) => {
+    const docker = await setup();
+    const daytona = await setup({ config: (c) => ({ ...c, environment: { type: 'daytona' } }) });
+    const [down, other] = await Promise.all([
+      runSim(runArgs(docker), { HARBOR_SIM_SCENARIO: 'docker-down' }),
+      runSim(runArgs(daytona), { HARBOR_SIM_SCENARIO: 'docker-down' }),
+    ]);
+    expect(down).toMatchObject({ code: 1, stdout: 'Docker daemon is not running. Please start Docker and try again.\n' });
+    expect(await exists(docker.jobDir)).toBe(false);
+    expect(other.code).toBe(0);
+  });
+
   it.concurrent('reports a model without a provider, and no model at all', async ({ expect }) => {
     const noProvider = await setup({ config: (c) => ({ ...c, agents: [{ name: 'terminus-2', model_name: 'gpt-5' }], tasks: [{ path: (c.tasks as { path: string }[])[0]!.path }] }) });
     const oracle = await setup({ config: (c) => ({ ...c, agents: [{ name: 'oracle', model_name: null }] }) });
