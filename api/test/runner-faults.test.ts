@@ -70,13 +70,14 @@ describe('a runner killed mid-trial', () => {
     const doomed = h.startRunner('runner-killed', 2, { RUNNER_ACK_WAIT_MS: '3000' });
     await doomed.waitFor(/ready/);
     const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
+    // Only the doomed runner is up: the first deliveries' trials are its.
     const started = await until(async () => {
-      const mine = (await readLedger(h.ledger)).filter((e) => e.kind === 'start' && e.ppid === doomed.child.pid);
+      const mine = (await readLedger(h.ledger)).filter((e) => e.kind === 'start' && e.jobName.endsWith('-p1-d1'));
       return mine.length === 2 && mine;
-    }, "both trials to start on the doomed runner");
+    }, 'both trials to start on the doomed runner');
     doomed.child.kill('SIGKILL');
 
-    // The kernel tells each Harbor that its runner died; Harbor cancels its trial and tears down.
+    // The kernel tells each Harbor, once, that its runner died; Harbor cancels its trial and tears down.
     const trialLog = async (jobName: string) => {
       const jobDir = path.join(h.jobsDir, jobName);
       const trial = (await readdir(jobDir, { withFileTypes: true })).find((d) => d.isDirectory())!.name;
@@ -97,6 +98,7 @@ describe('a runner killed mid-trial', () => {
 
     const docker = await fakeDocker();
     const heir = h.startRunner('runner-heir', 2, { RUNNER_ACK_WAIT_MS: '3000', ...docker.env });
+    await heir.waitFor(/ready/);
     const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 60_000);
     expect(job).toMatchObject({ runsTotal: 2, runsPassed: 2 });
     for (const e of job.runs.edges) expect(e.node).toMatchObject({ runnerId: 'runner-heir', deliveryCount: 2 });
@@ -106,7 +108,7 @@ describe('a runner killed mid-trial', () => {
     for (const e of job.runs.edges) {
       const runId = e.node.id as string;
       expect(ledger.filter((l) => l.runId === runId && l.kind === 'start')).toHaveLength(2);
-      expect(ledger.filter((l) => l.runId === runId && l.how === 'finished').map((l) => l.ppid)).toEqual([heir.child.pid]);
+      expect(ledger.filter((l) => l.runId === runId && l.how === 'finished').map((l) => l.jobName)).toEqual([`run-${runId}-p1-d2`]);
     }
     // The dead deliveries' directories are marked abandoned, and only the trial whose teardown was
     // cut short has its compose project taken down (Harbor tears down before it writes a result).
@@ -146,7 +148,8 @@ describe('a runner with a read-only JOBS_DIR', () => {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', sickDir]);
       mounts.push(sickDir);
       const task = await h.simulatedTask('sim-sick', { HARBOR_SIM_SCENARIO: 'pass' });
-      const sick = h.startRunner('runner-sick', 2, { JOBS_DIR: sickDir });
+      // A short ack wait: an order the killed healthy runner had pulled in its last moment comes back soon.
+      const sick = h.startRunner('runner-sick', 2, { JOBS_DIR: sickDir, RUNNER_ACK_WAIT_MS: '3000' });
       await sick.waitFor(/ready/);
       execFileSync('mount', ['-o', 'remount,ro', sickDir]);
 
@@ -159,7 +162,7 @@ describe('a runner with a read-only JOBS_DIR', () => {
       expect(degraded.degradedReason).toMatch(new RegExp(`JOBS_DIR \\(${sickDir}\\) is not usable: EROFS`));
       expect(degraded.degradedSince).toBeTruthy();
 
-      const healthy = h.startRunner('runner-healthy', 2);
+      const healthy = h.startRunner('runner-healthy', 2, { RUNNER_ACK_WAIT_MS: '3000' });
       const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 90_000);
       expect(job).toMatchObject({ runsTotal: 10, runsPassed: 10, runsErrored: 0, runsFailed: 0 });
       const runs = job.runs.edges.map((e: any) => e.node);
@@ -177,6 +180,7 @@ describe('a runner with a read-only JOBS_DIR', () => {
       expect(sick.output()).toMatch(/healthy again after: JOBS_DIR/);
       // It takes runs again.
       healthy.child.kill('SIGKILL');
+      await healthy.exited;
       const next = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
       const after = await h.waitForJob(next, (j) => j.status === 'COMPLETED', 60_000);
       expect(after.runs.edges.map((e: any) => [e.node.status, e.node.runnerId])).toEqual([

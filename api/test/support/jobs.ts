@@ -46,7 +46,7 @@ export interface LedgerEntry {
   jobName: string;
   runId: string;
   at: number;
-  /** The simulator's process, and the runner that started it. */
+  /** The simulator's process, and the process that started it (the runner's guard). */
   pid: number;
   ppid: number;
   /** On `end`: what became of the trial (finished, cancelled, aborted). */
