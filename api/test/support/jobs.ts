@@ -1,6 +1,7 @@
 // Runner processes driving the Harbor simulator against a test API, and small helpers to launch
 // and watch jobs through GraphQL.
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from '../../src/config/paths.js';
 import { graphql } from './app.js';
@@ -38,6 +39,31 @@ function reapSimulators(jobsDir: string): void {
       // already gone
     }
   }
+}
+
+export interface LedgerEntry {
+  kind: 'start' | 'end';
+  /** The Harbor job name, run-<runId>-p<dispatch>-d<delivery>. */
+  jobName: string;
+  runId: string;
+  at: number;
+  /** The simulator's process, and the process that started it (the runner's guard). */
+  pid: number;
+  ppid: number;
+  /** On `end`: what became of the trial (finished, cancelled, aborted). */
+  how?: 'finished' | 'cancelled' | 'aborted';
+}
+
+/** The simulator's ledger (HARBOR_SIM_LEDGER in runner/test/harbor-sim/harbor). */
+export async function readLedger(file: string): Promise<LedgerEntry[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [kind, jobName, at, pid, ppid, how] = line.split(' ');
+      return { kind, jobName, runId: /^run-([0-9a-f-]{36})-/.exec(jobName!)?.[1] ?? '', at: Number(at), pid: Number(pid), ppid: Number(ppid), how } as LedgerEntry;
+    });
 }
 
 export interface JobHarness {

@@ -1,0 +1,70 @@
+// Real processes for runner tests: a nats-server of the test's own (so it can be stopped and started
+// again on the same port and store), and runner processes driving the Harbor simulator.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function watch(child: ChildProcess): Proc {
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** nats-server with JetStream on `port`, its store in `storeDir`; started again with the same two, it has the same streams. */
+export async function startNatsServer(port: number, storeDir: string): Promise<Proc> {
+  const server = watch(spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  await until(async () => /Server is ready/.test(server.output()) || (server.child.exitCode !== null && Promise.reject()), `nats-server on port ${port}`, 15_000);
+  return server;
+}
+
+export function startRunnerProcess(env: Record<string, string>): Proc {
+  return watch(
+    spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, 'runner/src/main.ts')], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', HARBOR_BIN: SIMULATOR, RUNNER_HEARTBEAT_MS: '500', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
