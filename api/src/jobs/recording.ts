@@ -15,6 +15,7 @@ import {
 } from 'runner/protocol';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
+import type { RunStatus } from '../generated/prisma/enums.js';
 import { enforceBudget } from './budget.js';
 import { requestStop } from './cancel.js';
 import { applyEvent, notifyJob, transition, type Applied } from './recorder.js';
@@ -125,9 +126,10 @@ async function recordGivenUp(deps: RecorderDeps, m: JsMsg): Promise<void> {
     return;
   }
   const applied = await deps.db.$transaction(async (tx): Promise<Applied | null> => {
-    const [run] = await tx.$queryRaw<{ id: string; jobId: string; status: 'QUEUED' | 'CLAIMED' | 'RUNNING' | 'PASSED' | 'FAILED' | 'ERRORED' | 'CANCELLED' }[]>`
-      SELECT id, "jobId", status FROM "Run" WHERE id = ${order.runId}::uuid FOR UPDATE`;
-    if (!run || ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'].includes(run.status)) return null;
+    const [run] = await tx.$queryRaw<{ id: string; jobId: string; status: RunStatus; dispatch: number }[]>`
+      SELECT id, "jobId", status, dispatch FROM "Run" WHERE id = ${order.runId}::uuid FOR UPDATE`;
+    // An order the reconciler has since replaced with a later dispatch says nothing about the run.
+    if (!run || ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'].includes(run.status) || order.dispatch < run.dispatch) return null;
     await transition(tx, run, 'ERRORED', {
       failureKind: 'INFRASTRUCTURE',
       exceptionType: 'MaxDeliveriesExceeded',
