@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { JOB_QUERY, jobHarness, type JobHarness } from './support/jobs.js';
 
 const secretsKey = randomBytes(32);
 let api: TestApp;
@@ -92,22 +92,28 @@ describe('retryRuns', () => {
 });
 
 describe('failures of the machinery', () => {
-  it('records runs as INFRASTRUCTURE errors when Harbor is missing, and the runner says so in its heartbeat', async () => {
+  it('takes no runs while Harbor is missing: the runner shows DEGRADED with the reason, and the run waits for a healthy runner', async () => {
     const task = await h.simulatedTask('sim-noharbor', { HARBOR_SIM_SCENARIO: 'pass' });
     const runner = h.startRunner('runner-noharbor', 1, { HARBOR_BIN: '/nonexistent/harbor' });
     await runner.waitFor(/warning: Harbor is not installed/);
     const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
-    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
-    expect(job.runs.edges[0].node).toMatchObject({ status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'HarborMissing' });
-    expect(job.runs.edges[0].node.exceptionMessage).toMatch(/\/nonexistent\/harbor was not found/);
 
-    const { data } = await graphql(api.url, '{ runners { id state slots busy harborVersion lastError lastHeartbeatAt } }');
-    expect(data.runners.find((r: any) => r.id === 'runner-noharbor')).toMatchObject({
-      state: 'LIVE',
-      slots: 1,
-      harborVersion: null,
-      lastError: expect.stringMatching(/not found/),
-    });
+    const query = '{ runners { id state slots busy harborVersion lastError degradedReason degradedSince lastHeartbeatAt } }';
+    const deadline = Date.now() + 30_000;
+    let seen: any;
+    while (Date.now() < deadline && seen?.state !== 'DEGRADED') {
+      seen = (await graphql(api.url, query)).data.runners.find((r: any) => r.id === 'runner-noharbor');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(seen).toMatchObject({ state: 'DEGRADED', slots: 1, busy: 0, harborVersion: null, degradedReason: expect.stringMatching(/\/nonexistent\/harbor was not found/) });
+    expect(seen.degradedSince).toBeTruthy();
+    // Not the run's failure: it is still queued, for a runner that can run it.
+    const waiting = (await graphql(api.url, JOB_QUERY, { id: jobId })).data.job;
+    expect(waiting).toMatchObject({ runsQueued: 1, runsErrored: 0 });
+
+    h.startRunner('runner-withharbor', 1);
+    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
+    expect(job.runs.edges[0].node).toMatchObject({ status: 'PASSED', runnerId: 'runner-withharbor' });
   }, 60_000);
 
   it('loses nothing when the API is down mid-job: events wait in JetStream and counters come out exact', async () => {

@@ -40,7 +40,7 @@ describe('jobs end to end with runner processes and the Harbor simulator', () =>
       ];
       expect([run.status, run.reward, run.failureKind]).toEqual(expected);
       expect(['runner-a', 'runner-b']).toContain(run.runnerId);
-      expect(run.harborTrialDir).toMatch(/^run-[0-9a-f-]+-d1\/sim-[a-z]+__[2-9A-HJ-NP-Za-km-z]{7}$/);
+      expect(run.harborTrialDir).toMatch(/^run-[0-9a-f-]+-p1-d1\/sim-[a-z]+__[2-9A-HJ-NP-Za-km-z]{7}$/);
     }
     expect(job.inputTokens).toBeGreaterThan(0);
 

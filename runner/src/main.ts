@@ -3,6 +3,7 @@
 // Twice: stop the trials now, their orders go back to the queue. Three times: exit at once.
 import { connect } from '@nats-io/transport-node';
 import { readRunnerConfig, RunnerConfigError } from './config.js';
+import { PARENT_DEATH_MISSING } from './harbor/process.js';
 import { PINNED_HARBOR_VERSION, probeMachine } from './probe.js';
 import { topology } from './protocol/index.js';
 import { startRunner } from './runner.js';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     log(`warning: Harbor ${probe.harborVersion} found; this runner is written against ${PINNED_HARBOR_VERSION}`);
   }
   if (probe.dockerReachable === false) log('warning: Docker is not reachable; docker-environment trials will fail');
+  if (!probe.parentDeath) log(`warning: ${PARENT_DEATH_MISSING}`);
 
   const servers = config.natsUrl.split(',').map((s) => s.trim());
   // noAsyncTraces: every JetStream publish (a log chunk, ~100/s per runner at 50 trials) otherwise

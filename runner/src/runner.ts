@@ -1,17 +1,20 @@
 // A runner: one durable pull consumer on RUNS shared with every other runner, pulling only while it
-// has a free slot, so it never holds more orders than it can run. Each order becomes a Trial; its
-// events go to EVENTS, and the order is acked only after the outcome is published.
+// has a free slot and is healthy, so it never holds more orders than it can run. Each order becomes
+// a Trial; its events go to EVENTS, and the order is acked only after the outcome is published.
 import os from 'node:os';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { RunnerConfig } from './config.js';
+import { Breaker, checkHealth, RunnerFault } from './health.js';
+import { outcomesIn, type FinishedEvent } from './outcomes.js';
+import type { Probe } from './probe.js';
 import {
   decode,
   encode,
-  eventMsgId,
   ensureConsumer,
   ensureStreams,
+  openCancellations,
   PROTOCOL_VERSION,
   ProtocolError,
   RUNNER_RECORD_TTL_MS,
@@ -19,12 +22,12 @@ import {
   runnersConsumerConfig,
   runOrderSchema,
   type CancelReply,
-  type RunEvent,
   type RunnerHeartbeat,
   type RunOrder,
-  type RunResult,
   type Topology,
 } from './protocol/index.js';
+import { eventPublisher, PublishAborted } from './publish.js';
+import { Slots } from './slots.js';
 import { startTrial, type Trial } from './trial.js';
 
 export interface RunnerDeps {
@@ -32,7 +35,7 @@ export interface RunnerDeps {
   nats: NatsConnection;
   topology: Topology;
   /** Facts about this machine for the heartbeat, found at start-up. */
-  probe: { harborVersion: string | null; dockerReachable: boolean | null; lastError: string | null };
+  probe: Probe;
   log: (line: string) => void;
 }
 
@@ -44,33 +47,10 @@ export interface Runner {
   busy(): number;
 }
 
-
-/** Free trial slots; the pull loop waits here until at least one is free. */
-class Slots {
-  private free: number;
-  private waiter: (() => void) | null = null;
-  constructor(size: number) {
-    this.free = size;
-  }
-  available(): number {
-    return this.free;
-  }
-  take(): void {
-    this.free--;
-  }
-  release(): void {
-    this.free++;
-    this.waiter?.();
-    this.waiter = null;
-  }
-  /** Resolves once a slot is free (or at once if one is). */
-  whenFree(): Promise<void> {
-    if (this.free > 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-    });
-  }
-}
+/** A released order waits this long before redelivery: long enough for this runner to have stopped pulling. */
+const RELEASE_NAK_DELAY_MS = 2_000;
+/** How long a `released` event is retried: the run shows QUEUED sooner, but a shutdown does not wait on NATS for ever. */
+const RELEASE_PUBLISH_MS = 10_000;
 
 export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const { config, nats, topology, log } = deps;
@@ -79,25 +59,18 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig({ ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver }));
   const js = jetstream(nats);
   const kv: KV = await new Kvm(nats).create(topology.runnersBucket, { ttl: RUNNER_RECORD_TTL_MS, history: 1 });
+  const cancellations = await openCancellations(nats, topology);
+  const outcomes = outcomesIn(config.jobsDir, log);
+  const publishEvent = eventPublisher(js, topology, log);
 
   const trials = new Map<string, Trial>();
+  const orders = new Set<Promise<void>>();
   const slots = new Slots(config.concurrency);
   const startedAt = new Date().toISOString();
+  /** Aborted on stop: retries of publishes give up, leaving kept outcomes for the next delivery. */
+  const closing = new AbortController();
   let draining = false;
   let lastError = deps.probe.lastError;
-
-  const publishEvent = async (event: RunEvent) => {
-    // Retried: an outcome that never reaches the recorder would leave the run hanging.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await js.publish(topology.runEvent(event.jobId, event.runId), encode(event), { msgID: eventMsgId(event) });
-        return;
-      } catch (error) {
-        if (attempt >= 10) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt) * (0.5 + Math.random())));
-      }
-    }
-  };
 
   const heartbeat = async () => {
     const beat: RunnerHeartbeat = {
@@ -113,24 +86,54 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       startedAt,
       at: new Date().toISOString(),
       draining,
-      degraded: null,
+      degraded: breaker.degraded,
     };
     await kv.put(config.runnerId, JSON.stringify(beat)).catch((error: Error) => log(`heartbeat: ${error.message}`));
   };
+  const breaker = new Breaker((options) => checkHealth(config, options), log, () => void heartbeat());
+  const sick = await checkHealth(config, { docker: false });
+  if (sick) breaker.trip(sick);
   await heartbeat();
   const heartbeatTimer = setInterval(() => void heartbeat(), config.heartbeatMs);
+
+  /** Publishes an outcome, then acks; the kept copy goes only once the ack is confirmed. */
+  const finish = async (m: JsMsg, event: FinishedEvent) => {
+    try {
+      await publishEvent(event, closing.signal);
+    } catch (error) {
+      if (!(error instanceof PublishAborted)) throw error;
+      log(`${error.message}; the outcome stays in JOBS_DIR for the next delivery`);
+      m.nak();
+      return;
+    }
+    if (await m.ackAck().catch(() => false)) {
+      await outcomes.forget(event.runId).catch((error: Error) => log(`run ${event.runId}: cannot remove its kept outcome: ${error.message}`));
+    }
+  };
 
   const runOrder = async (m: JsMsg, order: RunOrder) => {
     const base = { v: PROTOCOL_VERSION, runId: order.runId, jobId: order.jobId, runnerId: config.runnerId, dispatch: order.dispatch, deliveryCount: m.info.deliveryCount } as const;
     const at = () => new Date().toISOString();
+    const kept = await outcomes.find(order.runId);
+    if (kept) {
+      // Harbor already finished this run (an outage or a dead runner kept the outcome from being published).
+      log(`run ${order.runId}: publishing the outcome kept by ${kept.runnerId} instead of running the trial again`);
+      await finish(m, { ...kept, dispatch: base.dispatch, deliveryCount: base.deliveryCount });
+      return;
+    }
+    if (await cancellations.find(order.runId)) {
+      log(`run ${order.runId}: cancelled before it started; dropping the order`);
+      await publishEvent({ ...base, type: 'dropped', reason: 'cancelled', at: at() }, closing.signal);
+      m.ack();
+      return;
+    }
     // Harbor starts without waiting for the claim to be acknowledged; later events of this run are
     // chained after it, so the recorder still sees them in order.
-    let events = publishEvent({ ...base, type: 'claimed', at: at() });
-    const trial = startTrial(config, order, m.info.deliveryCount, {
+    let events = publishEvent({ ...base, type: 'claimed', at: at() }, closing.signal);
+    const trial = startTrial(config, order, m.info.deliveryCount, deps.probe.parentDeath, {
       started: (trialDir) => {
-        events = events.then(() => publishEvent({ ...base, type: 'started', trialDir, at: at() }));
+        events = events.then(() => publishEvent({ ...base, type: 'started', trialDir, at: at() }, closing.signal));
       },
-      working: () => m.working(),
       publishLog: async (chunk) => {
         await js.publish(topology.runLog(order.runId), encode(chunk));
       },
@@ -146,23 +149,29 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       },
     });
     void heartbeat();
-    let result: RunResult | null;
-    try {
-      ({ result } = await trial.done);
-    } finally {
+    const outcome = await trial.done.finally(() => {
       cancelSub.unsubscribe();
       trials.delete(order.runId);
-    }
-    if (result === null) {
-      // The runner is going away: hand the order to another runner now rather than after ack wait.
-      m.nak();
+    });
+    await events.catch(() => {});
+    if (outcome.kind === 'released') {
+      if (outcome.reason === 'runner-unhealthy') breaker.trip(outcome.message, { docker: outcome.fault.docker });
+      // Before the nak, so the run shows QUEUED again rather than held by a runner that let it go.
+      await publishEvent({ ...base, type: 'released', reason: outcome.reason, message: outcome.message, at: at() }, AbortSignal.timeout(RELEASE_PUBLISH_MS)).catch(
+        (error: Error) => log(error.message),
+      );
+      if (outcome.reason === 'runner-unhealthy') m.nak(RELEASE_NAK_DELAY_MS);
+      else m.nak(); // the runner is going away: another runner takes it now rather than after ack wait
       return;
     }
+    const result = outcome.result;
     if (result.status === 'ERRORED' && result.failureKind === 'INFRASTRUCTURE') lastError = result.exceptionMessage;
-    await events.catch(() => {});
-    await publishEvent({ ...base, type: 'finished', result, at: at() });
-    m.ack();
-    void heartbeat();
+    const event: FinishedEvent = { ...base, type: 'finished', result, at: at() };
+    await outcomes.keep(event).catch((error: Error) => {
+      log(`run ${order.runId}: cannot keep its outcome on disk (${error.message}); publishing it anyway`);
+      if (error instanceof RunnerFault) breaker.trip(error.message);
+    });
+    await finish(m, event);
   };
 
   const handle = async (m: JsMsg) => {
@@ -176,11 +185,17 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       m.term();
       return;
     }
+    // Kept alive from the first look to the ack: through Harbor and through publishing the outcome.
+    const keepAlive = setInterval(() => m.working(), Math.min(10_000, config.ackWaitMs / 3));
     try {
       await runOrder(m, order);
     } catch (error) {
+      if (error instanceof RunnerFault) breaker.trip(error.message);
       log(`run ${order.runId}: ${(error as Error).message}; returning the order to the queue`);
       m.nak(5_000);
+    } finally {
+      clearInterval(keepAlive);
+      void heartbeat();
     }
   };
 
@@ -189,17 +204,22 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       try {
         const consumer = await js.consumers.get(topology.streams.runs.name, RUNNERS_CONSUMER);
         while (!draining) {
+          await breaker.healthy();
           await slots.whenFree();
-          if (draining) break;
+          if (draining || breaker.degraded) continue;
           // Ask for exactly as many orders as there are free slots: never more than it can run.
           const batch = await consumer.fetch({ max_messages: slots.available(), expires: 2_000 });
           for await (const m of batch) {
-            if (draining) {
-              m.nak(); // arrived after the runner began to drain: another runner takes it
+            if (draining || breaker.degraded) {
+              m.nak(); // arrived after the runner began to drain or fell sick: another runner takes it
               continue;
             }
             slots.take();
-            void handle(m).finally(() => slots.release());
+            const order = handle(m).finally(() => {
+              slots.release();
+              orders.delete(order);
+            });
+            orders.add(order);
           }
         }
       } catch (error) {
@@ -211,11 +231,18 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     }
   })();
 
-  const waitForTrials = () => Promise.all([...trials.values()].map((t) => t.done));
+  const waitForOrders = () => Promise.all([...orders]);
+  const stopTrials = () => {
+    for (const trial of trials.values()) trial.stop('shutdown');
+    closing.abort();
+  };
 
   let stopping: Promise<void> | undefined;
-  const finish = async () => {
+  const finishUp = async () => {
+    breaker.close();
     clearInterval(heartbeatTimer);
+    // Let the last acks and events leave before the connection closes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     await kv.delete(config.runnerId).catch(() => {});
   };
 
@@ -223,30 +250,29 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     busy: () => trials.size,
     drain: async () => {
       draining = true;
+      breaker.close();
       await pulling;
       void heartbeat();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), config.drainTimeoutMs);
       });
-      if ((await Promise.race([waitForTrials(), timedOut])) === 'timeout') {
+      if ((await Promise.race([waitForOrders(), timedOut])) === 'timeout') {
         log(`drain timeout: stopping ${trials.size} trial(s); their orders go back to the queue`);
-        for (const trial of trials.values()) trial.stop('shutdown');
-        await waitForTrials();
+        stopTrials();
+        await waitForOrders();
       }
       clearTimeout(timer);
-      // Let the last acks and events leave before the connection closes.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await finish();
+      await finishUp();
     },
     stop: () =>
       (stopping ??= (async () => {
         draining = true;
-        for (const trial of trials.values()) trial.stop('shutdown');
+        breaker.close();
+        stopTrials();
         await pulling;
-        await waitForTrials();
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        await finish();
+        await waitForOrders();
+        await finishUp();
       })()),
   };
 }

@@ -1,12 +1,15 @@
-// One Run on this runner: report claimed → write the Harbor config → run Harbor → report started
-// when the trial directory appears → read and classify the trial result → report finished.
-// Cleanup (config file, timers, subscriptions) always runs; the outcome is reported last.
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+// One Run on this runner: take over from earlier deliveries → write the Harbor config → run Harbor →
+// report started when the trial directory appears → read and classify the trial result. Cleanup
+// (config file, timers, log capture) always runs and never replaces the outcome.
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
 import type { RunnerConfig } from './config.js';
+import { RunnerFault, ownFiles } from './health.js';
 import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
+import { cleanUpEarlierDeliveries } from './harbor/leftovers.js';
 import { classifyTrial } from './harbor/outcome.js';
+import { harborNotRunnable, spawnHarbor, type HarborProcess, type ParentDeathWrapper } from './harbor/process.js';
 import { HarborResultError, parseTrialResult } from './harbor/result.js';
 import { readTrialTests } from './harbor/tests.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
@@ -17,19 +20,18 @@ import { open } from './secrets/sealed.js';
 export type StopReason =
   | 'user' // cancelCommand: recorded CANCELLED
   | 'wall-clock' // ran past its guard: ERRORED / INFRASTRUCTURE
-  | 'shutdown'; // the runner is going away: not reported, the order is redelivered
+  | 'shutdown'; // the runner is going away: released, the order is redelivered
 
-export interface TrialOutcome {
-  /** null when the run must go back to the queue (runner shutdown). */
-  result: RunResult | null;
-}
+export type TrialOutcome =
+  | { kind: 'finished'; result: RunResult }
+  /** No outcome of the run's own: the order goes back to the queue (RELEASE_REASONS). */
+  | { kind: 'released'; reason: 'shutdown'; message: string }
+  | { kind: 'released'; reason: 'runner-unhealthy'; message: string; fault: RunnerFault };
 
 export interface TrialHooks {
   started(trialDir: string): void;
   /** Publishes a chunk of this run's log; a failure is counted, never fatal. */
   publishLog(chunk: LogChunk): Promise<void>;
-  /** Keeps the JetStream order alive while Harbor runs. */
-  working(): void;
   log(line: string): void;
 }
 
@@ -42,6 +44,10 @@ export interface Trial {
 /** Variables Harbor may legitimately need from the runner's own environment; nothing else leaks in. */
 const PASSED_THROUGH_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'DOCKER_HOST', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR'];
 const OUTPUT_TAIL_BYTES = 8_192;
+/** Harbor's Docker pre-flight (harbor-contract.md §3): the machine's fault, before any trial. */
+const DOCKER_PREFLIGHT = /Docker is not installed|Docker daemon is not running/;
+/** Python's errno text for a full or read-only JOBS_DIR (ENOSPC, EROFS, EDQUOT). */
+const STORAGE_ERRNO = /\[Errno (28|30|122)\]/;
 
 function infra(message: string, exceptionType = 'RunnerError', trialDir: string | null = null): RunResult {
   return {
@@ -63,16 +69,10 @@ function infra(message: string, exceptionType = 'RunnerError', trialDir: string 
   };
 }
 
-function cancelled(trialDir: string | null): RunResult {
-  return { ...infra('cancelled by a user', 'CancelledError', trialDir), status: 'CANCELLED', failureKind: null };
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
+const finished = (result: RunResult): TrialOutcome => ({ kind: 'finished', result });
+const cancelled = (trialDir: string | null) => finished({ ...infra('cancelled by a user', 'CancelledError', trialDir), status: 'CANCELLED', failureKind: null });
+const unhealthy = (fault: RunnerFault): TrialOutcome => ({ kind: 'released', reason: 'runner-unhealthy', message: fault.message, fault });
+const SHUTDOWN: TrialOutcome = { kind: 'released', reason: 'shutdown', message: 'the runner shut down before the trial finished' };
 
 /**
  * result.json is written non-atomically: an empty or half-written file (no field to blame) is read
@@ -92,31 +92,25 @@ async function readTrialResult(trialDir: string): Promise<ReturnType<typeof pars
   }
 }
 
-export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount: number, hooks: TrialHooks): Trial {
+/** A missing package is the run's problem; a TASKS_DIR this runner cannot read is the runner's. */
+async function checkTaskPackage(config: RunnerConfig, order: RunOrder): Promise<TrialOutcome | null> {
+  const taskDir = path.join(config.tasksDir, order.taskDir);
+  if (await stat(path.join(taskDir, 'task.toml')).then(() => true, () => false)) return null;
+  try {
+    await access(config.tasksDir, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    return unhealthy(new RunnerFault(`TASKS_DIR (${config.tasksDir}) is not readable: ${(error as Error).message}`));
+  }
+  return finished(infra(`task package ${order.taskDir} is not under TASKS_DIR (${config.tasksDir}); is the shared storage mounted on this runner?`));
+}
+
+export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount: number, wrapper: ParentDeathWrapper, hooks: TrialHooks): Trial {
   let stopReason: StopReason | null = null;
-  let child: ResultPromise | null = null;
-  let killTimer: NodeJS.Timeout | undefined;
-
-  const signalGroup = (signal: NodeJS.Signals) => {
-    if (!child?.pid) return;
-    try {
-      // Harbor runs in its own process group; signal all of it (docker compose children too).
-      process.kill(-child.pid, signal);
-    } catch {
-      // already gone
-    }
-  };
-
-  // One SIGTERM lets Harbor record CancelledError and tear its containers down; a second would
-  // abort that, so the next signal is SIGKILL after the grace period.
-  const sendStop = () => {
-    signalGroup('SIGTERM');
-    killTimer = setTimeout(() => signalGroup('SIGKILL'), config.cancelGraceMs);
-  };
+  let harbor: HarborProcess | null = null;
   const stop = (reason: StopReason) => {
     if (stopReason) return;
     stopReason = reason;
-    if (child) sendStop();
+    harbor?.stop(config.cancelGraceMs);
   };
 
   const done = (async (): Promise<TrialOutcome> => {
@@ -138,25 +132,34 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       })());
     const relative = (p: string | null) => (p ? path.relative(config.jobsDir, p) : null);
     try {
-      if (!(await exists(path.join(taskDir, 'task.toml')))) {
-        return { result: infra(`task package ${order.taskDir} is not under TASKS_DIR (${config.tasksDir}); is the shared storage mounted on this runner?`) };
-      }
+      const packageProblem = await checkTaskPackage(config, order);
+      if (packageProblem) return packageProblem;
       const env: Record<string, string> = { HARBOR_TELEMETRY: 'off' };
       for (const name of PASSED_THROUGH_ENV) if (process.env[name]) env[name] = process.env[name]!;
       // Simulator-only settings pass through so tests drive the same code path as production.
       for (const [name, value] of Object.entries(process.env)) if (name.startsWith('HARBOR_SIM_') && value) env[name] = value;
       for (const secret of order.secrets) {
-        if (!config.secretsKey) return { result: infra('this runner has no SECRETS_KEY, so it cannot open the provider key of this run') };
+        if (!config.secretsKey) return finished(infra('this runner has no SECRETS_KEY, so it cannot open the provider key of this run'));
         try {
           env[secret.envVar] = open(config.secretsKey, secret.ciphertext, secret.envVar);
         } catch (error) {
-          return { result: infra((error as Error).message) };
+          return finished(infra((error as Error).message));
         }
       }
 
-      await mkdir(configDir, { recursive: true });
-      await rm(jobDir, { recursive: true, force: true });
-      await writeFile(configFile, JSON.stringify(buildHarborJobConfig(order, { taskDir, jobsDir: config.jobsDir }, deliveryCount), null, 2));
+      await cleanUpEarlierDeliveries({
+        jobsDir: config.jobsDir,
+        runId: order.runId,
+        ownJobName: jobName,
+        runnerId: config.runnerId,
+        docker: order.harbor.environmentType === 'docker',
+        log: hooks.log,
+      });
+      await ownFiles(`JOBS_DIR (${config.jobsDir}) is not usable`, async () => {
+        await mkdir(configDir, { recursive: true });
+        await rm(jobDir, { recursive: true, force: true });
+        await writeFile(configFile, JSON.stringify(buildHarborJobConfig(order, { taskDir, jobsDir: config.jobsDir }, deliveryCount), null, 2));
+      });
 
       capture = startLogCapture({
         runId: order.runId,
@@ -174,75 +177,72 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         secrets: order.secrets.map((s) => env[s.envVar]!).filter(Boolean),
       });
       let output = '';
-      const keepTail = (chunk: Buffer) => {
-        output = (output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES);
-        capture?.harborOutput(chunk);
-      };
-      if (stopReason === 'shutdown') return { result: null };
-      if (stopReason === 'user') return { result: cancelled(null) };
-      child = execa(config.harborBin, ['run', '-c', configFile, '-y', '--quiet'], {
+      if (stopReason === 'shutdown') return SHUTDOWN;
+      if (stopReason === 'user') return cancelled(null);
+      harbor = spawnHarbor({
+        harborBin: config.harborBin,
+        args: ['run', '-c', configFile, '-y', '--quiet'],
         env,
-        extendEnv: false,
-        detached: true,
-        reject: false,
-        buffer: false,
-        stdin: 'ignore',
-        cleanup: true,
+        wrapper,
+        onOutput: (chunk) => {
+          output = (output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES);
+          capture?.harborOutput(chunk);
+        },
       });
-      child.stdout?.on('data', keepTail);
-      child.stderr?.on('data', keepTail);
-      if (stopReason) sendStop();
+      if (stopReason) harbor.stop(config.cancelGraceMs);
 
-      // Well inside the ack wait, so a busy event loop cannot make the order look abandoned.
-      timers.push(setInterval(() => hooks.working(), Math.min(10_000, config.ackWaitMs / 3)));
       // A guard above Harbor's own timeouts catches a Harbor that hangs; none when the agent may run forever.
       const guardMs = order.maxDurationSec === null ? null : order.maxDurationSec * 1000 + config.wallClockSlackMs;
       if (guardMs !== null) timers.push(setTimeout(() => stop('wall-clock'), guardMs));
 
-      const exit = await child;
+      const exit = await harbor.exit;
       // The last read of Harbor's files also finds a trial directory that appeared just before it exited.
       await stopCapture();
-      if (stopReason === 'shutdown') return { result: null };
+      if (stopReason === 'shutdown') return SHUTDOWN;
 
-      if (exit.failed && (exit as { code?: string }).code === 'ENOENT') {
-        return { result: infra(`Harbor is not installed here: ${config.harborBin} was not found (set HARBOR_BIN)`, 'HarborMissing') };
+      if (harborNotRunnable(exit, output)) {
+        return unhealthy(new RunnerFault(`Harbor cannot be run here: ${config.harborBin} was not found or is not executable (set HARBOR_BIN)`));
       }
       let parsed: Awaited<ReturnType<typeof readTrialResult>> = null;
       try {
         parsed = trialDir ? await readTrialResult(trialDir) : null;
       } catch (error) {
-        return { result: infra(`Harbor's trial result.json cannot be read: ${(error as Error).message}`, 'ResultUnreadable', relative(trialDir)) };
+        return finished(infra(`Harbor's trial result.json cannot be read: ${(error as Error).message}`, 'ResultUnreadable', relative(trialDir)));
       }
+      const guard = `the runner's wall-clock guard (${Math.round((guardMs ?? 0) / 1000)} s)`;
       if (parsed) {
         // Failed and errored runs too: which tests failed is what people open them for.
         const tests = await readTrialTests(trialDir!);
         const result: RunResult = { ...classifyTrial(parsed), trialDir: relative(trialDir), ...(tests ? { tests } : {}) };
         if (stopReason === 'wall-clock' && result.status === 'CANCELLED') {
-          return { result: infra(`the trial ran past the runner's wall-clock guard (${Math.round((guardMs ?? 0) / 1000)} s) and was stopped`, 'WallClockExceeded', relative(trialDir)) };
+          return finished(infra(`the trial ran past ${guard} and was stopped`, 'WallClockExceeded', relative(trialDir)));
         }
-        return { result };
+        return finished(result);
       }
-      if (stopReason === 'user') return { result: cancelled(relative(trialDir)) };
-      if (stopReason === 'wall-clock') {
-        return { result: infra(`the trial ran past the runner's wall-clock guard (${Math.round((guardMs ?? 0) / 1000)} s) and was killed`, 'WallClockExceeded', relative(trialDir)) };
-      }
-      const status = exit.exitCode ?? exit.signal ?? 'unknown';
+      if (stopReason === 'user') return cancelled(relative(trialDir));
+      if (stopReason === 'wall-clock') return finished(infra(`the trial ran past ${guard} and was killed`, 'WallClockExceeded', relative(trialDir)));
       const said = output.trim().split('\n').slice(-5).join('\n');
-      return {
-        result: infra(
+      if (!trialDir && order.harbor.environmentType === 'docker' && DOCKER_PREFLIGHT.test(output)) {
+        return unhealthy(new RunnerFault(`Docker is not reachable for Harbor: ${said}`, { docker: true }));
+      }
+      if (STORAGE_ERRNO.test(output)) return unhealthy(new RunnerFault(`Harbor cannot write to JOBS_DIR (${config.jobsDir}): ${said}`));
+      const status = exit.exitCode ?? exit.signal ?? 'unknown';
+      return finished(
+        infra(
           `Harbor exited with ${typeof status === 'number' ? `status ${status}` : status} without a trial result${said ? `:\n${said}` : ''}`,
           'HarborFailed',
           relative(trialDir),
         ),
-      };
+      );
     } catch (error) {
-      return { result: infra(`the runner failed to run Harbor: ${(error as Error).message}`, 'RunnerError', relative(trialDir)) };
+      if (error instanceof RunnerFault) return unhealthy(error);
+      return finished(infra(`the runner failed to run Harbor: ${(error as Error).message}`, 'RunnerError', relative(trialDir)));
     } finally {
       for (const timer of timers) clearTimeout(timer);
-      clearTimeout(killTimer);
-      await rm(configFile, { force: true });
+      // Best-effort: a read-only or full JOBS_DIR must not turn a finished trial into an error.
+      await rm(configFile, { force: true }).catch((error: Error) => hooks.log(`run ${order.runId}: cannot remove ${configFile}: ${error.message}`));
       // The last lines go out before the outcome, so a finished run's log is already complete.
-      await stopCapture();
+      await stopCapture().catch((error: Error) => hooks.log(`run ${order.runId}: stopping the log capture: ${error.message}`));
     }
   })();
 

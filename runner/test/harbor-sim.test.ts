@@ -593,7 +593,7 @@ describe('harbor simulator: signals', () => {
     await waitFor(async () => (await groupMembers(sim.pid)).length === 0, 'the sleep children to be gone', 2_000);
   });
 
-  it.concurrent('keeps a ledger of trial starts and process ends', async ({ expect }) => {
+  it.concurrent('keeps a ledger of trial starts and process ends: which process, started by whom, and how the trial ended', async ({ expect }) => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'harbor-sim-ledger-'));
     roots.push(root);
     const ledger = path.join(root, 'ledger');
@@ -610,14 +610,24 @@ describe('harbor simulator: signals', () => {
     expect((await hanging.exited).code).toBe(1);
 
     const lines = (await readText(ledger)).trim().split('\n');
-    for (const line of lines) expect(line).toMatch(/^(start|end) run-\S+ \d{13}$/);
-    const events = (name: string) => lines.filter((l) => l.split(' ')[1] === name).map((l) => ({ kind: l.split(' ')[0], at: Number(l.split(' ')[2]) }));
-    for (const s of [pass!, hang!]) {
+    for (const line of lines) expect(line).toMatch(/^(start run-\S+ \d{13} \d+ \d+|end run-\S+ \d{13} \d+ \d+ (finished|cancelled|aborted))$/);
+    const events = (name: string) =>
+      lines
+        .filter((l) => l.split(' ')[1] === name)
+        .map((l) => l.split(' '))
+        .map(([kind, , at, pid, ppid, how]) => ({ kind, at: Number(at), pid: Number(pid), ppid: Number(ppid), how }));
+    for (const [s, how] of [[pass!, 'finished'], [hang!, 'cancelled']] as const) {
       const e = events(s.jobName);
       expect(e.map((x) => x.kind)).toEqual(['start', 'end']);
       expect(e[1]!.at).toBeGreaterThanOrEqual(e[0]!.at);
+      expect(e[1]!.how).toBe(how);
+      // The simulator's own process, started by this test's process.
+      expect(e[0]!.ppid).toBe(process.pid);
+      expect(e[1]!.pid).toBe(e[0]!.pid);
     }
+    expect(events(hang!.jobName)[0]!.pid).toBe(hanging.pid);
     expect(events(crash!.jobName).map((x) => x.kind)).toEqual(['start']); // kill -9: no trap, no end
     expect(events(preflight!.jobName)).toEqual([]); // the trial never started
   });
+
 });

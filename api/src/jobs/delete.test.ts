@@ -52,11 +52,12 @@ async function finishedJob(taskId: string, options: { providerKey?: string } = {
   for (const [i, run] of runs.entries()) {
     await db.run.update({ where: { id: run.id }, data: { status: 'PASSED', harborTrialDir: `run-${run.id}-d1/t__x` } });
     await db.runTest.create({ data: { runId: run.id, position: 0, name: 'test_ok', status: 'PASSED' } });
-    for (const delivery of i === 0 ? [1, 2] : [1]) {
-      await mkdir(path.join(jobsDir, `run-${run.id}-d${delivery}`, 't__x', 'agent'), { recursive: true });
-      await writeFile(path.join(jobsDir, `run-${run.id}-d${delivery}`, 't__x', 'agent', 'log.txt'), 'hello');
+    // Names from runners before dispatch numbers (-d<n>) and after (-p<dispatch>-d<n>).
+    for (const delivery of i === 0 ? ['d1', 'd2', 'p2-d1'] : ['d1']) {
+      await mkdir(path.join(jobsDir, `run-${run.id}-${delivery}`, 't__x', 'agent'), { recursive: true });
+      await writeFile(path.join(jobsDir, `run-${run.id}-${delivery}`, 't__x', 'agent', 'log.txt'), 'hello');
       await mkdir(path.join(jobsDir, '.runner'), { recursive: true });
-      await writeFile(path.join(jobsDir, '.runner', `run-${run.id}-d${delivery}.json`), '{}');
+      await writeFile(path.join(jobsDir, '.runner', `run-${run.id}-${delivery}.json`), '{}');
     }
   }
   await db.job.update({ where: { id }, data: { status: 'COMPLETED', runsQueued: 0, runsPassed: 2 } });
@@ -75,7 +76,7 @@ describe('deleteJob', () => {
       id: gone.id,
       name: 'terminus-2 · openrouter/acme/large',
       runsDeleted: 2,
-      directoriesRemoved: 3,
+      directoriesRemoved: 4,
       filesNote: null,
     });
     expect(await db.job.findUnique({ where: { id: gone.id } })).toBeNull();

@@ -36,8 +36,11 @@ export interface DeletedJob {
 
 const ACTIVE: JobStatus[] = ['QUEUED', 'RUNNING', 'CANCELLING'];
 
-/** A runner's directory for one delivery of a run (runner/src/harbor/job-config.ts harborJobName). */
-const HARBOR_JOB_DIR = /^run-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-d\d+(\.json)?$/;
+/**
+ * A runner's directory for one delivery of a run (runner/src/harbor/job-config.ts harborJobName):
+ * `run-<id>-p<dispatch>-d<delivery>`, or `run-<id>-d<delivery>` from runners before dispatch numbers.
+ */
+const HARBOR_JOB_DIR = /^run-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-p\d+)?-d\d+(\.json)?$/;
 
 export async function deleteJob(deps: DeleteJobDeps, id: string): Promise<DeletedJob> {
   const deleted = await deps.db.$transaction(async (tx) => {

@@ -1,5 +1,6 @@
-// Runners as their heartbeats in the `runners` KV bucket say: live while beating, lost once
-// silent for LOST_AFTER_MS (a crash or a network split), gone when they shut down cleanly.
+// Runners as their heartbeats in the `runners` KV bucket say: live while beating, degraded while
+// they have found a fault of their own (and take no orders), lost once silent for LOST_AFTER_MS
+// (a crash or a network split), gone when they shut down cleanly.
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Repeater } from 'graphql-yoga';
@@ -9,7 +10,7 @@ import { decode, RUNNER_RECORD_TTL_MS, type RunnerHeartbeat, runnerHeartbeatSche
 export const LOST_AFTER_MS = 30_000;
 
 export interface RunnerState extends RunnerHeartbeat {
-  state: 'LIVE' | 'DRAINING' | 'LOST';
+  state: 'LIVE' | 'DRAINING' | 'DEGRADED' | 'LOST';
 }
 
 export async function listRunners(nats: NatsConnection, topology: Topology, now = Date.now()): Promise<RunnerState[]> {
@@ -27,7 +28,7 @@ export async function listRunners(nats: NatsConnection, topology: Topology, now 
     try {
       const beat = decode(runnerHeartbeatSchema, entry.value, `heartbeat of ${key}`);
       const lost = now - Date.parse(beat.at) > LOST_AFTER_MS;
-      runners.push({ ...beat, state: lost ? 'LOST' : beat.draining ? 'DRAINING' : 'LIVE' });
+      runners.push({ ...beat, state: lost ? 'LOST' : beat.draining ? 'DRAINING' : beat.degraded ? 'DEGRADED' : 'LIVE' });
     } catch {
       // A heartbeat we cannot read is not a runner we can show.
     }

@@ -21,7 +21,7 @@ describe('buildHarborJobConfig', () => {
   it('writes one complete, absolute job spec with one trial and no secrets', () => {
     const config = buildHarborJobConfig(order, { taskDir: '/srv/tasks/aaa/fix-git', jobsDir: '/srv/jobs' }, 3);
     expect(config).toEqual({
-      job_name: `run-${order.runId}-d3`,
+      job_name: `run-${order.runId}-p1-d3`,
       jobs_dir: '/srv/jobs',
       n_attempts: 1,
       n_concurrent_trials: 1,
@@ -40,7 +40,8 @@ describe('buildHarborJobConfig', () => {
     expect(JSON.stringify(config)).not.toMatch(/OPENROUTER_API_KEY|c2VhbGVk/);
   });
 
-  it('names each delivery of an order differently, so a redelivery starts in a fresh directory', () => {
+  it('names each dispatch and delivery of an order differently, so a redelivery starts in a fresh directory', () => {
     expect(harborJobName(order, 1)).not.toBe(harborJobName(order, 2));
+    expect(harborJobName({ ...order, dispatch: 2 }, 1)).toBe(`run-${order.runId}-p2-d1`);
   });
 });

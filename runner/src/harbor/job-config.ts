@@ -19,9 +19,12 @@ export interface HarborJobConfig {
   tasks: { path: string; source: string }[];
 }
 
-/** A job name unique per delivery, so a redelivered order starts in a fresh job directory. */
+/**
+ * A job name unique per dispatch and delivery, so a redelivered or re-dispatched order starts in a
+ * fresh job directory (and an earlier one can be told apart: harbor/leftovers.ts).
+ */
 export function harborJobName(order: RunOrder, deliveryCount: number): string {
-  return `run-${order.runId}-d${deliveryCount}`;
+  return `run-${order.runId}-p${order.dispatch}-d${deliveryCount}`;
 }
 
 export function buildHarborJobConfig(order: RunOrder, paths: { taskDir: string; jobsDir: string }, deliveryCount: number): HarborJobConfig {
