@@ -48,7 +48,7 @@ export interface ReconcilerDeps {
 }
 
 /** Any 64-bit number the platform uses for nothing else: the reconciler's advisory lock. */
-const LOCK_KEY = 7_120_451_836_203_311n;
+export const RECONCILER_LOCK_KEY = 7_120_451_836_203_311n;
 /** Runs looked at per tick and kind; a backlog beyond it is worked through over the next ticks. */
 const BATCH = 200;
 
@@ -82,7 +82,7 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
     ackWaitMs = await runnersAckWait(jsm, deps.topology);
     const report = await deps.db.$transaction(
       async (tx) => {
-        const [{ locked }] = await tx.$queryRaw<[{ locked: boolean }]>`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS locked`;
+        const [{ locked }] = await tx.$queryRaw<[{ locked: boolean }]>`SELECT pg_try_advisory_xact_lock(${RECONCILER_LOCK_KEY}) AS locked`;
         if (!locked) return { acted: false, redispatched: 0, cancelsCompleted: 0 };
         return reconcile({ ...deps, js: jetstream(deps.nats), jsm }, ackWaitMs, missingSince);
       },

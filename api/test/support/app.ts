@@ -27,16 +27,30 @@ export interface TestApp {
 export const defaultUploadLimits: UploadLimits = readConfig({}).uploadLimits;
 
 export async function startTestApp(
-  options: { uploadLimits?: Partial<UploadLimits>; services?: boolean; secretsKey?: Buffer | null } = {},
+  options: {
+    uploadLimits?: Partial<UploadLimits>;
+    services?: boolean;
+    secretsKey?: Buffer | null;
+    /** A NATS server of the test's own; default the shared test server. */
+    natsUrl?: string;
+    reconcileIntervalMs?: number;
+  } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
     createTestDatabase(),
-    createTestNats(),
+    createTestNats(options.natsUrl),
     mkdtemp(path.join(os.tmpdir(), 'thr-tasks-')),
     mkdtemp(path.join(os.tmpdir(), 'thr-jobs-')),
   ]);
   const launchServices = () =>
-    startServices({ db: database.db, nats: nats.nc, topology: nats.topology, log: () => {}, dispatchPollMs: 200 });
+    startServices({
+      db: database.db,
+      nats: nats.nc,
+      topology: nats.topology,
+      log: () => {},
+      dispatchPollMs: 200,
+      reconcileIntervalMs: options.reconcileIntervalMs,
+    });
   let services = options.services ? await launchServices() : null;
   const app = buildApp({
     db: database.db,

@@ -16,11 +16,12 @@ export interface TestNats {
   cleanup(): Promise<void>;
 }
 
-export async function createTestNats(): Promise<TestNats> {
+/** `url`: a server of the test's own (fault tests stop and restart it); default the shared one. */
+export async function createTestNats(url = testNatsUrl): Promise<TestNats> {
   const prefix = `t${randomBytes(5).toString('hex')}`;
-  const nc = await connectNats(testNatsUrl, `test-${prefix}`);
+  const nc = await connectNats(url, `test-${prefix}`);
   return {
-    url: testNatsUrl,
+    url,
     prefix,
     nc,
     topology: topology(prefix),
