@@ -2,6 +2,7 @@
 // orders taken while a cancel happens must end once, cancelled or finished, none left behind.
 import { readFile } from 'node:fs/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { ensureConsumer, runnersConsumerConfig } from 'runner/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
@@ -43,6 +44,8 @@ async function waitDispatched(jobId: string, count: number): Promise<void> {
 
 describe('cancel', () => {
   it("of one job leaves another job's queued runs to run, and none of the cancelled runs starts", async () => {
+    // The runners' consumer exists, as after any runner has started once (a purge moves it on 2.9).
+    await ensureConsumer(await jetstreamManager(api.nats.nc), api.nats.topology.streams.runs.name, runnersConsumerConfig());
     const task = await h.simulatedTask('sim-cancel-x', { HARBOR_SIM_SCENARIO: 'pass' });
     const x = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 30 });
     const y = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
