@@ -74,17 +74,14 @@ async function startsByRun(): Promise<Map<string, number>> {
   return starts;
 }
 
-/** The platform's lines in a run's log. */
+/** The platform's lines in a run's log (this file's LOGS stream is small: read it message by message). */
 async function platformLines(runId: string): Promise<string[]> {
+  const stream = api.nats.topology.streams.logs.name;
+  const { state } = await jsm.streams.info(stream);
   const lines: string[] = [];
-  const subject = api.nats.topology.runLog(runId);
-  const info = await jsm.streams.info(api.nats.topology.streams.logs.name, { subjects_filter: subject });
-  const count = (info.state.subjects as Record<string, number> | undefined)?.[subject] ?? 0;
-  let seq = 0;
-  for (let i = 0; i < count; i++) {
-    const m = await jsm.streams.getMessage(api.nats.topology.streams.logs.name, { next_by_subj: subject, seq: seq + 1 });
-    if (!m) break;
-    seq = m.seq;
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (m?.subject !== api.nats.topology.runLog(runId)) continue;
     lines.push(...decode(logChunkSchema, m.data, 'log').lines.filter((l) => l.source === 'platform').map((l) => l.text));
   }
   return lines;
