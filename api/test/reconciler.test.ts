@@ -5,10 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import pg from 'pg';
 import { decode, ensureConsumer, logChunkSchema, openCancellations, runnersConsumerConfig } from 'runner/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RECONCILER_LOCK_KEY, startReconciler } from '../src/jobs/reconciler.js';
+import { startReconciler } from '../src/jobs/reconciler.js';
 import { startServices } from '../src/services.js';
 import { startEmbeddedNats, type EmbeddedNats } from '../src/platform/embedded-nats.js';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
@@ -147,21 +146,23 @@ describe('the reconciler', () => {
     ]);
   }, 90_000);
 
-  it('does nothing while another replica holds its lock', async () => {
-    const client = new pg.Client({ connectionString: api.database.url });
-    await client.connect();
+  it('does nothing while another replica holds its lease, and takes it over once it lapses', async () => {
+    const db = api.database.db;
+    // The app's own reconciler may hold it now: put another replica's lease in place.
+    await db.reconcilerLease.upsert({
+      where: { id: 1 },
+      create: { id: 1, holder: 'another-replica', until: new Date(Date.now() + 3_600_000) },
+      update: { holder: 'another-replica', until: new Date(Date.now() + 3_600_000) },
+    });
+    const reconciler = startReconciler({ db, nats: api.nats.nc, topology: api.nats.topology, defaultSecrets: [], log: () => {}, intervalMs: 3_600_000 });
     try {
-      await client.query('SELECT pg_advisory_lock($1)', [RECONCILER_LOCK_KEY.toString()]);
-      const reconciler = startReconciler({ db: api.database.db, nats: api.nats.nc, topology: api.nats.topology, defaultSecrets: [], log: () => {}, intervalMs: 3_600_000 });
-      try {
-        expect(await reconciler.tick()).toEqual({ acted: false, redispatched: 0, cancelsCompleted: 0 });
-        await client.query('SELECT pg_advisory_unlock($1)', [RECONCILER_LOCK_KEY.toString()]);
-        expect((await reconciler.tick()).acted).toBe(true);
-      } finally {
-        await reconciler.stop();
-      }
+      expect(await reconciler.tick()).toEqual({ acted: false, redispatched: 0, cancelsCompleted: 0 });
+      await db.reconcilerLease.update({ where: { id: 1 }, data: { until: new Date(Date.now() - 1_000) } });
+      expect((await reconciler.tick()).acted).toBe(true);
+      // Now it is this one's: the other replica (the app's reconciler) stands aside.
+      expect((await db.reconcilerLease.findUniqueOrThrow({ where: { id: 1 } })).holder).not.toBe('another-replica');
     } finally {
-      await client.end();
+      await reconciler.stop();
     }
   });
 });

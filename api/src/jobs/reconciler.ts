@@ -8,13 +8,14 @@
 //   c. cancels NATS has not heard of (the job's mark, cancel.ts) and jobs CANCELLING for too long:
 //      completed (records written, runners asked to stop, queued runs cancelled, the job settled).
 //
-// One replica acts at a time: each tick runs inside a transaction holding a transaction-scoped
-// PostgreSQL advisory lock, taken with try-lock, so other replicas skip that tick. We chose this over
-// a NATS KV lease because every action is a database state change: the lock lives exactly as long
-// as the tick's transaction (a crashed replica's lock goes with its connection, no lease to expire,
-// no clock to trust), and it needs no extra connection or setting. Should a tick outlive its
-// transaction's timeout, the lock goes early; the actions stay safe, as each locks its run and
-// checks it is still as seen.
+// One replica acts at a time: it holds a lease, a row in PostgreSQL (ReconcilerLease) it renews
+// every tick; another replica takes it over once it has lapsed, and a clean shutdown hands it back.
+// Why a row: every action is a database change, so the database's own clock (now()) judges the
+// lease, with no clock of ours to trust and nothing more to configure; each acquisition is one short
+// statement. (An advisory lock held for the tick would need a transaction, or a session, open across
+// the tick's NATS calls: with embedded PGlite's single backend that blocks every other query.) A
+// tick that outlives the lease may overlap another replica's: the actions stay safe, as each locks
+// its run and checks it is still as seen.
 //
 // Bounds come from the runners' ack wait (read from the shared consumer): an order is overdue after
 // two ack waits (one for a delivery to a runner that died before its claim to come back, one of
@@ -31,6 +32,7 @@ import {
   type SealedSecret,
   type Topology,
 } from 'runner/protocol';
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
 import { listRunners } from '../runners/service.js';
@@ -47,8 +49,6 @@ export interface ReconcilerDeps {
   intervalMs?: number;
 }
 
-/** Any 64-bit number the platform uses for nothing else: the reconciler's advisory lock. */
-export const RECONCILER_LOCK_KEY = 7_120_451_836_203_311n;
 /** Runs looked at per tick and kind; a backlog beyond it is worked through over the next ticks. */
 const BATCH = 200;
 
@@ -63,7 +63,7 @@ interface Candidate {
 }
 
 export interface TickReport {
-  /** False when another replica held the lock. */
+  /** False when another replica holds the lease. */
   acted: boolean;
   redispatched: number;
   cancelsCompleted: number;
@@ -76,19 +76,18 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let ackWaitMs = defaultConsumerSettings.ackWaitMs;
+  const holder = randomUUID();
+  const interval = () => deps.intervalMs ?? Math.min(60_000, Math.max(1_000, ackWaitMs / 2));
 
   const tick = async (): Promise<TickReport> => {
     const jsm = await jetstreamManager(deps.nats);
     ackWaitMs = await runnersAckWait(jsm, deps.topology);
-    const report = await deps.db.$transaction(
-      async (tx) => {
-        const [{ locked }] = await tx.$queryRaw<[{ locked: boolean }]>`SELECT pg_try_advisory_xact_lock(${RECONCILER_LOCK_KEY}) AS locked`;
-        if (!locked) return { acted: false, redispatched: 0, cancelsCompleted: 0 };
-        return reconcile({ ...deps, js: jetstream(deps.nats), jsm }, ackWaitMs, missingSince);
-      },
-      { timeout: Math.max(60_000, 4 * ackWaitMs), maxWait: 10_000 },
-    );
-    return report;
+    // Outlives a few ticks, so its holder keeps it; lapses soon enough after the holder dies.
+    if (!(await takeLease(deps.db, holder, Math.max(3 * interval(), 2 * ackWaitMs)))) {
+      missingSince.clear();
+      return { acted: false, redispatched: 0, cancelsCompleted: 0 };
+    }
+    return reconcile({ ...deps, js: jetstream(deps.nats), jsm }, ackWaitMs, missingSince);
   };
 
   const loop = async () => {
@@ -97,7 +96,7 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
     } catch (error) {
       deps.log(`reconciler: ${(error as Error).message}; trying again next tick`);
     }
-    if (!stopped) timer = setTimeout(() => void (running = loop()), deps.intervalMs ?? Math.min(60_000, Math.max(1_000, ackWaitMs / 2)));
+    if (!stopped) timer = setTimeout(() => void (running = loop()), interval());
   };
   running = loop();
   return {
@@ -106,8 +105,19 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
       stopped = true;
       clearTimeout(timer);
       await running;
+      await deps.db.reconcilerLease.deleteMany({ where: { holder } }).catch(() => undefined);
     },
   };
+}
+
+/** Takes or renews the lease; false while another replica holds it. */
+async function takeLease(db: Db, holder: string, ttlMs: number): Promise<boolean> {
+  const taken = await db.$queryRaw<{ holder: string }[]>`
+    INSERT INTO "ReconcilerLease" (id, holder, until) VALUES (1, ${holder}, now() + ${ttlMs} * interval '1 millisecond')
+    ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+     WHERE "ReconcilerLease".holder = EXCLUDED.holder OR "ReconcilerLease".until < now()
+    RETURNING holder`;
+  return taken.length === 1;
 }
 
 /** The ack wait the runners set on their shared consumer; the default before any runner has started. */
