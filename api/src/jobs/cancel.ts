@@ -74,18 +74,17 @@ async function stopRunning(deps: ControlDeps, where: Prisma.RunWhereInput, excep
 /** Cancels a job's QUEUED runs (all, or `runId` alone) in one statement; returns how many. */
 async function cancelQueued(deps: ControlDeps, jobId: string, exceptionMessage: string, runId?: string): Promise<number> {
   // Run rows are locked before the job row, in the recorder's order, so the two never deadlock.
-  const count = await deps.db.$transaction(async (tx) => {
-    const [{ n }] = await tx.$queryRaw<[{ n: number }]>`
-      WITH cancelled AS (
-        UPDATE "Run" SET status = 'CANCELLED', "exceptionType" = 'CancelledError', "exceptionMessage" = ${exceptionMessage}, "finishedAt" = now()
-         WHERE "jobId" = ${jobId}::uuid AND status = 'QUEUED' ${runId ? Prisma.sql`AND id = ${runId}::uuid` : Prisma.empty}
-         RETURNING 1)
-      SELECT count(*)::int AS n FROM cancelled`;
-    await transitionMany(tx, jobId, 'QUEUED', 'CANCELLED', n);
-    return n;
+  const ids = await deps.db.$transaction(async (tx) => {
+    const cancelled = await tx.$queryRaw<{ id: string }[]>`
+      UPDATE "Run" SET status = 'CANCELLED', "exceptionType" = 'CancelledError', "exceptionMessage" = ${exceptionMessage}, "finishedAt" = now()
+       WHERE "jobId" = ${jobId}::uuid AND status = 'QUEUED' ${runId ? Prisma.sql`AND id = ${runId}::uuid` : Prisma.empty}
+       RETURNING id`;
+    await transitionMany(tx, jobId, 'QUEUED', 'CANCELLED', cancelled.length);
+    return cancelled.map((r) => r.id);
   });
-  if (count > 0) notifyJob(deps.nats, deps.topology, { jobId, runId: runId ?? '', status: 'CANCELLED' });
-  return count;
+  // One notification per run: live views (runUpdated) re-read the runs named.
+  for (const id of ids) notifyJob(deps.nats, deps.topology, { jobId, runId: id, status: 'CANCELLED' });
+  return ids.length;
 }
 
 /** Writes the cancellation records of runs; false when NATS could not take them. */
