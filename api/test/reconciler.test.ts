@@ -148,7 +148,8 @@ describe('the reconciler', () => {
 
   it('does nothing while another replica holds its lease, and takes it over once it lapses', async () => {
     const db = api.database.db;
-    // The app's own reconciler may hold it now: put another replica's lease in place.
+    // This test plays both replicas: the app's own reconciler steps aside (it hands its lease back).
+    await api.stopServices();
     await db.reconcilerLease.upsert({
       where: { id: 1 },
       create: { id: 1, holder: 'another-replica', until: new Date(Date.now() + 3_600_000) },
@@ -159,10 +160,10 @@ describe('the reconciler', () => {
       expect(await reconciler.tick()).toEqual({ acted: false, redispatched: 0, cancelsCompleted: 0 });
       await db.reconcilerLease.update({ where: { id: 1 }, data: { until: new Date(Date.now() - 1_000) } });
       expect((await reconciler.tick()).acted).toBe(true);
-      // Now it is this one's: the other replica (the app's reconciler) stands aside.
       expect((await db.reconcilerLease.findUniqueOrThrow({ where: { id: 1 } })).holder).not.toBe('another-replica');
     } finally {
       await reconciler.stop();
+      await api.startServices();
     }
   });
 });
