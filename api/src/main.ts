@@ -51,6 +51,7 @@ async function main(): Promise<void> {
       ciphertext: seal(config.secretsKey!, value, envVar),
     })),
     log,
+    reconcileIntervalMs: config.reconcileIntervalMs,
   }).catch((error: Error) => fail(`cannot set up JetStream streams and consumers: ${error.message}`));
   const web = await loadWebApp(config.webDir, log).catch((error: Error) => fail(`cannot load the web app: ${error.message}`));
   const app = buildApp({

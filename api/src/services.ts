@@ -1,10 +1,12 @@
-// The API's background work beside HTTP: the dispatcher (Postgres → RUNS) and the recorder
-// (EVENTS → Postgres). Every replica runs both; row locks and durable consumers share the load.
+// The API's background work beside HTTP: the dispatcher (Postgres → RUNS), the recorder
+// (EVENTS → Postgres) and the reconciler (what no redelivery catches). Every replica runs all three;
+// row locks and durable consumers share the load, and an advisory lock lets one reconciler act at a time.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStreams, type SealedSecret, type StreamLimits, type Topology } from 'runner/protocol';
 import type { Db } from './db/client.js';
 import { startDispatcher } from './jobs/dispatcher.js';
+import { startReconciler } from './jobs/reconciler.js';
 import { startRecorder } from './jobs/recording.js';
 
 export interface ServiceDeps {
@@ -15,6 +17,8 @@ export interface ServiceDeps {
   defaultSecrets?: SealedSecret[];
   log: (line: string) => void;
   dispatchPollMs?: number;
+  /** RECONCILE_INTERVAL_MS; unset: derived from the runners' ack wait. */
+  reconcileIntervalMs?: number;
 }
 
 export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher(): void; stop(): Promise<void> }> {
@@ -25,9 +29,18 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
     deps.dispatchPollMs,
   );
   const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log });
+  const reconciler = startReconciler({
+    db: deps.db,
+    nats: deps.nats,
+    topology: deps.topology,
+    defaultSecrets: deps.defaultSecrets ?? [],
+    log: deps.log,
+    intervalMs: deps.reconcileIntervalMs,
+  });
   return {
     kickDispatcher: () => dispatcher.kick(),
     stop: async () => {
+      await reconciler.stop();
       await dispatcher.stop();
       await recorder.stop();
     },

@@ -39,6 +39,12 @@ const schema = z.object({
   WEB_DIR: z.string().min(1, 'a directory path').optional(),
   DATABASE_POOL_SIZE: z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1').max(100, 'at most 100').default(10),
   SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'a number' }).int('a whole number').min(0, 'zero or more').default(10_000),
+  RECONCILE_INTERVAL_MS: z.coerce
+    .number({ error: 'a number of milliseconds' })
+    .int('a whole number of milliseconds')
+    .min(100, 'at least 100 ms')
+    .max(3_600_000, 'at most 3600000 ms (an hour)')
+    .optional(),
   UPLOAD_MAX_FILE_MB: mebibytes.default(100),
   UPLOAD_MAX_TASK_MB: mebibytes.default(200),
   UPLOAD_MAX_REQUEST_MB: mebibytes.default(1024),
@@ -72,6 +78,8 @@ export interface ApiConfig {
   webDir: string;
   databasePoolSize: number;
   shutdownGraceMs: number;
+  /** Time between reconciler ticks; undefined: half the runners' ack wait. */
+  reconcileIntervalMs: number | undefined;
   uploadLimits: UploadLimits;
   secretsKey: Buffer | null;
   /** Server-wide provider keys from DEFAULT_<VAR> (e.g. DEFAULT_OPENROUTER_API_KEY), for jobs without their own. */
@@ -116,6 +124,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     webDir: path.resolve(repoRoot, v.WEB_DIR ?? 'web/build'),
     databasePoolSize: v.DATABASE_POOL_SIZE,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    reconcileIntervalMs: v.RECONCILE_INTERVAL_MS,
     uploadLimits: {
       maxFileBytes: v.UPLOAD_MAX_FILE_MB * MiB,
       maxTaskBytes: v.UPLOAD_MAX_TASK_MB * MiB,

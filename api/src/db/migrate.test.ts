@@ -56,7 +56,7 @@ describe('deployMigrations', () => {
 
     const local = await readMigrations(migrationsDir);
     expect(result.applied).toEqual(local.map((m) => m.name));
-    expect(await tables(database.url)).toEqual(['Job', 'ProviderSecret', 'Run', 'RunTest', 'Task', '_prisma_migrations']);
+    expect(await tables(database.url)).toEqual(['Job', 'ProviderSecret', 'ReconcilerLease', 'Run', 'RunTest', 'Task', '_prisma_migrations']);
 
     const rows = await query<Record<string, unknown>>(
       database.url,

@@ -3,28 +3,26 @@
 //
 // - The recorder checks the budget in the transaction that adds a finished run's cost, with the job
 //   row locked, so exactly one replica flips the job to BUDGET_REACHED (`checkBudget`).
-// - That replica then cancels the job's QUEUED runs the way cancelJob does (`enforceBudget`). A
-//   sweep on every replica repeats it for stopped jobs that still have queued runs, so a replica
-//   dying between the commit and the cancel leaves nothing behind; cancelling is idempotent.
+// - The same transaction marks the job's cancel (cancel.ts); that replica then cancels the job's
+//   QUEUED runs the way cancelJob does (`enforceBudget`). Should it die first, or NATS be away, the
+//   reconciler finds the mark and completes the cancel; cancelling is idempotent.
 // - Runs a runner already claimed when the budget was reached run to the end: stopping them would
 //   throw away money already spent, and their results are worth having. So the budget is a
 //   threshold for starting runs, and the final cost may exceed it by what those runs cost.
-// - A claim recorded after the stop (an order a runner pulled just before the purge, or a
-//   redelivery of a run whose runner died) is recorded CANCELLED and the runner told to stop.
+// - A claim recorded after the stop (an order a runner pulled before its cancellation record was
+//   written, or a redelivery of a run whose runner died) is recorded CANCELLED and the runner told to stop.
 // - The dispatcher publishes no orders for a stopped job; retryRuns refuses while the recorded cost
 //   is at or over the budget; `setJobBudget` raises (or lowers, or clears) it.
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { Prisma } from '../generated/prisma/client.js';
 import { DomainError, InvalidInputError, NotFoundError } from '../schema/errors.js';
-import { cancelRuns, type ControlDeps } from './control.js';
+import { completeCancel } from './cancel.js';
+import type { ControlDeps } from './control.js';
 import { notifyJob } from './recorder.js';
 
 type Tx = Prisma.TransactionClient;
 
 /** Decimal(14, 6) holds up to 10^8; a budget must fit the column. */
 const MAX_BUDGET_USD = 99_999_999;
-/** Purge requests in flight at once when a budget stop empties the queue. */
-const PURGES_IN_FLIGHT = 32;
 
 /** retryRuns on a job whose recorded cost has reached its budget. */
 export class BudgetReachedError extends DomainError {
@@ -79,38 +77,23 @@ export async function checkBudget(tx: Tx, jobId: string): Promise<boolean> {
   if (!job || job.budget === null || !job.reached || job.stopReason !== null || job.runsQueued === 0) return false;
   await tx.$executeRaw`
     UPDATE "Job" SET "stopReason" = 'BUDGET_REACHED', "stopMessage" = ${budgetMessage(job.cost, job.budget)},
+                     "cancelsUnrecordedSince" = clock_timestamp(),
                      status = (CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 'CANCELLING' ELSE status END)::"JobStatus"
      WHERE id = ${jobId}::uuid`;
   return true;
 }
 
 /**
- * Cancels the QUEUED runs of a job stopped by its budget: their orders are purged from RUNS one
- * subject each (a job-wide purge would also drop the orders of claimed runs, which must stay
- * redeliverable should their runner die), then the runs are recorded CANCELLED. Idempotent.
+ * Cancels the QUEUED runs of a job stopped by its budget, as cancel.ts does for a user's cancel (no
+ * purge of RUNS: their orders stay until a runner drops them). Idempotent; returns false when NATS
+ * was unreachable and the reconciler completes it later.
  */
-export async function enforceBudget(deps: ControlDeps, jobId: string): Promise<number> {
-  const job = await deps.db.job.findUnique({ where: { id: jobId }, select: { stopReason: true, budgetUsd: true } });
-  if (job?.stopReason !== 'BUDGET_REACHED') return 0;
-  const queued = await deps.db.run.findMany({ where: { jobId, status: 'QUEUED', dispatchedAt: { not: null } }, select: { id: true } });
-  const jsm = await jetstreamManager(deps.nats);
-  for (let i = 0; i < queued.length; i += PURGES_IN_FLIGHT) {
-    await Promise.all(
-      queued
-        .slice(i, i + PURGES_IN_FLIGHT)
-        .map((run) => jsm.streams.purge(deps.topology.streams.runs.name, { filter: deps.topology.runOrder(jobId, run.id) })),
-    );
-  }
-  const message = `not started: the job's budget of $${usd(Number(job.budgetUsd))} was reached`;
-  const cancelled = await cancelRuns(deps, { jobId, status: 'QUEUED' }, { exceptionMessage: message, onlyQueued: true });
+export async function enforceBudget(deps: ControlDeps, jobId: string): Promise<boolean> {
+  const job = await deps.db.job.findUnique({ where: { id: jobId }, select: { stopReason: true, cancelsUnrecordedSince: true } });
+  if (job?.stopReason !== 'BUDGET_REACHED') return true;
+  const complete = await completeCancel(deps, jobId, job.cancelsUnrecordedSince);
   notifyJob(deps.nats, deps.topology, { jobId, runId: '', status: 'CANCELLED' });
-  return cancelled;
-}
-
-/** Jobs stopped by their budget that still have queued runs: left over when a replica died mid-way. */
-export async function sweepBudgetStops(deps: ControlDeps): Promise<void> {
-  const jobs = await deps.db.job.findMany({ where: { stopReason: 'BUDGET_REACHED', runsQueued: { gt: 0 } }, select: { id: true } });
-  for (const job of jobs) await enforceBudget(deps, job.id);
+  return complete;
 }
 
 /** Sets, raises, lowers or (null) clears a job's budget; a budget already reached stops the job. */

@@ -5,6 +5,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { encode, orderMsgId, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 
 export interface DispatcherDeps {
   db: Db;
@@ -20,7 +21,7 @@ const BATCH = 500;
 /** Publishes in flight at once within a batch. */
 const IN_FLIGHT = 128;
 
-interface OutboxRow {
+export interface OrderRow {
   id: string;
   jobId: string;
   taskId: string;
@@ -38,25 +39,35 @@ interface OutboxRow {
   ciphertext: string | null;
 }
 
+/** What an order is made of, for `FROM "Run" r` joined as ORDER_JOINS. */
+const ORDER_COLUMNS = Prisma.sql`r.id, r."jobId", r."taskId", r.repeat, r.attempt, t.name AS "taskName", t."contentHash",
+               t."agentTimeoutSec", t."verifierTimeoutSec", t."buildTimeoutSec",
+               j.agent, j.model, j."harborOptions", s."envVar", s.ciphertext`;
+const ORDER_JOINS = Prisma.sql`JOIN "Job" j ON j.id = r."jobId"
+          JOIN "Task" t ON t.id = r."taskId"
+          LEFT JOIN "ProviderSecret" s ON s.id = j."providerSecretId"`;
+
+/** The order of one run as the dispatcher would publish it; null when the run is gone. */
+export async function orderRow(tx: Prisma.TransactionClient, runId: string): Promise<OrderRow | null> {
+  const [row] = await tx.$queryRaw<OrderRow[]>`SELECT ${ORDER_COLUMNS} FROM "Run" r ${ORDER_JOINS} WHERE r.id = ${runId}::uuid`;
+  return row ?? null;
+}
+
 /** Publishes one batch; returns how many runs it dispatched. */
 export async function dispatchBatch(deps: DispatcherDeps): Promise<number> {
   return deps.db.$transaction(
     async (tx) => {
-      const rows = await tx.$queryRaw<OutboxRow[]>`
-        SELECT r.id, r."jobId", r."taskId", r.repeat, r.attempt, t.name AS "taskName", t."contentHash",
-               t."agentTimeoutSec", t."verifierTimeoutSec", t."buildTimeoutSec",
-               j.agent, j.model, j."harborOptions", s."envVar", s.ciphertext
+      const rows = await tx.$queryRaw<OrderRow[]>`
+        SELECT ${ORDER_COLUMNS}
           FROM "Run" r
-          JOIN "Job" j ON j.id = r."jobId"
-          JOIN "Task" t ON t.id = r."taskId"
-          LEFT JOIN "ProviderSecret" s ON s.id = j."providerSecretId"
+          ${ORDER_JOINS}
          WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
          ORDER BY r."createdAt", r.id
          LIMIT ${BATCH}
            FOR UPDATE OF r SKIP LOCKED`;
       if (rows.length === 0) return 0;
       for (let i = 0; i < rows.length; i += IN_FLIGHT) {
-        await Promise.all(rows.slice(i, i + IN_FLIGHT).map((row) => publish(deps, row)));
+        await Promise.all(rows.slice(i, i + IN_FLIGHT).map((row) => publishOrder(deps, row, 1)));
       }
       await tx.run.updateMany({ where: { id: { in: rows.map((r) => r.id) } }, data: { dispatchedAt: new Date() } });
       return rows.length;
@@ -70,7 +81,7 @@ export async function dispatchBatch(deps: DispatcherDeps): Promise<number> {
  * Harbor's defaults where the task sets none (harbor-contract §2). Null when the agent phase is
  * unlimited, so the runner sets no wall-clock guard.
  */
-export function maxDurationSec(row: Pick<OutboxRow, 'agentTimeoutSec' | 'verifierTimeoutSec' | 'buildTimeoutSec' | 'harborOptions'>): number | null {
+export function maxDurationSec(row: Pick<OrderRow, 'agentTimeoutSec' | 'verifierTimeoutSec' | 'buildTimeoutSec' | 'harborOptions'>): number | null {
   if (row.agentTimeoutSec === null) return null;
   const h = row.harborOptions;
   const m = (phase: number | null) => phase ?? h.timeoutMultiplier;
@@ -82,7 +93,8 @@ export function maxDurationSec(row: Pick<OutboxRow, 'agentTimeoutSec' | 'verifie
   );
 }
 
-async function publish(deps: DispatcherDeps, row: OutboxRow): Promise<void> {
+/** Publishes a run's order; the message id makes a repeat of the same dispatch a no-op. */
+export async function publishOrder(deps: Pick<DispatcherDeps, 'js' | 'topology' | 'defaultSecrets'>, row: OrderRow, dispatch: number): Promise<void> {
   const order: RunOrder = {
     v: PROTOCOL_VERSION,
     runId: row.id,
@@ -92,7 +104,7 @@ async function publish(deps: DispatcherDeps, row: OutboxRow): Promise<void> {
     taskDir: `${row.contentHash.trim()}/${row.taskName}`,
     repeat: row.repeat,
     attempt: row.attempt,
-    dispatch: 1,
+    dispatch,
     agent: row.agent,
     model: row.model || null,
     harbor: row.harborOptions,

@@ -7,7 +7,8 @@ import { planned } from '../schema/planned.js';
 import { TaskFilterInput } from '../tasks/schema.js';
 import { BudgetReachedError, setJobBudget } from './budget.js';
 import { RETRY_SELECTIONS, type RetrySelection } from './attempts.js';
-import { cancelJob, cancelRun, retryRuns } from './control.js';
+import { cancelJob, cancelRun, UnavailableError } from './cancel.js';
+import { retryRuns } from './control.js';
 import { deleteJob, JobActiveError, type DeletedJob } from './delete.js';
 import { createJob, MAX_IDEMPOTENCY_KEY } from './launch.js';
 import { notifyJob } from './recorder.js';
@@ -114,7 +115,10 @@ function stripNulls<T extends object>(value: T | null | undefined): Partial<T> |
 builder.mutationField('cancelJob', (t) =>
   t.prismaField({
     type: 'Job',
-    description: 'Stops a job: queued runs never start, running ones are stopped and end CANCELLED.',
+    description:
+      'Stops a job: queued runs never start, running ones are stopped and end CANCELLED. While NATS is unreachable the ' +
+      'queued runs are cancelled at once and the job stays CANCELLING (see Job.cancelNote) until NATS is back; calling it ' +
+      'again on a CANCELLING job is harmless.',
     errors: { types: [NotFoundError, InvalidInputError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
@@ -128,7 +132,10 @@ builder.mutationField('cancelJob', (t) =>
 builder.mutationField('cancelRun', (t) =>
   t.prismaField({
     type: 'Run',
-    errors: { types: [NotFoundError, InvalidInputError] },
+    description:
+      'Stops one run: a queued one never starts, a running one is stopped and ends CANCELLED. UnavailableError when ' +
+      'NATS is unreachable and the run is running (its runner cannot be told).',
+    errors: { types: [NotFoundError, InvalidInputError, UnavailableError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const runId = parseId(id, 'id');
@@ -174,6 +181,13 @@ builder.mutationField('setJobBudget', (t) =>
     },
   }),
 );
+
+builder.objectType(UnavailableError, {
+  name: 'UnavailableError',
+  interfaces: [ErrorInterface],
+  description: 'A service the platform needs (NATS) is unreachable; nothing changed. Try again once it is back.',
+  isTypeOf: (value) => value instanceof UnavailableError,
+});
 
 builder.objectType(JobActiveError, {
   name: 'JobActiveError',

@@ -43,17 +43,35 @@ const result = (status: RunResult['status'], extra: Partial<RunResult> = {}): Ru
   ...extra,
 });
 
-function event(runId: string, type: 'claimed' | 'started' | 'finished', deliveryCount = 1, res?: RunResult): RunEvent {
-  const base = { v: 1 as const, runId, jobId, runnerId: 'r1', dispatch: 1, deliveryCount, at: new Date().toISOString() };
+function event(
+  runId: string,
+  type: 'claimed' | 'started' | 'finished' | 'dropped' | 'released',
+  deliveryCount = 1,
+  res?: RunResult,
+  dispatch = 1,
+): RunEvent {
+  const base = { v: 1 as const, runId, jobId, runnerId: 'r1', dispatch, deliveryCount, at: new Date().toISOString() };
   if (type === 'finished') return { ...base, type, result: res ?? result('PASSED') };
   if (type === 'started') return { ...base, type, trialDir: 'run-x/t__abc' };
+  if (type === 'dropped') return { ...base, type, reason: 'cancelled' };
+  if (type === 'released') return { ...base, type, reason: 'shutdown', message: 'the runner is shutting down' };
   return { ...base, type };
 }
 
 const counters = () =>
   db.job.findUniqueOrThrow({
     where: { id: jobId },
-    select: { status: true, runsQueued: true, runsClaimed: true, runsRunning: true, runsPassed: true, runsFailed: true, inputTokens: true, costUsd: true },
+    select: {
+      status: true,
+      runsQueued: true,
+      runsClaimed: true,
+      runsRunning: true,
+      runsPassed: true,
+      runsFailed: true,
+      runsCancelled: true,
+      inputTokens: true,
+      costUsd: true,
+    },
   });
 
 describe('applyEvent', () => {
@@ -97,5 +115,35 @@ describe('applyEvent', () => {
     expect((await applyEvent(db, stranger, 20)).applied).toBeNull();
     expect((await applyEvent(db, event('00000000-0000-4000-8000-000000000001', 'finished'), 21)).applied).toBeNull();
     expect(await counters()).toMatchObject({ runsQueued: 2 });
+  });
+
+  it('records a dropped order as CANCELLED, and a released one back in the queue for its next delivery', async () => {
+    const [dropped, released] = [runIds[0]!, runIds[1]!];
+    expect((await applyEvent(db, event(dropped, 'dropped'), 30)).applied?.status).toBe('CANCELLED');
+    expect(await db.run.findUniqueOrThrow({ where: { id: dropped } })).toMatchObject({ status: 'CANCELLED', exceptionType: 'CancelledError' });
+
+    await applyEvent(db, event(released, 'claimed'), 31);
+    await applyEvent(db, event(released, 'started'), 32);
+    expect((await applyEvent(db, event(released, 'released'), 33)).applied?.status).toBe('QUEUED');
+    expect(await db.run.findUniqueOrThrow({ where: { id: released } })).toMatchObject({ status: 'QUEUED', runnerId: null, startedAt: null });
+    expect(await counters()).toMatchObject({ runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsCancelled: 1 });
+    // The redelivered order's claim takes it out of the queue again.
+    expect((await applyEvent(db, event(released, 'claimed', 2), 35)).applied?.status).toBe('CLAIMED');
+    // A drop after the end changes nothing.
+    expect((await applyEvent(db, event(dropped, 'dropped', 2), 36)).applied).toBeNull();
+  });
+
+  it('orders deliveries by dispatch first: a re-published order outranks every delivery of the one it replaced', async () => {
+    const run = runIds[0]!;
+    await applyEvent(db, event(run, 'claimed', 3, undefined, 1), 40);
+    // The reconciler re-published the order (dispatch 2): its first delivery restarts the run's life.
+    expect((await applyEvent(db, event(run, 'claimed', 1, undefined, 2), 41)).applied?.status).toBe('CLAIMED');
+    // The first dispatch's copy, still finishing somewhere, is stale whatever its delivery count.
+    expect((await applyEvent(db, event(run, 'started', 4, undefined, 1), 42)).applied).toBeNull();
+    expect((await applyEvent(db, event(run, 'finished', 4, result('PASSED'), 1), 43)).applied).toBeNull();
+    await applyEvent(db, event(run, 'started', 1, undefined, 2), 44);
+    expect((await applyEvent(db, event(run, 'finished', 1, result('FAILED'), 2), 45)).applied?.status).toBe('FAILED');
+    expect(await db.run.findUniqueOrThrow({ where: { id: run } })).toMatchObject({ status: 'FAILED', dispatch: 2, deliveryCount: 1 });
+    expect(await counters()).toMatchObject({ runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsPassed: 0, runsFailed: 1 });
   });
 });

@@ -1,7 +1,8 @@
 // The recorder (DESIGN.md §2.5): applies run events from EVENTS to Postgres, exactly once in
 // effect. Each event is applied in one transaction with the run row locked; an event already
-// applied (same or older stream sequence), from an older delivery, or arriving after the run
-// finished changes nothing. Job counters move with each status change in the same transaction.
+// applied (same or older stream sequence), from an older delivery — deliveries are ordered by
+// (dispatch, deliveryCount) — or arriving after the run finished changes nothing. Job counters move
+// with each status change in the same transaction.
 // After the commit it publishes `updates.job.<jobId>` for every API replica's subscribers.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Prisma } from '../generated/prisma/client.js';
@@ -36,6 +37,7 @@ interface LockedRun {
   id: string;
   jobId: string;
   status: RunStatus;
+  dispatch: number;
   deliveryCount: number;
   lastEventSeq: bigint;
   cancelRequested: boolean;
@@ -66,11 +68,20 @@ export async function transition(
   await settleJob(tx, run.jobId, to);
 }
 
+/** Moves `count` runs of a job, already updated in bulk by the caller, from one status to another. */
+export async function transitionMany(tx: Tx, jobId: string, from: RunStatus, to: RunStatus, count: number): Promise<void> {
+  if (count === 0 || from === to) return;
+  const out = Prisma.raw(`"${COUNTER[from]}"`);
+  const into = Prisma.raw(`"${COUNTER[to]}"`);
+  await tx.$executeRaw`UPDATE "Job" SET ${out} = ${out} - ${count}, ${into} = ${into} + ${count} WHERE id = ${jobId}::uuid`;
+  await settleJob(tx, jobId, to);
+}
+
 /**
  * Job status follows its runs: RUNNING once one starts, COMPLETED or CANCELLED once none is left
  * (CANCELLED when a user cancelled it or its budget stopped it).
  */
-async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Promise<void> {
+export async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Promise<void> {
   if (runStatus === 'CLAIMED' || runStatus === 'RUNNING') {
     await tx.$executeRaw`UPDATE "Job" SET status = 'RUNNING', "startedAt" = COALESCE("startedAt", now())
                           WHERE id = ${jobId}::uuid AND status = 'QUEUED'`;
@@ -110,7 +121,7 @@ function resultData(result: RunResult, at: Date): Prisma.RunUpdateInput {
 export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<EventOutcome> {
   return db.$transaction(async (tx) => {
     const [run] = await tx.$queryRaw<LockedRun[]>`
-      SELECT r.id, r."jobId", r.status, r."deliveryCount", r."lastEventSeq", j."cancelRequestedAt" IS NOT NULL AS "cancelRequested",
+      SELECT r.id, r."jobId", r.status, r.dispatch, r."deliveryCount", r."lastEventSeq", j."cancelRequestedAt" IS NOT NULL AS "cancelRequested",
              j."stopReason" IS NOT NULL AS "budgetStopped"
         FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
        WHERE r.id = ${event.runId}::uuid FOR UPDATE OF r`;
@@ -118,21 +129,26 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     // Events of a delivery that is (or may still be) running Harbor; a stop request makes sense only for those.
     const live = event.type === 'claimed' || event.type === 'started';
     if (TERMINAL.has(run.status)) return { applied: null, stop: live && BigInt(seq) > run.lastEventSeq };
-    if (BigInt(seq) <= run.lastEventSeq || event.deliveryCount < run.deliveryCount) {
-      return { applied: null, stop: false };
-    }
+    const delivery = compareDelivery(event, run);
+    if (BigInt(seq) <= run.lastEventSeq || delivery < 0) return { applied: null, stop: false };
     const at = new Date(event.at);
     let budgetReached = false;
     const to = targetStatus(event);
-    // A newer delivery restarts the run's life (a runner died; another took the order). A release
-    // moves its own delivery back to the queue, so it is the one event that may go backwards.
-    if (event.deliveryCount === run.deliveryCount && RANK[to] <= RANK[run.status] && !TERMINAL.has(to) && event.type !== 'released') {
+    // A newer delivery restarts the run's life (a runner died; another took the order, or the
+    // reconciler re-published it). A release moves its own delivery back to the queue, so it is the
+    // one event that may go backwards.
+    if (delivery === 0 && RANK[to] <= RANK[run.status] && !TERMINAL.has(to) && event.type !== 'released') {
       return { applied: null, stop: false };
     }
 
-    const common: Prisma.RunUpdateInput = { lastEventSeq: BigInt(seq), deliveryCount: event.deliveryCount, runnerId: event.runnerId };
+    const common: Prisma.RunUpdateInput = {
+      lastEventSeq: BigInt(seq),
+      dispatch: event.dispatch,
+      deliveryCount: event.deliveryCount,
+      runnerId: event.runnerId,
+    };
     // After a budget stop no run starts: not one still queued, nor a new delivery of one whose runner died.
-    if (live && run.budgetStopped && (run.status === 'QUEUED' || event.deliveryCount > run.deliveryCount)) {
+    if (live && run.budgetStopped && (run.status === 'QUEUED' || delivery > 0)) {
       await transition(tx, run, 'CANCELLED', {
         ...common,
         exceptionType: 'CancelledError',
@@ -158,6 +174,11 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     }
     return { applied: { jobId: run.jobId, runId: run.id, status: to }, stop: live && run.cancelRequested, budgetReached };
   });
+}
+
+/** Negative when the event comes from an older delivery than the run's last, 0 from the same, positive from a newer. */
+function compareDelivery(event: Pick<RunEvent, 'dispatch' | 'deliveryCount'>, run: Pick<LockedRun, 'dispatch' | 'deliveryCount'>): number {
+  return event.dispatch !== run.dispatch ? event.dispatch - run.dispatch : event.deliveryCount - run.deliveryCount;
 }
 
 function targetStatus(event: RunEvent): RunStatus {

@@ -15,8 +15,9 @@ import {
 } from 'runner/protocol';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { enforceBudget, sweepBudgetStops } from './budget.js';
-import { requestStop } from './control.js';
+import type { RunStatus } from '../generated/prisma/enums.js';
+import { enforceBudget } from './budget.js';
+import { requestStop } from './cancel.js';
 import { applyEvent, notifyJob, transition, type Applied } from './recorder.js';
 
 export interface RecorderDeps {
@@ -25,12 +26,6 @@ export interface RecorderDeps {
   topology: Topology;
   log: (line: string) => void;
 }
-
-/**
- * How often every replica looks for budget-stopped jobs that still have queued runs (the replica that
- * stopped one died before cancelling them). Rare, so a slow beat; the query reads the Job table only.
- */
-const BUDGET_SWEEP_MS = 5_000;
 
 const GIVEN_UP_CONSUMER = `${RECORDER_CONSUMER}-given-up`;
 
@@ -47,13 +42,8 @@ export async function startRecorder(deps: RecorderDeps): Promise<{ stop(): Promi
     consumeLoop(deps, deps.topology.streams.events.name, RECORDER_CONSUMER, controller.signal, (m) => recordEvent(deps, m)),
     consumeLoop(deps, givenUp.name, GIVEN_UP_CONSUMER, controller.signal, (m) => recordGivenUp(deps, m)),
   ];
-  const sweep = setInterval(
-    () => void sweepBudgetStops(deps).catch((error: Error) => deps.log(`recorder: budget sweep: ${error.message}`)),
-    BUDGET_SWEEP_MS,
-  );
   return {
     stop: async () => {
-      clearInterval(sweep);
       controller.abort();
       await Promise.all(loops);
     },
@@ -105,9 +95,9 @@ async function recordEvent(deps: RecorderDeps, m: JsMsg): Promise<void> {
   const outcome = await applyEvent(deps.db, event, m.seq);
   m.ack();
   if (outcome.applied) notifyJob(deps.nats, deps.topology, outcome.applied);
-  // Taken by a runner after it was cancelled (an order in flight during the purge, or redelivered).
+  // Taken by a runner after it was cancelled (before its cancellation record was written, or redelivered).
   if (outcome.stop) void requestStop(deps, event.runId);
-  // The sweep in startRecorder repeats this should the process die first.
+  // The reconciler completes this should the process die first (checkBudget marked the job).
   if (outcome.budgetReached) {
     void enforceBudget(deps, event.jobId).catch((error: Error) => deps.log(`recorder: budget stop of job ${event.jobId}: ${error.message}`));
   }
@@ -136,9 +126,10 @@ async function recordGivenUp(deps: RecorderDeps, m: JsMsg): Promise<void> {
     return;
   }
   const applied = await deps.db.$transaction(async (tx): Promise<Applied | null> => {
-    const [run] = await tx.$queryRaw<{ id: string; jobId: string; status: 'QUEUED' | 'CLAIMED' | 'RUNNING' | 'PASSED' | 'FAILED' | 'ERRORED' | 'CANCELLED' }[]>`
-      SELECT id, "jobId", status FROM "Run" WHERE id = ${order.runId}::uuid FOR UPDATE`;
-    if (!run || ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'].includes(run.status)) return null;
+    const [run] = await tx.$queryRaw<{ id: string; jobId: string; status: RunStatus; dispatch: number }[]>`
+      SELECT id, "jobId", status, dispatch FROM "Run" WHERE id = ${order.runId}::uuid FOR UPDATE`;
+    // An order the reconciler has since replaced with a later dispatch says nothing about the run.
+    if (!run || ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'].includes(run.status) || order.dispatch < run.dispatch) return null;
     await transition(tx, run, 'ERRORED', {
       failureKind: 'INFRASTRUCTURE',
       exceptionType: 'MaxDeliveriesExceeded',

@@ -135,6 +135,15 @@ const JobRef = builder.prismaObject('Job', {
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
     cancelRequestedAt: t.expose('cancelRequestedAt', { type: 'DateTime', nullable: true }),
+    cancelNote: t.string({
+      nullable: true,
+      select: { cancelsUnrecordedSince: true },
+      description:
+        'Set while a cancel waits for NATS (it was unreachable): queued runs are already cancelled, and the platform ' +
+        'tells the runners and finishes the cancel once NATS is back. Null otherwise.',
+      resolve: (j) =>
+        j.cancelsUnrecordedSince === null ? null : 'NATS was unreachable: queued runs are cancelled; the rest completes when NATS is back',
+    }),
     runs: t.relatedConnection('runs', {
       cursor: 'id',
       defaultSize: 100,

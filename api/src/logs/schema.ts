@@ -5,7 +5,7 @@ import { parseId } from '../schema/ids.js';
 import { assertRunExists, followRunLog, type LogPage } from './service.js';
 
 const LogSourceEnum = builder.enumType('LogSource', {
-  description: 'Who wrote a log line: Harbor itself, the trial, the agent, the verifier or the runner.',
+  description: 'Who wrote a log line: Harbor itself, the trial, the agent, the verifier, the runner, or the platform (what it did to the run on its own).',
   values: LOG_SOURCES,
 });
 

@@ -48,12 +48,13 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startEmbeddedNats(dataDir: string, bin = 'nats-server'): Promise<EmbeddedNats> {
+/** `port`: a fixed port (a test restarting the server on the same port and store); unset: a free one. */
+export async function startEmbeddedNats(dataDir: string, bin = 'nats-server', port?: number): Promise<EmbeddedNats> {
   const executable = await findOnPath(bin);
   if (!executable) throw new NatsServerMissingError(INSTALL_HINT);
   const storeDir = path.join(dataDir, 'nats');
   await mkdir(storeDir, { recursive: true });
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(executable, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
     // Its own process group: Ctrl-C reaches the launcher only, which stops NATS after the API.

@@ -33,16 +33,26 @@ export async function startTestApp(
     secretsKey?: Buffer | null;
     /** Use this database (migrated here, kept at close) with the API's default pool, instead of a throwaway one. */
     databaseUrl?: string;
+    /** A NATS server of the test's own; default the shared test server. */
+    natsUrl?: string;
+    reconcileIntervalMs?: number;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
     options.databaseUrl ? useDatabase(options.databaseUrl, readConfig({}).databasePoolSize) : createTestDatabase(),
-    createTestNats(),
+    createTestNats(options.natsUrl),
     mkdtemp(path.join(os.tmpdir(), 'thr-tasks-')),
     mkdtemp(path.join(os.tmpdir(), 'thr-jobs-')),
   ]);
   const launchServices = () =>
-    startServices({ db: database.db, nats: nats.nc, topology: nats.topology, log: () => {}, dispatchPollMs: 200 });
+    startServices({
+      db: database.db,
+      nats: nats.nc,
+      topology: nats.topology,
+      log: () => {},
+      dispatchPollMs: 200,
+      reconcileIntervalMs: options.reconcileIntervalMs,
+    });
   let services = options.services ? await launchServices() : null;
   const app = buildApp({
     db: database.db,

@@ -16,11 +16,12 @@ export interface TestNats {
   cleanup(): Promise<void>;
 }
 
-export async function createTestNats(): Promise<TestNats> {
+/** `url`: a server of the test's own (fault tests stop and restart it); default the shared one. */
+export async function createTestNats(url = testNatsUrl): Promise<TestNats> {
   const prefix = `t${randomBytes(5).toString('hex')}`;
-  const nc = await connectNats(testNatsUrl, `test-${prefix}`);
+  const nc = await connectNats(url, `test-${prefix}`);
   return {
-    url: testNatsUrl,
+    url,
     prefix,
     nc,
     topology: topology(prefix),
@@ -41,6 +42,6 @@ export async function createTestNats(): Promise<TestNats> {
  */
 export async function ordersInRuns(nc: NatsConnection, t: Topology, jobId: string): Promise<Record<string, number>> {
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(t.streams.runs.name, { subjects_filter: t.runOrdersOfJob(jobId) });
+  const info = await jsm.streams.info(t.streams.runs.name, { subjects_filter: t.streams.runs.subjects[0]!.replace('*', jobId) });
   return info.state.subjects ?? {};
 }

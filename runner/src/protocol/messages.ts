@@ -157,7 +157,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
 ]);
 export type RunEvent = z.infer<typeof runEventSchema>;
 
-export const LOG_SOURCES = ['harbor', 'trial', 'agent', 'verifier', 'runner'] as const;
+/** `platform`: what the API did to a run on its own (the reconciler re-publishing a lost order, …). */
+export const LOG_SOURCES = ['harbor', 'trial', 'agent', 'verifier', 'runner', 'platform'] as const;
 
 export const logChunkSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),

@@ -20,7 +20,6 @@ describe('topology', () => {
     expect(t.streams.runs).toEqual({ name: 't42_RUNS', subjects: ['t42.runs.*.*'] });
     expect(t.runnersBucket).toBe('t42_runners');
     expect(t.cancelledBucket).toBe('t42_cancelled');
-    expect(t.runOrdersOfJob('j1')).toBe('t42.runs.j1.*');
     expect(t.updates).toBe('t42.updates.>');
   });
 

@@ -1,5 +1,6 @@
 // Names of every NATS stream, subject and bucket the platform uses (DESIGN.md §3).
-// Subjects are the API: one token per id, so purge-by-subject and wildcards work.
+// Subjects are the API: one token per id, so wildcards and last-by-subject lookups work. RUNS is
+// never purged by subject (on nats-server 2.9 that moves the shared consumer past other orders).
 // A prefix isolates one deployment (or one test) from another on a shared server.
 
 export interface Topology {
@@ -17,7 +18,6 @@ export interface Topology {
   /** KV bucket of cancelled runs (key: run id): a runner that takes such an order drops it unstarted. */
   readonly cancelledBucket: string;
   runOrder(jobId: string, runId: string): string;
-  runOrdersOfJob(jobId: string): string;
   runEvent(jobId: string, runId: string): string;
   runLog(runId: string): string;
   cancelRun(runId: string): string;
@@ -54,7 +54,6 @@ export function topology(prefix = ''): Topology {
     runnersBucket: stream('runners'),
     cancelledBucket: stream('cancelled'),
     runOrder: (jobId, runId) => subject(`runs.${token('job id', jobId)}.${token('run id', runId)}`),
-    runOrdersOfJob: (jobId) => subject(`runs.${token('job id', jobId)}.*`),
     runEvent: (jobId, runId) => subject(`events.${token('job id', jobId)}.${token('run id', runId)}`),
     runLog: (runId) => subject(`logs.${token('run id', runId)}`),
     cancelRun: (runId) => subject(`cancel.${token('run id', runId)}`),

@@ -48,7 +48,7 @@ export const JobDetailFields = graphql(
   `
   fragment JobDetail on Job {
     ...JobRow
-    harborOptions hasProviderKey budgetUsd stopMessage
+    harborOptions hasProviderKey budgetUsd stopMessage cancelNote
     exportUrls { runsCsv runsJson tasksCsv tasksJson }
   }
 `,

@@ -3,11 +3,11 @@
 // proxies. The viewer bumps a counter after each change and renders only the rows in sight.
 import { AnsiUp } from 'ansi_up';
 
-export type LogSource = 'harbor' | 'trial' | 'agent' | 'verifier' | 'runner';
+export type LogSource = 'harbor' | 'trial' | 'agent' | 'verifier' | 'runner' | 'platform';
 export type Section = 'all' | LogSource;
 
 /** In the order a trial goes through them: Harbor starts, the environment and agent run, the verifier scores. */
-export const SOURCES: LogSource[] = ['harbor', 'trial', 'agent', 'verifier', 'runner'];
+export const SOURCES: LogSource[] = ['harbor', 'trial', 'agent', 'verifier', 'runner', 'platform'];
 
 export const SOURCE_LABEL: Record<LogSource, string> = {
   harbor: 'Harbor',
@@ -15,6 +15,7 @@ export const SOURCE_LABEL: Record<LogSource, string> = {
   agent: 'Agent',
   verifier: 'Verifier',
   runner: 'Runner',
+  platform: 'Platform',
 };
 
 export const SOURCE_HINT: Record<LogSource, string> = {
@@ -23,6 +24,7 @@ export const SOURCE_HINT: Record<LogSource, string> = {
   agent: "The agent's files: pane output, trajectory steps",
   verifier: 'verifier/test-stdout.txt: the tests that score the run',
   runner: 'Messages from the runner that drove Harbor',
+  platform: 'What the platform did on its own: an order re-sent after it was lost, a run requeued after its runner vanished',
 };
 
 /** A line as the API sends it (LogLine). */
@@ -156,7 +158,7 @@ export function failingSection(status: string, exceptionType: string | null, exc
 /** Every line received, one section's view of it and the matches of a search in that view. */
 export class LogModel {
   readonly lines: Line[] = [];
-  readonly counts: Record<LogSource, number> = { harbor: 0, trial: 0, agent: 0, verifier: 0, runner: 0 };
+  readonly counts: Record<LogSource, number> = { harbor: 0, trial: 0, agent: 0, verifier: 0, runner: 0, platform: 0 };
   section: Section = 'all';
   /** Indices into `lines` of the lines in the section. */
   view: number[] = [];
