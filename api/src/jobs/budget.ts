@@ -13,11 +13,10 @@
 //   written, or a redelivery of a run whose runner died) is recorded CANCELLED and the runner told to stop.
 // - The dispatcher publishes no orders for a stopped job; retryRuns refuses while the recorded cost
 //   is at or over the budget; `setJobBudget` raises (or lowers, or clears) it.
+//
+// This file holds the rules, checked inside the caller's transaction; budget-stop.ts acts on them.
 import type { Prisma } from '../generated/prisma/client.js';
-import { DomainError, InvalidInputError, NotFoundError } from '../schema/errors.js';
-import { completeCancel } from './cancel.js';
-import type { ControlDeps } from './control.js';
-import { notifyJob } from './recorder.js';
+import { DomainError, InvalidInputError } from '../schema/errors.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -81,32 +80,6 @@ export async function checkBudget(tx: Tx, jobId: string): Promise<boolean> {
                      status = (CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 'CANCELLING' ELSE status END)::"JobStatus"
      WHERE id = ${jobId}::uuid`;
   return true;
-}
-
-/**
- * Cancels the QUEUED runs of a job stopped by its budget, as cancel.ts does for a user's cancel (no
- * purge of RUNS: their orders stay until a runner drops them). Idempotent; returns false when NATS
- * was unreachable and the reconciler completes it later.
- */
-export async function enforceBudget(deps: ControlDeps, jobId: string): Promise<boolean> {
-  const job = await deps.db.job.findUnique({ where: { id: jobId }, select: { stopReason: true, cancelsUnrecordedSince: true } });
-  if (job?.stopReason !== 'BUDGET_REACHED') return true;
-  const complete = await completeCancel(deps, jobId, job.cancelsUnrecordedSince);
-  notifyJob(deps.nats, deps.topology, { jobId, runId: '', status: 'CANCELLED' });
-  return complete;
-}
-
-/** Sets, raises, lowers or (null) clears a job's budget; a budget already reached stops the job. */
-export async function setJobBudget(deps: ControlDeps, jobId: string, budgetUsd: number | null): Promise<void> {
-  const budget = checkBudgetValue(budgetUsd, 'budgetUsd');
-  const stopped = await deps.db.$transaction(async (tx) => {
-    const [job] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Job" WHERE id = ${jobId}::uuid FOR UPDATE`;
-    if (!job) throw new NotFoundError('job', jobId);
-    await tx.job.update({ where: { id: jobId }, data: { budgetUsd: budget } });
-    return checkBudget(tx, jobId);
-  });
-  if (stopped) await enforceBudget(deps, jobId);
-  else notifyJob(deps.nats, deps.topology, { jobId, runId: '', status: 'QUEUED' });
 }
 
 /** Throws BudgetReachedError when the job's recorded cost is at or over its budget; call with the job row locked. */

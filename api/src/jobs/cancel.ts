@@ -15,7 +15,7 @@ import type { RunStatus } from '../generated/prisma/enums.js';
 import { DomainError, NotFoundError } from '../schema/errors.js';
 import { usd } from './budget.js';
 import type { ControlDeps } from './control.js';
-import { notifyJob, settleJob, transition, transitionMany } from './recorder.js';
+import { notifyJob, settleJob, transition, transitionMany } from '../runs/lifecycle.js';
 
 interface LockedRun {
   id: string;

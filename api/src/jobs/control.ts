@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { NotFoundError } from '../schema/errors.js';
 import { addAttempts, type RetrySelection } from './attempts.js';
 import { refuseOverBudget } from './budget.js';
-import { notifyJob } from './recorder.js';
+import { notifyJob } from '../runs/lifecycle.js';
 
 export interface ControlDeps {
   db: Db;

@@ -5,13 +5,14 @@ import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/erro
 import { parseId } from '../schema/ids.js';
 import { planned } from '../schema/planned.js';
 import { TaskFilterInput } from '../tasks/schema.js';
-import { BudgetReachedError, setJobBudget } from './budget.js';
+import { BudgetReachedError } from './budget.js';
+import { setJobBudget } from './budget-stop.js';
 import { RETRY_SELECTIONS, type RetrySelection } from './attempts.js';
 import { cancelJob, cancelRun, UnavailableError } from './cancel.js';
 import { retryRuns } from './control.js';
 import { deleteJob, JobActiveError, type DeletedJob } from './delete.js';
 import { createJob, MAX_IDEMPOTENCY_KEY } from './launch.js';
-import { notifyJob } from './recorder.js';
+import { notifyJob } from '../runs/lifecycle.js';
 import { JobStatusEnum } from './schema.js';
 
 builder.objectType(BudgetReachedError, {

@@ -4,12 +4,12 @@
 // (dispatch, deliveryCount) — or arriving after the run finished changes nothing. Job counters move
 // with each status change in the same transaction.
 // After the commit it publishes `updates.job.<jobId>` for every API replica's subscribers.
-import type { NatsConnection } from '@nats-io/transport-node';
 import { Prisma } from '../generated/prisma/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
-import type { RunEvent, RunResult, Topology } from 'runner/protocol';
+import type { RunEvent, RunResult } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 import { replaceTests, testColumns } from '../tests/service.js';
+import { transition, type Applied } from '../runs/lifecycle.js';
 import { checkBudget } from './budget.js';
 
 type Tx = Prisma.TransactionClient;
@@ -17,22 +17,6 @@ type Tx = Prisma.TransactionClient;
 const TERMINAL: ReadonlySet<RunStatus> = new Set(['PASSED', 'FAILED', 'ERRORED', 'CANCELLED']);
 /** Order of the live states within one delivery: an event may only move a run forward. */
 const RANK: Record<RunStatus, number> = { QUEUED: 0, CLAIMED: 1, RUNNING: 2, PASSED: 3, FAILED: 3, ERRORED: 3, CANCELLED: 3 };
-const COUNTER: Record<RunStatus, string> = {
-  QUEUED: 'runsQueued',
-  CLAIMED: 'runsClaimed',
-  RUNNING: 'runsRunning',
-  PASSED: 'runsPassed',
-  FAILED: 'runsFailed',
-  ERRORED: 'runsErrored',
-  CANCELLED: 'runsCancelled',
-};
-
-export interface Applied {
-  jobId: string;
-  runId: string;
-  status: RunStatus;
-}
-
 interface LockedRun {
   id: string;
   jobId: string;
@@ -49,52 +33,8 @@ export interface EventOutcome {
   applied: Applied | null;
   /** The run should not be running (cancelled before this runner took it): tell the runner to stop. */
   stop: boolean;
-  /** This event's cost took the job to its budget: cancel its queued runs (budget.ts `enforceBudget`). */
+  /** This event's cost took the job to its budget: cancel its queued runs (budget-stop.ts `enforceBudget`). */
   budgetReached?: boolean;
-}
-
-/** Moves a run to `to` and the job's counters with it; the run row must be locked by the caller. */
-export async function transition(
-  tx: Tx,
-  run: Pick<LockedRun, 'id' | 'jobId' | 'status'>,
-  to: RunStatus,
-  data: Prisma.RunUpdateInput,
-): Promise<void> {
-  await tx.run.update({ where: { id: run.id }, data: { ...data, status: to } });
-  if (run.status === to) return;
-  const from = Prisma.raw(`"${COUNTER[run.status]}"`);
-  const into = Prisma.raw(`"${COUNTER[to]}"`);
-  await tx.$executeRaw`UPDATE "Job" SET ${from} = ${from} - 1, ${into} = ${into} + 1 WHERE id = ${run.jobId}::uuid`;
-  await settleJob(tx, run.jobId, to);
-}
-
-/** Moves `count` runs of a job, already updated in bulk by the caller, from one status to another. */
-export async function transitionMany(tx: Tx, jobId: string, from: RunStatus, to: RunStatus, count: number): Promise<void> {
-  if (count === 0 || from === to) return;
-  const out = Prisma.raw(`"${COUNTER[from]}"`);
-  const into = Prisma.raw(`"${COUNTER[to]}"`);
-  await tx.$executeRaw`UPDATE "Job" SET ${out} = ${out} - ${count}, ${into} = ${into} + ${count} WHERE id = ${jobId}::uuid`;
-  await settleJob(tx, jobId, to);
-}
-
-/**
- * Job status follows its runs: RUNNING once one starts, COMPLETED or CANCELLED once none is left
- * (CANCELLED when a user cancelled it or its budget stopped it).
- */
-export async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Promise<void> {
-  if (runStatus === 'CLAIMED' || runStatus === 'RUNNING') {
-    await tx.$executeRaw`UPDATE "Job" SET status = 'RUNNING', "startedAt" = COALESCE("startedAt", now())
-                          WHERE id = ${jobId}::uuid AND status = 'QUEUED'`;
-    return;
-  }
-  await tx.$executeRaw`
-    UPDATE "Job"
-       SET status = (CASE WHEN "cancelRequestedAt" IS NULL AND "stopReason" IS NULL THEN 'COMPLETED' ELSE 'CANCELLED' END)::"JobStatus",
-           "finishedAt" = now(),
-           "startedAt" = COALESCE("startedAt", now())
-     WHERE id = ${jobId}::uuid
-       AND "runsQueued" = 0 AND "runsClaimed" = 0 AND "runsRunning" = 0
-       AND status IN ('QUEUED', 'RUNNING', 'CANCELLING')`;
 }
 
 function resultData(result: RunResult, at: Date): Prisma.RunUpdateInput {
@@ -204,9 +144,4 @@ async function addUsage(tx: Tx, jobId: string, result: RunResult): Promise<void>
                      "outputTokens" = "outputTokens" + ${result.outputTokens ?? 0},
                      "costUsd" = "costUsd" + ${result.costUsd ?? 0}
      WHERE id = ${jobId}::uuid`;
-}
-
-/** Tells every API replica that a job changed; subscribers re-read what they show. */
-export function notifyJob(nats: NatsConnection, topology: Topology, applied: Applied): void {
-  nats.publish(topology.jobUpdate(applied.jobId), JSON.stringify({ jobId: applied.jobId, runId: applied.runId, status: applied.status }));
 }

@@ -16,9 +16,10 @@ import {
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
-import { enforceBudget } from './budget.js';
+import { enforceBudget } from './budget-stop.js';
 import { requestStop } from './cancel.js';
-import { applyEvent, notifyJob, transition, type Applied } from './recorder.js';
+import { notifyJob, transition, type Applied } from '../runs/lifecycle.js';
+import { applyEvent } from './recorder.js';
 
 export interface RecorderDeps {
   db: Db;

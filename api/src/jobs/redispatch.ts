@@ -8,7 +8,7 @@ import { encode, PROTOCOL_VERSION, type LogChunk, type SealedSecret, type Topolo
 import type { Db } from '../db/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
 import { orderRow, publishOrder } from './dispatcher.js';
-import { notifyJob, transition, type Applied } from './recorder.js';
+import { notifyJob, transition, type Applied } from '../runs/lifecycle.js';
 
 export interface RedispatchDeps {
   db: Db;

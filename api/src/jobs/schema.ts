@@ -1,7 +1,8 @@
-// GraphQL for jobs and runs: their types and queries, over the recorded rows. What changes them is
-// mutations.ts.
+// GraphQL for jobs: their type and queries, over the recorded rows. What changes them is mutations.ts;
+// a job's runs are the Run type of runs/schema.ts.
 import { ENVIRONMENT_TYPES } from 'runner/protocol';
-import { AttemptRole, FailureKind, JobStatus, JobStopReason, RunStatus } from '../generated/prisma/enums.js';
+import { JobStatus, JobStopReason } from '../generated/prisma/enums.js';
+import { ATTEMPT_ROLE_FILTER, AttemptRoleEnum, RunStatusEnum, runWhere } from '../runs/schema.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { batchLoader, perRequest } from '../schema/batch.js';
 import { builder } from '../schema/builder.js';
@@ -12,22 +13,6 @@ import { AGENTS } from './agents.js';
 import { attemptCounters, retryableCounts, type AttemptCounters, type RetryableCounts } from './attempts.js';
 
 const JobStatusEnum = builder.enumType(JobStatus, { name: 'JobStatus' });
-const RunStatusEnum = builder.enumType(RunStatus, { name: 'RunStatus' });
-const FailureKindEnum = builder.enumType(FailureKind, {
-  name: 'FailureKind',
-  description: 'Who is to blame for an ERRORED run: the agent, or the infrastructure (left out of pass rates by default).',
-});
-const AttemptRoleEnum = builder.enumType(AttemptRole, {
-  name: 'AttemptRole',
-  description:
-    'Which attempt of a repeat (task × repeat index) counts. A repeat counts its first fair try (PASSED, FAILED, or ERRORED by the agent); ' +
-    'until it has one, its latest attempt.',
-  values: {
-    COUNTED: { description: 'The attempt the repeat counts in every figure: its first fair try, else its latest attempt.' },
-    REPLACED: { description: 'An infrastructure error or a cancellation that a retry replaced: the agent never had a fair try.' },
-    EXTRA: { description: "An attempt after the repeat's fair try: shown as best of N, never counted in pass rates, pass@k or comparisons." },
-  },
-});
 const JobStopReasonEnum = builder.enumType(JobStopReason, {
   name: 'JobStopReason',
   description: 'Why a job stopped early on its own; a cancel by a user shows as cancelRequestedAt instead.',
@@ -53,43 +38,6 @@ builder.queryField('agents', (t) =>
 builder.queryField('environmentTypes', (t) =>
   t.stringList({ description: "Harbor's environment types.", resolve: () => [...ENVIRONMENT_TYPES] }),
 );
-
-const RunRef = builder.prismaObject('Run', {
-  description: 'One Harbor trial of one task within a job.',
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    job: t.relation('job'),
-    task: t.relation('task'),
-    repeat: t.exposeInt('repeat', { description: '1-based repeat of the task within the job.' }),
-    attempt: t.exposeInt('attempt', { description: '1 for the first try; retries add 1.' }),
-    retryOfId: t.exposeID('retryOfId', { nullable: true }),
-    attemptRole: t.expose('attemptRole', { type: AttemptRoleEnum, description: 'Whether this attempt is the one its repeat counts.' }),
-    status: t.expose('status', { type: RunStatusEnum }),
-    reward: t.exposeFloat('reward', { nullable: true }),
-    rewards: t.field({ type: 'JSON', nullable: true, description: 'Raw verifier rewards.', resolve: (r) => r.rewards }),
-    exceptionType: t.exposeString('exceptionType', { nullable: true }),
-    exceptionMessage: t.exposeString('exceptionMessage', { nullable: true }),
-    failureKind: t.expose('failureKind', { type: FailureKindEnum, nullable: true }),
-    inputTokens: t.exposeInt('inputTokens', { nullable: true }),
-    cacheTokens: t.exposeInt('cacheTokens', { nullable: true }),
-    outputTokens: t.exposeInt('outputTokens', { nullable: true }),
-    costUsd: t.float({ nullable: true, resolve: (r) => (r.costUsd === null ? null : Number(r.costUsd)) }),
-    environmentSetupMs: t.exposeInt('environmentSetupMs', { nullable: true }),
-    agentSetupMs: t.exposeInt('agentSetupMs', { nullable: true }),
-    agentExecutionMs: t.exposeInt('agentExecutionMs', { nullable: true }),
-    verifierMs: t.exposeInt('verifierMs', { nullable: true }),
-    runnerId: t.exposeString('runnerId', { nullable: true }),
-    deliveryCount: t.exposeInt('deliveryCount', { description: 'Times the order was handed to a runner.' }),
-    harborTrialDir: t.exposeString('harborTrialDir', { nullable: true, description: 'Relative to JOBS_DIR.' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    dispatchedAt: t.expose('dispatchedAt', { type: 'DateTime', nullable: true }),
-    claimedAt: t.expose('claimedAt', { type: 'DateTime', nullable: true }),
-    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
-    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
-  }),
-});
-
-const ATTEMPT_ROLE_FILTER = 'Only attempts with these roles, e.g. [COUNTED] for one run per (task, repeat); every attempt when unset.';
 
 const RetryableRunsRef = builder.objectRef<RetryableCounts>('RetryableRuns').implement({
   description: "Per RetrySelection, the attempts retryRuns(which) would add now (a job's buttons show these).",
@@ -188,14 +136,6 @@ builder.prismaObjectFields('Job', (t) => {
   };
 });
 
-function runWhere(args: { status?: RunStatus[] | null; taskId?: string | number | null; attemptRole?: AttemptRole[] | null }): Prisma.RunWhereInput {
-  return {
-    ...(args.status?.length ? { status: { in: args.status } } : {}),
-    ...(args.attemptRole?.length ? { attemptRole: { in: args.attemptRole } } : {}),
-    ...(args.taskId ? { taskId: parseId(args.taskId, 'taskId') } : {}),
-  };
-}
-
 builder.queryField('jobs', (t) =>
   t.prismaConnection({
     type: 'Job',
@@ -235,36 +175,4 @@ builder.queryField('job', (t) =>
   }),
 );
 
-builder.queryField('run', (t) =>
-  t.prismaField({
-    type: 'Run',
-    nullable: true,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.db.run.findUnique({ ...planned(query), where: { id: parseId(id, 'id') } }),
-  }),
-);
-
-builder.queryField('runs', (t) =>
-  t.prismaConnection({
-    type: 'Run',
-    cursor: 'id',
-    defaultSize: 100,
-    maxSize: 1_000,
-    description: "A job's runs, oldest first, filtered by status and task.",
-    args: {
-      jobId: t.arg.id({ required: true }),
-      status: t.arg({ type: [RunStatusEnum] }),
-      taskId: t.arg.id(),
-      attemptRole: t.arg({ type: [AttemptRoleEnum], description: ATTEMPT_ROLE_FILTER }),
-    },
-    totalCount: (_p, args, ctx) => ctx.db.run.count({ where: { jobId: parseId(args.jobId, 'jobId'), ...runWhere(args) } }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.run.findMany({
-        ...planned(query),
-        where: { jobId: parseId(args.jobId, 'jobId'), ...runWhere(args) },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      }),
-  }),
-);
-
-export { JobRef, JobStatusEnum, RunRef };
+export { JobRef, JobStatusEnum };

@@ -43,16 +43,3 @@ builder.subscriptionField('runLog', (t) =>
     resolve: (page) => page,
   }),
 );
-
-builder.prismaObjectField('Run', 'logUrl', (t) =>
-  t.string({ description: 'The whole log as plain text, streamed (relative to the API).', resolve: (run) => `/runs/${run.id}/log` }),
-);
-
-builder.prismaObjectField('Run', 'filesUrl', (t) =>
-  t.string({
-    nullable: true,
-    description: "The trial's directory (Harbor's files) as a zip, streamed; null until the trial has one.",
-    select: { harborTrialDir: true },
-    resolve: (run) => (run.harborTrialDir ? `/runs/${run.id}/files.zip` : null),
-  }),
-);

@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './errors.js';
 import '../health/schema.js';
 import '../tasks/schema.js';
+import '../runs/schema.js';
 import '../jobs/schema.js';
 import '../jobs/mutations.js';
 import '../estimates/schema.js';

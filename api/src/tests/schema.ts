@@ -10,7 +10,7 @@ const TestStatusEnum = builder.enumType(TestStatus, {
   name: 'TestStatus',
   description: "A verifier test's outcome: CTRF's statuses; pending counts as SKIPPED, pytest's ERROR as FAILED.",
 });
-const TestsSourceEnum = builder.enumType(TestsSource, {
+export const TestsSourceEnum = builder.enumType(TestsSource, {
   name: 'TestsSource',
   description: "Where a run's tests were read from: verifier/ctrf.json, else pytest's summary lines in verifier/test-stdout.txt.",
 });
@@ -26,21 +26,6 @@ builder.prismaObject('RunTest', {
     message: t.exposeString('message', { nullable: true, description: 'Why it failed (or the start of its trace), at most 2,000 characters.' }),
   }),
 });
-
-builder.prismaObjectFields('Run', (t) => ({
-  tests: t.relation('tests', {
-    description: "The verifier's tests in the report's order (at most 1,000; testsNote says when some were left out).",
-    query: { orderBy: { position: 'asc' } },
-  }),
-  testsPassed: t.exposeInt('testsPassed', { nullable: true, description: 'Passed tests of the whole suite; null when no test could be read.' }),
-  testsFailed: t.exposeInt('testsFailed', { nullable: true }),
-  testsTotal: t.exposeInt('testsTotal', { nullable: true }),
-  testsSource: t.expose('testsSource', { type: TestsSourceEnum, nullable: true }),
-  testsNote: t.exposeString('testsNote', {
-    nullable: true,
-    description: 'Why tests are missing or incomplete, e.g. "verifier/ctrf.json could not be read: it is not complete JSON (…)".',
-  }),
-}));
 
 const FailingTestRef = builder.objectRef<FailingTest>('FailingTest').implement({
   description: "A test and how often it failed, counting each (job, task, repeat)'s counted attempt once it finished.",

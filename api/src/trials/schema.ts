@@ -1,14 +1,12 @@
-// GraphQL for what is inside a trial: the agent's trajectory, its text logs, the terminal recording,
-// the trial's files, and two attempts of a task compared. Thin: the reading is in trajectory.ts and
-// files.ts, the comparison in compare.ts.
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
+// GraphQL types of what is inside a trial (trajectory steps, files, agent logs; the Run fields that
+// serve them are in runs/schema.ts) and two attempts of a task compared. Thin: the reading is in
+// trajectory.ts and files.ts, the comparison in compare.ts.
 import { builder } from '../schema/builder.js';
 import { InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
 import type { FinalMetrics, Observation, ToolCall, Trajectory, TrajectoryStep } from './atif.js';
 import { alignTrajectories, type AlignedStep, type Divergence } from './compare.js';
-import { agentLogEpisode, fileUrl, listTrialFiles, trialDir, type TrialFile } from './files.js';
+import { fileUrl, trialDir, type TrialFile } from './files.js';
 import { RUN_SECRET_SELECT } from './secrets.js';
 import { readTrajectory } from './trajectory.js';
 
@@ -61,7 +59,7 @@ const FinalMetricsRef = builder.objectRef<FinalMetrics>('TrajectoryMetrics').imp
   }),
 });
 
-const TrajectoryRef = builder.objectRef<Trajectory>('Trajectory').implement({
+export const TrajectoryRef = builder.objectRef<Trajectory>('Trajectory').implement({
   description: "The agent's trajectory (agent/trajectory.json and its continuation files), read when asked.",
   fields: (t) => ({
     schemaVersion: t.exposeString('schemaVersion', { nullable: true, description: 'e.g. ATIF-v1.6.' }),
@@ -78,7 +76,7 @@ const TrajectoryRef = builder.objectRef<Trajectory>('Trajectory').implement({
   }),
 });
 
-const TrialFileRef = builder.objectRef<TrialFile & { runId: string }>('TrialFile').implement({
+export const TrialFileRef = builder.objectRef<TrialFile & { runId: string }>('TrialFile').implement({
   description: "A file of a run's trial directory.",
   fields: (t) => ({
     path: t.exposeString('path', { description: 'Relative to the trial directory, e.g. agent/trajectory.json.' }),
@@ -87,77 +85,6 @@ const TrialFileRef = builder.objectRef<TrialFile & { runId: string }>('TrialFile
     url: t.string({ description: 'The file alone, streamed (relative to the API).', resolve: (f) => fileUrl(f.runId, f.path) }),
   }),
 });
-
-interface AgentLog extends TrialFile {
-  runId: string;
-  episode: number | null;
-}
-
-const AgentLogRef = builder.objectRef<AgentLog>('AgentLog').implement({
-  description: "One of an agent's text logs: <agent>.txt, or an episode's prompt.txt / response.txt (terminus-2).",
-  fields: (t) => ({
-    path: t.exposeString('path'),
-    episode: t.exposeInt('episode', { nullable: true, description: 'The episode-N folder it is in, if any.' }),
-    sizeBytes: t.exposeFloat('sizeBytes'),
-    url: t.string({ resolve: (f) => fileUrl(f.runId, f.path) }),
-  }),
-});
-
-builder.prismaObjectField('Run', 'trajectory', (t) =>
-  t.field({
-    type: TrajectoryRef,
-    description:
-      "The agent's steps, read from the trial directory on each request (the file is rewritten after every step while the " +
-      'trial runs). Empty with a note when the agent writes no trajectory or the file cannot be read.',
-    select: { harborTrialDir: true, ...RUN_SECRET_SELECT },
-    resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: ctx.trialScrubbers(run).scrub }),
-  }),
-);
-
-builder.prismaObjectField('Run', 'files', (t) =>
-  t.field({
-    type: [TrialFileRef],
-    description: 'Every file of the trial directory, sorted by path (at most 2,000); empty until the trial has a directory.',
-    select: { id: true, harborTrialDir: true },
-    resolve: async (run, _args, ctx) => {
-      const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
-      if (!dir) return [];
-      return (await listTrialFiles(dir)).files.map((f) => ({ ...f, runId: run.id }));
-    },
-  }),
-);
-
-builder.prismaObjectField('Run', 'agentLogs', (t) =>
-  t.field({
-    type: [AgentLogRef],
-    description: "The agent's text logs, for agents without a trajectory: agent/<agent>.txt first, then the episodes in order.",
-    select: { id: true, harborTrialDir: true },
-    resolve: async (run, _args, ctx) => {
-      const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
-      if (!dir) return [];
-      const logs: AgentLog[] = [];
-      for (const f of (await listTrialFiles(dir)).files) {
-        const log = agentLogEpisode(f.path);
-        if (log) logs.push({ ...f, runId: run.id, episode: log.episode });
-      }
-      return logs.sort((x, y) => (x.episode ?? -1) - (y.episode ?? -1) || (x.path < y.path ? -1 : 1));
-    },
-  }),
-);
-
-builder.prismaObjectField('Run', 'recordingUrl', (t) =>
-  t.string({
-    nullable: true,
-    description: "The terminal recording (agent/recording.cast, asciicast v2), streamed; null when the trial has none.",
-    select: { id: true, harborTrialDir: true },
-    resolve: async (run, _args, ctx) => {
-      const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
-      if (!dir) return null;
-      const info = await stat(path.join(dir, 'agent', 'recording.cast')).catch(() => null);
-      return info?.isFile() ? `/runs/${run.id}/recording.cast` : null;
-    },
-  }),
-);
 
 // ---- attempt vs attempt ------------------------------------------------------------------------
 
