@@ -29,22 +29,40 @@ describe('countFaults', () => {
     // Two runs passed and counted once each; the third still queued; nothing ran twice.
     await db.run.updateMany({ where: { id: { in: [a!.id, b!.id] } }, data: { status: 'PASSED', costUsd: 0.01, inputTokens: 10 } });
     await db.job.update({ where: { id: jobId }, data: { status: 'RUNNING', runsQueued: 1, runsPassed: 2, costUsd: 0.02, inputTokens: 20n } });
-    await writeFile(ledger, [`start run-${a!.id}-d1 1`, `end run-${a!.id}-d1 2`, `start run-${b!.id}-d1-x2 3`, `end run-${b!.id}-d1-x2 4`, 'noise', ''].join('\n'));
+    // b's first trial was cut short (its runner killed) and run again: started twice, finished once.
+    await writeFile(
+      ledger,
+      [
+        `start run-${a!.id}-p1-d1 1 10 9`,
+        `end run-${a!.id}-p1-d1 2 10 9 finished`,
+        `start run-${b!.id}-p1-d1 3 11 9`,
+        `end run-${b!.id}-p1-d1 4 11 1 cancelled`,
+        `start run-${b!.id}-p1-d2 5 12 13`,
+        `end run-${b!.id}-p1-d2 6 12 13 finished`,
+        'noise',
+        '',
+      ].join('\n'),
+    );
     expect(await countFaults(db, ledger, jobId, 3)).toMatchObject({ lost: 1, recordedTwice: 0, stuck: 1, trialsRunTwice: 0 });
 
     // The third passes; its outcome applied twice, its trial run twice.
     await db.run.update({ where: { id: c!.id }, data: { status: 'PASSED', costUsd: 0.01, inputTokens: 10 } });
     await db.job.update({ where: { id: jobId }, data: { status: 'COMPLETED', runsQueued: 0, runsPassed: 4, costUsd: 0.04, inputTokens: 40n } });
-    await writeFile(ledger, [`start run-${c!.id}-d1 5`, `end run-${c!.id}-d1 6`, `start run-${c!.id}-d2 7`, `end run-${c!.id}-d2 8`].join('\n'), { flag: 'a' });
+    await writeFile(
+      ledger,
+      [`start run-${c!.id}-p1-d1 7 14 9`, `end run-${c!.id}-p1-d1 8 14 9 finished`, `start run-${c!.id}-p1-d2 9 15 13`, `end run-${c!.id}-p1-d2 10 15 13 finished`].join('\n'),
+      { flag: 'a' },
+    );
     const counts = await countFaults(db, ledger, jobId, 3);
     expect(counts).toMatchObject({ lost: 0, recordedTwice: 3, stuck: 0, trialsRunTwice: 1 });
     expect(counts.problems).toEqual([
       'recorded twice: job.runsPassed is 4, its runs say 3',
       'recorded twice: job.inputTokens is 40, its runs say 30',
       'recorded twice: job.costUsd is 0.04, its runs add up to 0.030000',
-      `trial run twice: run ${c!.id} ended 2 times (started 2)`,
+      `trial run twice: run ${c!.id} finished 2 times (started 2)`,
     ]);
-    expect((await readLedger(ledger)).starts.get(b!.id)).toBe(1);
+    expect((await readLedger(ledger)).starts.get(b!.id)).toBe(2);
+    expect((await readLedger(ledger)).ends.get(b!.id)).toBe(2);
 
     // Set right, nothing is left to count.
     await db.job.update({ where: { id: jobId }, data: { runsPassed: 3, costUsd: 0.03, inputTokens: 30n } });

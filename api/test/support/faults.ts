@@ -196,21 +196,25 @@ export interface TrialLedger {
   starts: Map<string, number>;
   /** Harbor processes that ended through the shell (not on kill -9), by run id. */
   ends: Map<string, number>;
+  /** Trials that ran to the end (`end … finished`), by run id: not those cancelled or aborted. */
+  finishes: Map<string, number>;
 }
 
 /**
- * The simulator's ledger (HARBOR_SIM_LEDGER): "start <job_name> <ms>" and "end <job_name> <ms>",
- * the job name being run-<runId>-… (whatever the runner appends: delivery, dispatch numbers).
+ * The simulator's ledger (HARBOR_SIM_LEDGER): "start <job_name> <ms> <pid> <ppid>" and
+ * "end <job_name> <ms> <pid> <ppid> finished|cancelled|aborted", the job name being run-<runId>-…
+ * (whatever the runner appends: delivery, dispatch numbers).
  */
 export async function readLedger(file: string): Promise<TrialLedger> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  const ledger: TrialLedger = { starts: new Map(), ends: new Map() };
+  const ledger: TrialLedger = { starts: new Map(), ends: new Map(), finishes: new Map() };
+  const add = (counts: Map<string, number>, runId: string) => counts.set(runId, (counts.get(runId) ?? 0) + 1);
   for (const line of text.split('\n')) {
-    const [kind, jobName] = line.split(' ');
+    const [kind, jobName, , , , how] = line.split(' ');
     const runId = UUID.exec(jobName ?? '')?.[1];
     if (!runId || (kind !== 'start' && kind !== 'end')) continue;
-    const counts = kind === 'start' ? ledger.starts : ledger.ends;
-    counts.set(runId, (counts.get(runId) ?? 0) + 1);
+    add(kind === 'start' ? ledger.starts : ledger.ends, runId);
+    if (kind === 'end' && how === 'finished') add(ledger.finishes, runId);
   }
   return ledger;
 }
@@ -244,7 +248,8 @@ export async function settle(db: Db, jobId: string, boundMs: number): Promise<bo
  * - recordedTwice: job counters (runs by status, total, tokens, cost) that disagree with a
  *   GROUP BY over its runs, as when an outcome is applied twice;
  * - stuck: runs still QUEUED, CLAIMED or RUNNING, plus the job if it is left CANCELLING;
- * - trialsRunTwice: runs whose trial ended more than once in the simulator's ledger.
+ * - trialsRunTwice: runs whose trial ran to the end more than once in the simulator's ledger (a
+ *   trial cut short, its runner killed, and run again elsewhere is not one: that is what redelivery is for).
  * Call it after `settle` (or its bound).
  */
 export interface FaultCounts {
@@ -311,10 +316,10 @@ export async function countFaults(db: Db, ledgerFile: string, jobId: string, exp
   const ids = (await db.run.findMany({ where: { jobId }, select: { id: true } })).map((r) => r.id);
   let trialsRunTwice = 0;
   for (const id of ids) {
-    const ends = ledger.ends.get(id) ?? 0;
-    if (ends > 1) {
+    const finishes = ledger.finishes.get(id) ?? 0;
+    if (finishes > 1) {
       trialsRunTwice += 1;
-      problems.push(`trial run twice: run ${id} ended ${ends} times (started ${ledger.starts.get(id) ?? 0})`);
+      problems.push(`trial run twice: run ${id} finished ${finishes} times (started ${ledger.starts.get(id) ?? 0})`);
     }
   }
   return { lost, recordedTwice, stuck, trialsRunTwice, problems };
