@@ -81,6 +81,8 @@ export function buildApp(deps: AppDeps): App {
     trialScrubbers: scrubbers,
     kickDispatcher: deps.kickDispatcher ?? (() => {}),
     signal: initial.request?.signal,
+    viewer: null,
+    clientIp: null,
   });
   const yoga = createYoga<Record<string, never>, Context>({
     schema: toSchema(),

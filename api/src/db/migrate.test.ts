@@ -56,7 +56,9 @@ describe('deployMigrations', () => {
 
     const local = await readMigrations(migrationsDir);
     expect(result.applied).toEqual(local.map((m) => m.name));
-    expect(await tables(database.url)).toEqual(['Job', 'ProviderSecret', 'ReconcilerLease', 'Run', 'RunTest', 'Task', '_prisma_migrations']);
+    expect(await tables(database.url)).toEqual([
+      'ApiToken', 'AuditEvent', 'Job', 'ProviderSecret', 'ReconcilerLease', 'Run', 'RunTest', 'Session', 'Task', 'User', '_prisma_migrations',
+    ]);
 
     const rows = await query<Record<string, unknown>>(
       database.url,
@@ -127,7 +129,7 @@ describe('deployMigrations', () => {
       `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
     );
-    const { RunStatus, JobStatus, JobStopReason, FailureKind, AttemptRole, Difficulty, TestStatus, TestsSource } = await import('../generated/prisma/enums.js');
+    const { RunStatus, JobStatus, JobStopReason, FailureKind, AttemptRole, Difficulty, TestStatus, TestsSource, UserRole } = await import('../generated/prisma/enums.js');
     expect(Object.fromEntries(enums.map((e) => [e.typname, e.labels]))).toEqual({
       RunStatus: Object.values(RunStatus),
       JobStatus: Object.values(JobStatus),
@@ -137,6 +139,7 @@ describe('deployMigrations', () => {
       Difficulty: Object.values(Difficulty),
       TestStatus: Object.values(TestStatus),
       TestsSource: Object.values(TestsSource),
+      UserRole: Object.values(UserRole),
     });
   });
 

@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Topology } from 'runner/protocol';
+import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
 import type { UpdatesHub } from '../live/hub.js';
 import type { LiveLogFeed } from '../logs/feed.js';
@@ -26,6 +27,10 @@ export interface Context {
   logFeed: LiveLogFeed;
   /** Wakes the dispatcher after runs were written. */
   kickDispatcher: () => void;
+  /** The signed-in user or token owner; null for anonymous requests (auth/viewer.ts guards). */
+  viewer: Viewer | null;
+  /** The client's address as the server saw it, for the audit trail. */
+  clientIp: string | null;
   /** Aborted when the client goes away, so long work can stop early. */
   signal?: AbortSignal;
 }
