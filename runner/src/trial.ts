@@ -147,7 +147,9 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         }
       }
 
-      await cleanUpEarlierDeliveries({
+      // The first delivery of the first dispatch has no predecessor to clean up after: skip the scan of
+      // JOBS_DIR, which is shared storage and grows with every trial.
+      if (order.dispatch > 1 || deliveryCount > 1) await cleanUpEarlierDeliveries({
         jobsDir: config.jobsDir,
         runId: order.runId,
         ownJobName: jobName,
