@@ -13,6 +13,7 @@ import { connectNats } from '../src/nats/connection.js';
 import { graphql } from './support/app.js';
 import { startFaultRig, type FaultRig } from './support/faults.js';
 import { giveUpOneOrder } from './support/jobs.js';
+import { cleanEnv, startEntry } from './support/process.js';
 import { waitFor } from './support/wait.js';
 
 let rig: FaultRig;
@@ -95,6 +96,18 @@ describe('the platform on an authenticated nats-server with least-privilege user
       connect({ servers: rig.ownNats.url, user: 'api', pass: rig.users!.passwords.runner, timeout: 5_000, reconnect: false }),
     ).rejects.toThrow(/Authorization Violation/i);
   });
+
+  it('stops an API or runner with a wrong password with one line that names the refusal, never the password', async () => {
+    const wrong = `nats://api:hunter2-${Date.now()}@127.0.0.1:${rig.ownNats.port}`;
+    const api = startEntry('api/src/main.ts', cleanEnv({ DATABASE_URL: rig.database.url, NATS_URL: wrong, PORT: '0' }));
+    const runner = startEntry('runner/src/main.ts', cleanEnv({ NATS_URL: wrong.replace('api:', 'runner:'), HARBOR_BIN: 'true' }));
+    for (const [name, p] of [['api', api], ['runner', runner]] as const) {
+      expect((await p.exited).code, p.output()).toBe(1);
+      expect(p.output()).toContain(`[${name}] cannot connect to NATS at nats://127.0.0.1:${rig.ownNats.port}: `);
+      expect(p.output()).toMatch(/Authorization Violation/i);
+      expect(p.output()).not.toContain('hunter2');
+    }
+  }, 60_000);
 
   it('keeps a runner from publishing orders or updates, writing cancellations and changing streams', async () => {
     const runner = await connectAs('runner');
