@@ -146,6 +146,18 @@ describe('the platform on an authenticated nats-server with least-privilege user
     expect(logged).toContain(rig.topology.jobUpdate('forged'));
   }, 60_000);
 
+  it('keeps a runner user bound to one runner id from writing any other runner\'s heartbeat', async () => {
+    const { user, runnerId } = rig.users!.soloRunner;
+    const solo = await connectNats(rig.ownNats.url, 'test-solo', undefined, { role: 'runner', env: { NATS_USER: user, NATS_PASSWORD: rig.users!.passwords.runner } });
+    extra.push(solo);
+    const heartbeats = await new Kvm(solo).create(rig.topology.runnersBucket);
+    await heartbeats.put(runnerId, JSON.stringify({ runnerId }));
+    await expect(heartbeats.put('runner-auth', JSON.stringify({ runnerId: 'runner-auth' }))).rejects.toThrow(/permission/i);
+    // The shared runner user is not bound: any runner id.
+    const shared = await new Kvm(await connectAs('runner')).create(rig.topology.runnersBucket);
+    await shared.put('any-runner', '{}');
+  }, 30_000);
+
   it('keeps the API from putting a heartbeat or publishing a runner event', async () => {
     const api = await connectAs('api');
     const heartbeats = await new Kvm(api).create(rig.topology.runnersBucket);

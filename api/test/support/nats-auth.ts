@@ -6,6 +6,8 @@ import { defaultUsers, hashPassword, randomPassword, renderAuthorization } from 
 
 export interface TestNatsUsers {
   passwords: Record<NatsRole, string>;
+  /** User `runner-solo`, a runner user that may beat only as runner `solo` (password as `runner`). */
+  soloRunner: { user: string; runnerId: string };
   /** The authorization block for nats-server. */
   authorization: string;
   /** NATS_USER/NATS_PASSWORD for a process of this role. */
@@ -16,8 +18,11 @@ export async function testNatsUsers(t: Topology): Promise<TestNatsUsers> {
   const passwords = { api: randomPassword(), runner: randomPassword() };
   // The lowest bcrypt cost: every connection makes the server check a hash, and tests connect often.
   const users = defaultUsers({ api: await hashPassword(passwords.api, 4), runner: await hashPassword(passwords.runner, 4) });
+  const soloRunner = { user: 'runner-solo', runnerId: 'solo' };
+  users.push({ role: 'runner', ...soloRunner, passwordHash: users[1]!.passwordHash });
   return {
     passwords,
+    soloRunner,
     authorization: renderAuthorization(t, users),
     env: (role) => ({ NATS_USER: role, NATS_PASSWORD: passwords[role] }),
   };
