@@ -56,9 +56,10 @@ const accepts = (port: number) =>
 
 /**
  * A nats-server with JetStream on a free port and a temporary store, for this test alone.
- * `authorization`: a users block (api/src/nats/conf.ts) the server then requires.
+ * `authorization`: a users block (api/src/nats/conf.ts) the server then requires; `config`: more
+ * configuration (a tls block).
  */
-export async function startOwnNats(options: { authorization?: string } = {}): Promise<OwnNats> {
+export async function startOwnNats(options: { authorization?: string; config?: string } = {}): Promise<OwnNats> {
   const bin = await natsServerBinary();
   const storeDir = await mkdtemp(path.join(os.tmpdir(), 'thr-faults-nats-'));
   const port = await freePort();
@@ -66,9 +67,10 @@ export async function startOwnNats(options: { authorization?: string } = {}): Pr
   let exited: Promise<void> = Promise.resolve();
   let stderr = '';
   let args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
-  if (options.authorization) {
+  if (options.authorization || options.config) {
     const conf = path.join(storeDir, 'nats.conf');
-    await writeFile(conf, `listen: "127.0.0.1:${port}"\njetstream { store_dir: ${JSON.stringify(storeDir)} }\n${options.authorization}\n`);
+    const extra = `${options.authorization ?? ''}\n${options.config ?? ''}\n`;
+    await writeFile(conf, `listen: "127.0.0.1:${port}"\njetstream { store_dir: ${JSON.stringify(storeDir)} }\n${extra}`);
     args = ['-c', conf];
   }
 
