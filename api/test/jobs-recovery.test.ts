@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { JOB_QUERY, jobHarness, type JobHarness } from './support/jobs.js';
+import { giveUpOneOrder, JOB_QUERY, jobHarness, type JobHarness } from './support/jobs.js';
 import { ordersInRuns } from './support/nats.js';
 import { waitFor } from './support/wait.js';
 
@@ -199,17 +199,7 @@ describe('failures of the machinery', () => {
   }, 90_000);
 
   it('records an order that ran out of deliveries as an INFRASTRUCTURE error, never a silent drop', async () => {
-    const task = await h.simulatedTask('sim-giveup', { HARBOR_SIM_SCENARIO: 'hang' });
-    // The runners share the consumer: one delivery, a 2 s ack wait. JetStream notices an expired
-    // order only while some runner is pulling, so one stays up.
-    const settings = { RUNNER_MAX_DELIVER: '1', RUNNER_ACK_WAIT_MS: '2000' };
-    const runners = { 'giveup-a': h.startRunner('giveup-a', 1, settings), 'giveup-b': h.startRunner('giveup-b', 1, settings) };
-    await Promise.all(Object.values(runners).map((r) => r.waitFor(/ready/)));
-    const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
-    const running = await h.waitForJob(jobId, (j) => j.runsRunning === 1, 30_000);
-    runners[running.runs.edges[0].node.runnerId as 'giveup-a'].child.kill('SIGKILL');
-
-    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 30_000);
+    const job = await giveUpOneOrder(h, 'sim-giveup');
     expect(job.runs.edges[0].node).toMatchObject({ status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'MaxDeliveriesExceeded' });
     expect(job.runs.edges[0].node.exceptionMessage).toMatch(/delivered 1 times and no runner finished it/);
   }, 60_000);

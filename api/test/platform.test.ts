@@ -1,7 +1,8 @@
-import { chmod, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NatsServerMissingError, startEmbeddedNats } from '../src/platform/embedded-nats.js';
 import { freePort } from '../src/platform/ports.js';
@@ -89,6 +90,22 @@ describe('npm start with nothing configured', () => {
     }, { timeoutMs: 60_000, what: 'the job to complete', intervalMs: 200 });
     expect(job).toEqual({ status: 'COMPLETED', runsPassed: 2 });
 
+    // NATS wants the users npm start made: passwords kept for this user alone, only hashes in the
+    // server's config, and nobody gets in without one.
+    const usersFile = path.join(dataDir, 'nats-users.json');
+    expect((await stat(usersFile)).mode & 0o777).toBe(0o600);
+    const passwords = JSON.parse(await readFile(usersFile, 'utf8')) as { api: string; runner: string };
+    const serverConf = await readFile(path.join(dataDir, 'nats', 'nats.conf'), 'utf8');
+    expect(serverConf).toMatch(/user: "runner"\s+password: "\$2[ab]\$10\$/);
+    for (const password of Object.values(passwords)) {
+      expect(serverConf).not.toContain(password);
+      expect(first.output()).not.toContain(password);
+    }
+    const natsServer = `nats://127.0.0.1:${natsPort}`;
+    await expect(natsConnect({ servers: natsServer, timeout: 5_000, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+    const asApi = await natsConnect({ servers: natsServer, user: 'api', pass: passwords.api, timeout: 5_000, reconnect: false });
+    await asApi.close();
+
     first.child.kill('SIGINT');
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.output()).toContain('[api] stopped');
@@ -110,6 +127,9 @@ describe('npm start with nothing configured', () => {
       status: 'COMPLETED',
       runsPassed: 2,
     });
+    // The same users again, and the runner connected with its own.
+    expect(JSON.parse(await readFile(usersFile, 'utf8'))).toEqual(passwords);
+    await second.waitFor(/\[runner\] .* ready/, 60_000);
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
     expect(await processesUsing(pgDir)).toEqual([]);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { redactNatsUrl } from './protocol/connect-options.js';
 import { parseSecretsKey } from './secrets/sealed.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,7 +68,7 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
       parsed.error.issues
         .map((i) => {
           const name = String(i.path[0]);
-          return present[name] === undefined ? `${name} must be set (${i.message})` : `${name} must be ${i.message} (got ${JSON.stringify(present[name])})`;
+          return present[name] === undefined ? `${name} must be set (${i.message})` : `${name} must be ${i.message} (got ${JSON.stringify(redactNatsUrl(present[name]!))})`;
         })
         .join('\n'),
     );

@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { readRunnerConfig, RunnerConfigError } from './config.js';
 import { PARENT_DEATH_MISSING } from './harbor/process.js';
 import { PINNED_HARBOR_VERSION, probeMachine } from './probe.js';
-import { topology } from './protocol/index.js';
+import { natsConnectOptions, topology } from './protocol/index.js';
 import { startRunner } from './runner.js';
 
 const log = (line: string) => console.log(`[runner] ${line}`);
@@ -30,11 +30,18 @@ async function main(): Promise<void> {
   if (probe.dockerReachable === false) log('warning: Docker is not reachable; docker-environment trials will fail');
   if (!probe.parentDeath) log(`warning: ${PARENT_DEATH_MISSING}`);
 
-  const servers = config.natsUrl.split(',').map((s) => s.trim());
+  let settings;
+  try {
+    // Credentials and TLS from NATS_URL, NATS_USER/NATS_PASSWORD, NATS_CREDS or NATS_NKEY_SEED, NATS_TLS_*.
+    settings = natsConnectOptions(config.natsUrl, 'runner');
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const servers = settings!.servers as string[];
   // noAsyncTraces: every JetStream publish (a log chunk, ~100/s per runner at 50 trials) otherwise
   // builds an Error up front for the call site's stack; a failed publish is still reported by message.
-  const nats = await connect({ servers, name: `runner-${config.runnerId}`, timeout: 5_000, maxReconnectAttempts: -1, noAsyncTraces: true }).catch((error: Error) =>
-    fail(`cannot connect to NATS at ${servers.join(', ')}: ${error.message}`),
+  const nats = await connect({ ...settings, name: `runner-${config.runnerId}`, timeout: 5_000, maxReconnectAttempts: -1, noAsyncTraces: true }).catch(
+    (error: Error) => fail(`cannot connect to NATS at ${servers.join(', ')}: ${error.message}`),
   );
   const runner = await startRunner({ config, nats, topology: topology(config.natsPrefix), probe, log }).catch((error: Error) =>
     fail(`cannot set up JetStream: ${error.message}`),

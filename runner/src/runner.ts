@@ -55,7 +55,8 @@ const RELEASE_PUBLISH_MS = 10_000;
 export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const { config, nats, topology, log } = deps;
   const jsm = await jetstreamManager(nats);
-  await ensureStreams(jsm, topology);
+  // Settings are the API's to change; a runner only creates what is missing.
+  await ensureStreams(jsm, topology, undefined, false);
   await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig({ ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver }));
   const js = jetstream(nats);
   const kv: KV = await new Kvm(nats).create(topology.runnersBucket, { ttl: RUNNER_RECORD_TTL_MS, history: 1 });

@@ -56,6 +56,10 @@ describe('readConfig', () => {
     ]);
   });
 
+  it('never echoes a password from a bad URL', () => {
+    expect(() => readConfig({ NATS_URL: 'nats://api:hunter2@ bad host' })).toThrow('NATS_URL must be one or more comma-separated URLs like nats://host:4222 (got "nats://api:***@ bad host")');
+  });
+
   it('rejects a port that is not a number', () => {
     expect(() => readConfig({ PORT: 'abc' })).toThrow('PORT must be a port number (got "abc")');
   });

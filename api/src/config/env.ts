@@ -2,6 +2,7 @@
 // variable and what it expects — never a stack trace.
 import path from 'node:path';
 import { z } from 'zod';
+import { redactNatsUrl } from 'runner/protocol';
 import { parseSecretsKey } from 'runner/secrets';
 import { PROVIDER_KEY_VARS } from '../jobs/agents.js';
 import type { UploadLimits } from '../tasks/upload.js';
@@ -98,7 +99,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name} must be ${issue.message} (got ${JSON.stringify(present[name])})`;
+      // Values are echoed with any URL password masked (NATS_URL, DATABASE_URL may carry one).
+      return `${name} must be ${issue.message} (got ${JSON.stringify(redactNatsUrl(present[name] ?? ''))})`;
     });
     throw new ConfigError(lines.join('\n'));
   }

@@ -7,6 +7,7 @@ import {
   ensureConsumer,
   maxDeliveriesStream,
   ProtocolError,
+  GIVEN_UP_CONSUMER,
   RECORDER_CONSUMER,
   recorderConsumerConfig,
   runEventSchema,
@@ -27,8 +28,6 @@ export interface RecorderDeps {
   topology: Topology;
   log: (line: string) => void;
 }
-
-const GIVEN_UP_CONSUMER = `${RECORDER_CONSUMER}-given-up`;
 
 const maxDeliveriesAdvisory = z.object({ stream: z.string(), consumer: z.string(), stream_seq: z.number().int(), deliveries: z.number().int() });
 

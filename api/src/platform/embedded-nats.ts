@@ -1,10 +1,13 @@
 // Zero-setup NATS for `npm start` when NATS_URL is unset: a `nats-server -js` child found on PATH,
 // with its JetStream store under DATA_DIR. Production uses a NATS cluster configured by nats.conf.
+// With `auth`, the server requires the same users and permissions as nats.conf (nats-users.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
+import type { NatsRole } from 'runner/protocol';
+import { localNatsUsers } from './nats-users.js';
 import { freePort } from './ports.js';
 
 export class NatsServerMissingError extends Error {
@@ -12,7 +15,10 @@ export class NatsServerMissingError extends Error {
 }
 
 export interface EmbeddedNats {
+  /** Without credentials: a process adds its own (`env`). */
   url: string;
+  /** With `auth`: NATS_USER and NATS_PASSWORD for a process of this role; without: nothing. */
+  env(role: NatsRole): Record<string, string>;
   stop(): Promise<void>;
   /** Resolves when the server exits, for whatever reason. */
   exited: Promise<number | null>;
@@ -48,14 +54,27 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** `port`: a fixed port (a test restarting the server on the same port and store); unset: a free one. */
-export async function startEmbeddedNats(dataDir: string, bin = 'nats-server', port?: number): Promise<EmbeddedNats> {
+/**
+ * `port`: a fixed port (a test restarting the server on the same port and store); unset: a free one.
+ * `auth`: require the platform's users, with passwords made on the first start and kept under
+ * DATA_DIR, and permissions for the deployment's NATS prefix.
+ */
+export async function startEmbeddedNats(dataDir: string, bin = 'nats-server', port?: number, auth?: { prefix: string }): Promise<EmbeddedNats> {
   const executable = await findOnPath(bin);
   if (!executable) throw new NatsServerMissingError(INSTALL_HINT);
   const storeDir = path.join(dataDir, 'nats');
   await mkdir(storeDir, { recursive: true });
   port ??= await freePort();
-  const child: ChildProcess = spawn(executable, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+  let args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+  const users = auth ? await localNatsUsers(dataDir, auth.prefix) : null;
+  if (users) {
+    // Rewritten on every start (the port may change); it holds password hashes only.
+    const conf = path.join(storeDir, 'nats.conf');
+    const text = [`listen: "127.0.0.1:${port}"`, `jetstream { store_dir: ${JSON.stringify(storeDir)} }`, users.authorization, ''].join('\n');
+    await writeFile(conf, text, { mode: 0o600 });
+    args = ['-c', conf];
+  }
+  const child: ChildProcess = spawn(executable, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     // Its own process group: Ctrl-C reaches the launcher only, which stops NATS after the API.
     detached: true,
@@ -82,6 +101,7 @@ export async function startEmbeddedNats(dataDir: string, bin = 'nats-server', po
 
   return {
     url: `nats://127.0.0.1:${port}`,
+    env: (role): Record<string, string> => (users ? { NATS_USER: role, NATS_PASSWORD: users.passwords[role] } : {}),
     exited,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

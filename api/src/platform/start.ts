@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { redactNatsUrl } from 'runner/protocol';
 import { ConfigError, readConfig, type ApiConfig } from '../config/env.js';
 import { migrationsDir, repoRoot } from '../config/paths.js';
 import { describeDatabaseUrl } from '../db/client.js';
@@ -28,6 +29,9 @@ const PROCESSES = [
   { name: 'api', entry: 'api/src/main.ts', stopSignals: 1, waitForHealth: true },
   { name: 'runner', entry: 'runner/src/main.ts', stopSignals: 2, waitForHealth: false },
 ] as const;
+
+/** Other ways to authenticate to NATS, dropped when the embedded server hands out its own users. */
+const NATS_AUTH_VARS = ['NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_NKEY_SEED', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'];
 
 /** Harbor gets this long to tear its containers down when the runner stops a trial. */
 const RUNNER_STOP_GRACE_MS = 130_000;
@@ -127,12 +131,16 @@ async function main(): Promise<void> {
     if (migrated.applied.length === 0) log('database schema is up to date');
 
     let natsUrl = config.natsUrl;
-    let natsLabel = natsUrl ?? '';
+    let natsLabel = redactNatsUrl(natsUrl ?? '');
+    // With NATS_URL, both processes connect with what the environment says (NATS_USER, …).
+    let natsEnv: (name: 'api' | 'runner') => Record<string, string | undefined> = () => ({});
     if (!natsUrl) {
-      const nats = await startEmbeddedNats(config.dataDir);
+      const nats = await startEmbeddedNats(config.dataDir, undefined, undefined, { prefix: config.natsPrefix });
       started.push({ name: 'embedded nats-server', stop: nats.stop });
       natsUrl = nats.url;
-      natsLabel = `${nats.url} (embedded nats-server, store in ${path.join(config.dataDir, 'nats')})`;
+      natsLabel = `${nats.url} (embedded nats-server, store in ${path.join(config.dataDir, 'nats')}, users in ${path.join(config.dataDir, 'nats-users.json')})`;
+      // Each process gets its own user: the runner's cannot publish orders, the API's cannot beat as a runner.
+      natsEnv = (name) => ({ ...Object.fromEntries(NATS_AUTH_VARS.map((v) => [v, undefined])), ...nats.env(name) });
       void nats.exited.then((code) => {
         if (!stopping) {
           console.error(`[start] nats-server exited unexpectedly (status ${code})`);
@@ -155,7 +163,7 @@ async function main(): Promise<void> {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const apiUrl = `http://${host}:${config.port}/graphql`;
     for (const p of PROCESSES) {
-      const child = spawnProcess(p.entry, env);
+      const child = spawnProcess(p.entry, { ...env, ...natsEnv(p.name) });
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       started.push({
         name: p.name,

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { connectNats } from '../../src/nats/connection.js';
 import { freePort } from '../../src/platform/ports.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { jobHarness, type HarnessTarget, type JobHarness } from './jobs.js';
+import { testNatsUsers, type TestNatsUsers } from './nats-auth.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
 import { waitFor } from './wait.js';
 
@@ -25,6 +26,8 @@ export interface OwnNats {
   url: string;
   port: number;
   storeDir: string;
+  /** What the server wrote to stderr lately (errors, permission violations). */
+  log(): string;
   /** SIGTERM lets JetStream flush its store; SIGKILL is a crash. Resolves once the server has exited. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port with the same store; resolves once it accepts connections. */
@@ -51,19 +54,31 @@ const accepts = (port: number) =>
     }).once('error', () => resolve(false));
   });
 
-/** A nats-server with JetStream on a free port and a temporary store, for this test alone. */
-export async function startOwnNats(): Promise<OwnNats> {
+/**
+ * A nats-server with JetStream on a free port and a temporary store, for this test alone.
+ * `authorization`: a users block (api/src/nats/conf.ts) the server then requires; `config`: more
+ * configuration (a tls block).
+ */
+export async function startOwnNats(options: { authorization?: string; config?: string } = {}): Promise<OwnNats> {
   const bin = await natsServerBinary();
   const storeDir = await mkdtemp(path.join(os.tmpdir(), 'thr-faults-nats-'));
   const port = await freePort();
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
   let stderr = '';
+  let args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+  if (options.authorization || options.config) {
+    const conf = path.join(storeDir, 'nats.conf');
+    const extra = `${options.authorization ?? ''}\n${options.config ?? ''}\n`;
+    await writeFile(conf, `listen: "127.0.0.1:${port}"\njetstream { store_dir: ${JSON.stringify(storeDir)} }\n${extra}`);
+    args = ['-c', conf];
+  }
 
   const start = async () => {
     if (child) throw new Error('nats-server is already running');
-    const server = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    server.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const server = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Kept long enough to read every permission violation the server logged.
+    server.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-256_000)));
     child = server;
     exited = new Promise((resolve) => server.once('exit', () => resolve()));
     await waitFor(
@@ -85,6 +100,7 @@ export async function startOwnNats(): Promise<OwnNats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    log: () => stderr,
     stop,
     start,
     close: async () => {
@@ -137,6 +153,8 @@ export interface FaultRig extends HarnessTarget {
   database: TestDatabase & { db: Db };
   ownNats: OwnNats;
   topology: Topology;
+  /** With `auth`: the users the server requires. */
+  users: TestNatsUsers | null;
   api: ApiProcess;
   /** Runners with the Harbor simulator, tasks and jobs through the API (support/jobs.ts). */
   harness: JobHarness;
@@ -145,17 +163,23 @@ export interface FaultRig extends HarnessTarget {
   close(): Promise<void>;
 }
 
-export async function startFaultRig(options: { apiSettings?: Record<string, string> } = {}): Promise<FaultRig> {
+/**
+ * `auth`: the nats-server requires the platform's users with their permissions (nats.conf); the API
+ * connects with NATS_USER/NATS_PASSWORD, runners with credentials in NATS_URL, the test's client as the API.
+ */
+export async function startFaultRig(options: { apiSettings?: Record<string, string>; auth?: boolean } = {}): Promise<FaultRig> {
+  const prefix = `f${randomBytes(4).toString('hex')}`;
+  const users = options.auth ? await testNatsUsers(topology(prefix)) : null;
   const [database, ownNats, tasksDir, jobsDir] = await Promise.all([
     createTestDatabase(),
-    startOwnNats(),
+    startOwnNats({ authorization: users?.authorization }),
     mkdtemp(path.join(os.tmpdir(), 'thr-faults-tasks-')),
     mkdtemp(path.join(os.tmpdir(), 'thr-faults-jobs-')),
   ]);
-  const prefix = `f${randomBytes(4).toString('hex')}`;
   const api = await startApiProcess({
     DATABASE_URL: database.url,
     NATS_URL: ownNats.url,
+    ...users?.env('api'),
     NATS_PREFIX: prefix,
     TASKS_DIR: tasksDir,
     JOBS_DIR: jobsDir,
@@ -164,14 +188,16 @@ export async function startFaultRig(options: { apiSettings?: Record<string, stri
     WEB_DIR: path.join(jobsDir, 'no-web-app'),
     ...options.apiSettings,
   });
-  const client = await connectNats(ownNats.url, 'fault-test');
-  const target: HarnessTarget = { url: api.url, tasksDir, jobsDir, nats: { url: ownNats.url, prefix } };
+  const client = await connectNats(ownNats.url, 'fault-test', undefined, { env: users?.env('api') ?? {} });
+  const runnerUrl = users ? `nats://runner:${users.passwords.runner}@127.0.0.1:${ownNats.port}` : ownNats.url;
+  const target: HarnessTarget = { url: api.url, tasksDir, jobsDir, nats: { url: runnerUrl, prefix } };
   const harness = await jobHarness(target);
   return {
     ...target,
     database,
     ownNats,
     topology: topology(prefix),
+    users,
     api,
     harness,
     client,

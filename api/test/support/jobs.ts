@@ -147,3 +147,19 @@ export async function jobHarness(api: HarnessTarget): Promise<JobHarness> {
     },
   };
 }
+
+/**
+ * A run whose order runs out of deliveries: two runners share the consumer with one delivery and a
+ * 2 s ack wait (JetStream notices an expired order only while some runner is pulling, so one stays
+ * up), the one running the hanging trial is killed. Resolves with the job once COMPLETED.
+ */
+export async function giveUpOneOrder(h: JobHarness, taskName: string): Promise<any> {
+  const task = await h.simulatedTask(taskName, { HARBOR_SIM_SCENARIO: 'hang' });
+  const settings = { RUNNER_MAX_DELIVER: '1', RUNNER_ACK_WAIT_MS: '2000' };
+  const runners: Record<string, Started> = { 'giveup-a': h.startRunner('giveup-a', 1, settings), 'giveup-b': h.startRunner('giveup-b', 1, settings) };
+  await Promise.all(Object.values(runners).map((r) => r.waitFor(/ready/)));
+  const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
+  const running = await h.waitForJob(jobId, (j) => j.runsRunning === 1, 30_000);
+  runners[running.runs.edges[0].node.runnerId]!.child.kill('SIGKILL');
+  return h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 30_000);
+}

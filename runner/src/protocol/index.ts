@@ -2,3 +2,5 @@ export { topology, type Topology } from './topology.js';
 export * from './messages.js';
 export * from './streams.js';
 export * from './cancellations.js';
+export * from './permissions.js';
+export * from './connect-options.js';

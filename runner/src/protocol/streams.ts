@@ -48,6 +48,8 @@ export const RUNNER_RECORD_TTL_MS = 60 * 60 * 1000;
 /** The durable consumer every runner shares on RUNS, and the recorder's on EVENTS. */
 export const RUNNERS_CONSUMER = 'runners';
 export const RECORDER_CONSUMER = 'recorder';
+/** The recorder's consumer on the stream of orders that ran out of deliveries. */
+export const GIVEN_UP_CONSUMER = `${RECORDER_CONSUMER}-given-up`;
 
 function streamConfigs(t: Topology, limits: StreamLimits): (Partial<StreamConfig> & { name: string })[] {
   return [
@@ -102,17 +104,21 @@ export function maxDeliveriesStream(t: Topology): Partial<StreamConfig> & { name
   };
 }
 
-export async function ensureStreams(jsm: JetStreamManager, t: Topology, limits = defaultStreamLimits): Promise<void> {
+/**
+ * `owner`: the API owns the streams' settings and updates them in place; a runner only creates a
+ * stream that is missing (it starts before any API), since NATS permissions keep it from updates.
+ */
+export async function ensureStreams(jsm: JetStreamManager, t: Topology, limits = defaultStreamLimits, owner = true): Promise<void> {
   for (const config of [...streamConfigs(t, limits), maxDeliveriesStream(t)]) {
     try {
       await jsm.streams.info(config.name);
-      await jsm.streams.update(config.name, config);
+      if (owner) await jsm.streams.update(config.name, config);
     } catch (error) {
       if (!isNotFound(error)) throw error;
       // Another process (API replica or runner) may create it between our look and our add.
       await jsm.streams.add(config).catch(async (addError: Error) => {
         if (!/already in use/i.test(addError.message)) throw addError;
-        await jsm.streams.update(config.name, config);
+        if (owner) await jsm.streams.update(config.name, config);
       });
     }
   }
