@@ -4,6 +4,7 @@ import {
   checkAgentKwargs,
   checkCustomAgent,
   checkHostAccess,
+  credentialKwargs,
   DEFAULT_LAUNCH_SETTINGS,
   endpointKwargs,
   hostPathKwargs,
@@ -75,6 +76,16 @@ describe('checkAgentKwargs', () => {
     expect(hostPathKwargs(kwargs)).toEqual(['agentKwargs.config', 'agentKwargs.prompt_template_path']);
     expect(hostPathKwargs({ config: { inline: true } })).toEqual([]);
     expect(ROLES.map((role) => checkAgentKwargs(kwargs, { role, ownKey: false, settings: settings() }) === null)).toEqual([true, false, false, false]);
+  });
+
+  it('refuses credentials in clear for everyone, and leaves token counts alone', () => {
+    for (const kwargs of [{ llm_kwargs: { api_key: 'sk-x' } }, { extra_env: { GITHUB_TOKEN: 'ghp_x' } }, { password: 'p' }]) {
+      for (const role of ROLES) {
+        const refusal = checkAgentKwargs(kwargs, { role, ownKey: true, settings: settings({ endpointOverrideRoles: ['ADMIN', 'MEMBER', 'VIEWER'] }) });
+        expect(refusal?.message, JSON.stringify(kwargs)).toMatch(/would keep a credential in clear .* providerKey/);
+      }
+    }
+    expect(credentialKwargs({ max_tokens: 100, max_thinking_tokens: 2048, token_budget: 'x' })).toEqual([]);
   });
 
   it('passes ordinary kwargs for every role, with or without a key', () => {

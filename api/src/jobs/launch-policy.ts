@@ -35,6 +35,12 @@ const ENDPOINT_NAME = /(^|_)(url|uri|endpoint|endpoints|host|hostname|base|proxy
 /** Names that make Harbor read a file on the runner host (installed agents' `config`, `prompt_template_path`, `*_dir`). */
 const HOST_PATH_NAME = /(^|_)(path|dir|directory|file)$/;
 
+/**
+ * Names of credentials (`llm_kwargs.api_key`, `extra_env.GITHUB_TOKEN`): kwargs are stored and handed to
+ * Harbor in clear (the job's harborOptions, Harbor's config.json), where keys must never be.
+ */
+const CREDENTIAL_NAME = /(^|_)(api_key|key|secret|password|passwd|token|credential|credentials)$/;
+
 function normalised(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
 }
@@ -51,6 +57,11 @@ function* kwargEntries(value: unknown, at: string): Generator<[path: string, key
   }
 }
 
+/** The dotted paths of kwargs that carry a credential in clear. */
+export function credentialKwargs(kwargs: unknown): string[] {
+  return [...kwargEntries(kwargs, 'agentKwargs')].filter(([, key, value]) => typeof value === 'string' && CREDENTIAL_NAME.test(normalised(key))).map(([p]) => p);
+}
+
 /** The dotted paths (under `agentKwargs`) of every kwarg that points the agent at another endpoint. */
 export function endpointKwargs(kwargs: unknown): string[] {
   return [...kwargEntries(kwargs, 'agentKwargs')].filter(([, key]) => ENDPOINT_NAME.test(normalised(key))).map(([p]) => p);
@@ -64,11 +75,18 @@ export function hostPathKwargs(kwargs: unknown): string[] {
 }
 
 /**
- * Agent kwargs: endpoint-changing ones never with a server default key (whatever the role: the key
+ * Agent kwargs: no credentials in clear (for anyone); endpoint-changing ones never with a server default key (whatever the role: the key
  * would be sent there), and with the job's own key only for `endpointOverrideRoles`; host paths only
  * for ADMIN. `ownKey`: the launch brings its own provider key; without it the run gets the server's.
  */
 export function checkAgentKwargs(kwargs: unknown, options: { role: Role | null; ownKey: boolean; settings: LaunchSettings }): Refusal | null {
+  const credentials = credentialKwargs(kwargs);
+  if (credentials.length > 0) {
+    return {
+      field: `input.harbor.${credentials[0]}`,
+      message: `${credentials.join(', ')} would keep a credential in clear in the job's settings and Harbor's config; give provider keys as providerKey, which is stored encrypted`,
+    };
+  }
   const endpoints = endpointKwargs(kwargs);
   if (endpoints.length > 0) {
     const field = `input.harbor.${endpoints[0]}`;
