@@ -43,40 +43,51 @@ afterAll(async () => {
 const RUNS = `query($id: ID!) { job(id: $id) { runs(first: 10) { edges { node { id status exceptionType exceptionMessage logUrl harborTrialDir } } } } }`;
 const runsOf = async (jobId: string) => (await graphql(api.url, RUNS, { id: jobId })).data.job.runs.edges.map((e: any) => e.node);
 
-it('a runner refuses a hand-made order whose secret would replace PATH: the run errors, Harbor never starts', async () => {
+it('a runner refuses hand-made orders whose secret would replace PATH, PYTHONPATH, LD_PRELOAD or DOCKER_HOST: the runs error, Harbor never starts', async () => {
   const task = await h.simulatedTask('sim-path', { HARBOR_SIM_SCENARIO: 'pass' });
-  const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
-  const run = await api.database.db.run.findFirstOrThrow({ where: { jobId }, include: { task: true } });
-  // What an attacker on NATS would publish: a task's own folder first on PATH.
-  const order: RunOrder = {
-    v: PROTOCOL_VERSION,
-    runId: run.id,
-    jobId,
-    taskId: run.taskId,
-    taskName: run.task.name,
-    taskDir: `${run.task.contentHash}/${run.task.name}`,
-    repeat: 1,
-    attempt: 1,
-    dispatch: 1,
-    agent: 'oracle',
-    model: null,
-    harbor: { environmentType: 'docker', timeoutMultiplier: 1, agentTimeoutMultiplier: null, verifierTimeoutMultiplier: null, agentSetupTimeoutMultiplier: null, environmentBuildTimeoutMultiplier: null, maxRetries: 0, agentKwargs: {}, forceBuild: false },
-    secrets: [{ envVar: 'PATH', ciphertext: seal(secretsKey, `${api.tasksDir}/${run.task.contentHash}/${run.task.name}/tests/bin:/usr/bin:/bin`, 'PATH') }],
-    redact: [],
-    maxDurationSec: null,
-    source: 'thr',
-  };
-  // The dispatcher's own publish of this run, once services start, is then a duplicate JetStream drops.
-  await jetstream(api.nats.nc).publish(api.nats.topology.runOrder(jobId, run.id), encode(order), { msgID: orderMsgId(run.id, 1) });
+  const hostile = ['PATH', 'PYTHONPATH', 'LD_PRELOAD', 'DOCKER_HOST'];
+  const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: hostile.length });
+  const runs = await api.database.db.run.findMany({ where: { jobId }, include: { task: true }, orderBy: { repeat: 'asc' } });
+  const js = jetstream(api.nats.nc);
+  for (const [i, run] of runs.entries()) {
+    const envVar = hostile[i]!;
+    const folder = `${api.tasksDir}/${run.task.contentHash}/${run.task.name}`;
+    const value = { PATH: `${folder}/tests/bin:/usr/bin:/bin`, PYTHONPATH: `${folder}/tests`, LD_PRELOAD: `${folder}/tests/evil.so`, DOCKER_HOST: 'tcp://evil.example:2375' }[envVar]!;
+    // What an attacker on NATS would publish: the task's own folder where the runner looks for code.
+    const order: RunOrder = {
+      v: PROTOCOL_VERSION,
+      runId: run.id,
+      jobId,
+      taskId: run.taskId,
+      taskName: run.task.name,
+      taskDir: `${run.task.contentHash}/${run.task.name}`,
+      repeat: run.repeat,
+      attempt: 1,
+      dispatch: 1,
+      agent: 'oracle',
+      model: null,
+      harbor: { environmentType: 'docker', timeoutMultiplier: 1, agentTimeoutMultiplier: null, verifierTimeoutMultiplier: null, agentSetupTimeoutMultiplier: null, environmentBuildTimeoutMultiplier: null, maxRetries: 0, agentKwargs: {}, forceBuild: false },
+      secrets: [{ envVar, ciphertext: seal(secretsKey, value, envVar) }],
+      redact: [],
+      maxDurationSec: null,
+      source: 'thr',
+    };
+    // The dispatcher's own publish of this run, once services start, is then a duplicate JetStream drops.
+    await js.publish(api.nats.topology.runOrder(jobId, run.id), encode(order), { msgID: orderMsgId(run.id, 1) });
+  }
   await api.startServices();
 
-  const [refused] = await waitFor(async () => {
-    const runs = await runsOf(jobId);
-    return runs[0].status === 'ERRORED' && runs;
-  }, { what: 'the refused run to be recorded', timeoutMs: 30_000 });
-  expect(refused.exceptionType).toBe('OrderRefused');
-  expect(refused.exceptionMessage).toMatch(/^run order refused, Harbor was not started: its secret "PATH" cannot hold a provider key/);
-  expect((await readLedger(h.ledger)).filter((e) => e.runId === run.id)).toEqual([]);
+  const recorded = await waitFor(async () => {
+    const all = await runsOf(jobId);
+    return all.every((r: any) => r.status === 'ERRORED') && all;
+  }, { what: 'the refused runs to be recorded', timeoutMs: 30_000 });
+  const messages = new Map(runs.map((run, i) => [run.id, hostile[i]!]));
+  for (const run of recorded) {
+    expect(run.exceptionType).toBe('OrderRefused');
+    expect(run.exceptionMessage).toMatch(new RegExp(`^run order refused, Harbor was not started: its secret "${messages.get(run.id)}" cannot hold a provider key`));
+  }
+  const started = (await readLedger(h.ledger)).filter((e) => messages.has(e.runId));
+  expect(started).toEqual([]);
 }, 60_000);
 
 it('a key Harbor prints is absent from GraphQL, logs, exports, every NATS message and heartbeat, and the files on disk', async () => {
