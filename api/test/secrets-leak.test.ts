@@ -120,6 +120,9 @@ it('a key Harbor prints is absent from GraphQL, logs, exports, every NATS messag
     const log = await (await fetch(new URL(run.logUrl, api.url))).text();
     expect(log).toMatch(/\[REDACTED\]/);
     clean(`the log of ${run.id}`, log);
+    // Harbor says where it writes ("Creating job … in <JOBS_DIR>/…"): the log shows the placeholder.
+    expect(log).toContain('$JOBS_DIR/run-');
+    expect(log).not.toContain(api.jobsDir);
   }
   for (const jobId of [ownJob, defaultJob]) {
     for (const file of ['runs.csv', 'runs.json', 'tasks.csv']) {

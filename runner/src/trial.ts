@@ -247,6 +247,8 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         flushMs: config.logFlushMs,
         // Keys never leave the runner in a log line, whoever printed them.
         secrets: keys,
+        // Harbor prints where it writes (the job directory, the task's path): placeholders, not host paths.
+        replacements: hostPathPlaceholders(config),
       });
       let output = '';
       if (stopReason === 'shutdown') return SHUTDOWN;
