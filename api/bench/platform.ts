@@ -83,8 +83,15 @@ async function runScenario(s: Scenario): Promise<void> {
     );
     await client.end();
     const firstEnd = Math.min(...ends.values());
+    // Harbor's job directory is `run-<runId>-p<dispatch>-d<delivery>`: a run's first Harbor start is its
+    // earliest entry under any dispatch or delivery.
+    const firstStart = new Map<string, number>();
+    for (const [name, at] of starts) {
+      const runId = /^run-([0-9a-f-]{36})-/.exec(name)?.[1];
+      if (runId && at < (firstStart.get(runId) ?? Infinity)) firstStart.set(runId, at);
+    }
     const latencies = rows
-      .map((r) => ({ start: starts.get(`run-${r.id}-d1`), dispatched: Number(r.dispatched) }))
+      .map((r) => ({ start: firstStart.get(r.id), dispatched: Number(r.dispatched) }))
       // Only runs that found a free slot: later ones waited for a slot, which is queueing, not dispatch.
       .filter((r): r is { start: number; dispatched: number } => r.start !== undefined && r.start < firstEnd)
       .map((r) => r.start - r.dispatched)
@@ -97,11 +104,11 @@ async function runScenario(s: Scenario): Promise<void> {
       `    wall ${wall.toFixed(2)} s   ideal Σtrial/slots ${ideal.toFixed(2)} s   overhead ${(((wall - ideal) / ideal) * 100).toFixed(1)}%   ` +
         `slot utilisation ${((trialSeconds / (slots * wall)) * 100).toFixed(1)}%   peak concurrent ${peak}`,
     );
-    if (latencies.length > 0) {
-      console.log(
-        `    dispatch latency (published → Harbor started, ${latencies.length} runs with a free slot) p50 ${percentile(latencies, 50)} ms  p99 ${percentile(latencies, 99)} ms`,
-      );
-    }
+    // No latency at all means the ledger's names no longer match the runs: say so rather than skip the figure.
+    if (latencies.length === 0) throw new Error(`${s.label}: no run's Harbor start matched the ledger (${starts.size} starts)`);
+    console.log(
+      `    dispatch latency (published → Harbor started, ${latencies.length} runs with a free slot) p50 ${percentile(latencies, 50)} ms  p99 ${percentile(latencies, 99)} ms`,
+    );
     console.log(
       `    runner peak RSS ${Math.round(Math.max(...runnerRss))} MiB (max of ${s.runners})   API peak RSS ${Math.round(apiStat.peakRssMiB)} MiB   ` +
         `runner CPU ${((runnerCpu / s.trials) * 1000).toFixed(1)} ms per trial   API CPU ${((apiStat.cpuSeconds / s.trials) * 1000).toFixed(1)} ms per trial (incl. start-up)`,

@@ -116,13 +116,16 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     }
   };
 
-  const runOrder = async (m: JsMsg, order: RunOrder) => {
+  /** `freeSlot` gives the trial slot back once no Harbor runs for this order any more; the order itself
+   *  stays in `orders` (and alive with `working()`) until its outcome is acked. */
+  const runOrder = async (m: JsMsg, order: RunOrder, freeSlot: () => void) => {
     const base = { v: PROTOCOL_VERSION, runId: order.runId, jobId: order.jobId, runnerId: config.runnerId, dispatch: order.dispatch, deliveryCount: m.info.deliveryCount } as const;
     const at = () => new Date().toISOString();
     const kept = await outcomes.find(order.runId);
     if (kept) {
       // Harbor already finished this run (an outage or a dead runner kept the outcome from being published).
       log(`run ${order.runId}: publishing the outcome kept by ${kept.runnerId} instead of running the trial again`);
+      freeSlot();
       await finish(m, { ...kept, dispatch: base.dispatch, deliveryCount: base.deliveryCount });
       return;
     }
@@ -177,11 +180,14 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       log(`run ${order.runId}: cannot keep its outcome on disk (${error.message}); publishing it anyway`);
       if (error instanceof RunnerFault) breaker.trip(error.message);
     });
+    // Harbor is done and its outcome is safe on disk: the slot can take the next trial while this
+    // outcome is published and acked, so publishing is not on the path of slot turnover.
+    freeSlot();
     await events.catch(() => {});
     await finish(m, event);
   };
 
-  const handle = async (m: JsMsg) => {
+  const handle = async (m: JsMsg, freeSlot: () => void) => {
     let order: RunOrder;
     try {
       order = decode(runOrderSchema, m.data, `order ${m.subject}`);
@@ -195,7 +201,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     // Kept alive from the first look to the ack: through Harbor and through publishing the outcome.
     const keepAlive = setInterval(() => m.working(), Math.min(10_000, config.ackWaitMs / 3));
     try {
-      await runOrder(m, order);
+      await runOrder(m, order, freeSlot);
     } catch (error) {
       if (error instanceof RunnerFault) breaker.trip(error.message);
       log(`run ${order.runId}: ${(error as Error).message}; returning the order to the queue`);
@@ -222,8 +228,14 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
               continue;
             }
             slots.take();
-            const order = handle(m).finally(() => {
+            let slotFreed = false;
+            const freeSlot = () => {
+              if (slotFreed) return;
+              slotFreed = true;
               slots.release();
+            };
+            const order = handle(m, freeSlot).finally(() => {
+              freeSlot();
               orders.delete(order);
             });
             orders.add(order);

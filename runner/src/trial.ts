@@ -219,7 +219,9 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       // Simulator-only settings pass through so tests drive the same code path as production.
       for (const [name, value] of Object.entries(process.env)) if (name.startsWith('HARBOR_SIM_') && value) env[name] = value;
 
-      await cleanUpEarlierDeliveries({
+      // The first delivery of the first dispatch has no predecessor to clean up after: skip the scan of
+      // JOBS_DIR, which is shared storage and grows with every trial.
+      if (order.dispatch > 1 || deliveryCount > 1) await cleanUpEarlierDeliveries({
         jobsDir: config.jobsDir,
         runId: order.runId,
         ownJobName: jobName,
