@@ -11,6 +11,7 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { createFetch } from '@whatwg-node/fetch';
 import { WebSocketServer } from 'ws';
 import type { Topology } from 'runner/protocol';
+import { hostPathPlaceholders } from 'runner/secrets';
 import type { Db } from './db/client.js';
 import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
@@ -23,6 +24,7 @@ import { DomainError } from './schema/errors.js';
 import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
 import { toSchema } from './schema/index.js';
+import { DEFAULT_LAUNCH_SETTINGS, type LaunchSettings } from './jobs/launch-policy.js';
 
 export interface AppDeps {
   db: Db;
@@ -33,6 +35,10 @@ export interface AppDeps {
   secretsKey: Buffer | null;
   /** The server's default provider keys in clear (DEFAULT_<VAR>): scrubbed from served trial files like a job's own key. */
   defaultProviderKeys?: string[];
+  /** What launches may do (launch-policy.ts); absent: the defaults (no custom agents, endpoint overrides for ADMIN). */
+  launchSettings?: LaunchSettings;
+  /** TASKS_DIR: shown as `$TASKS_DIR` in served files, never as the real path. */
+  tasksDir?: string;
   /** Where runners keep Harbor's job directories (shared storage), for trial file downloads. */
   jobsDir: string;
   /** Wakes the dispatcher after a mutation wrote runs; a no-op where none runs. */
@@ -67,7 +73,11 @@ export function buildApp(deps: AppDeps): App {
   // One live feed of LOGS per process, shared by every runLog subscriber (logs/feed.ts); it opens
   // its consumer at the first subscriber and closes it on stop, like the hub's subscription.
   const logFeed = new LiveLogFeed(deps.nats, deps.topology);
-  const scrubbers = trialScrubbers({ secretsKey: deps.secretsKey, defaultProviderKeys: deps.defaultProviderKeys ?? [] });
+  const scrubbers = trialScrubbers({
+    secretsKey: deps.secretsKey,
+    defaultProviderKeys: deps.defaultProviderKeys ?? [],
+    hostPaths: hostPathPlaceholders({ tasksDir: deps.tasksDir, jobsDir: deps.jobsDir }),
+  });
   const context = (initial: { request?: Request }): Context => ({
     hub,
     logFeed,
@@ -79,6 +89,7 @@ export function buildApp(deps: AppDeps): App {
     secretsKey: deps.secretsKey,
     jobsDir: deps.jobsDir,
     trialScrubbers: scrubbers,
+    launchSettings: deps.launchSettings ?? DEFAULT_LAUNCH_SETTINGS,
     kickDispatcher: deps.kickDispatcher ?? (() => {}),
     signal: initial.request?.signal,
     viewer: null,
@@ -116,7 +127,7 @@ export function buildApp(deps: AppDeps): App {
   });
   const server = createServer((req, res) => {
     if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
-    if (handleExport({ db: deps.db }, req, res)) return;
+    if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
     if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (deps.web && pathname !== GRAPHQL_PATH) deps.web(req, res, () => void yoga(req, res));

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     secretsKey: config.secretsKey,
     defaultProviderKeys: config.defaultProviderKeys.map((k) => k.value),
     jobsDir: config.jobsDir,
+    tasksDir: config.tasksDir,
+    launchSettings: config.launchSettings,
     kickDispatcher: services.kickDispatcher,
     shutdownGraceMs: config.shutdownGraceMs,
   });

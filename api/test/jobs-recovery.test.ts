@@ -37,9 +37,12 @@ describe('provider keys', () => {
     expect(job.hasProviderKey).toBe(true);
     expect(job.runs.edges[0].node.status).toBe('PASSED');
 
-    // The simulator printed the variable it was given: the key arrived in Harbor's environment.
+    // The simulator printed the variable it was given, so the key arrived in Harbor's environment; the
+    // runner then scrubbed it from the trial's files at rest (the echo's output is the redaction).
     const trialDir = path.join(h.jobsDir, job.runs.edges[0].node.harborTrialDir);
-    expect(await readFile(path.join(trialDir, 'agent/terminus_2.pane'), 'utf8')).toContain(key);
+    const pane = await readFile(path.join(trialDir, 'agent/terminus_2.pane'), 'utf8');
+    expect(pane).toContain('# echo $OPENROUTER_API_KEY\n[REDACTED]\n');
+    expect(pane).not.toContain(key);
     // Nowhere else: not in the job config Harbor was given (it keeps a copy), nor in any result.
     const jobDir = path.dirname(trialDir);
     for (const file of [path.join(jobDir, 'config.json'), path.join(trialDir, 'config.json'), path.join(trialDir, 'result.json')]) {

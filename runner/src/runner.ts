@@ -27,6 +27,8 @@ import {
   type Topology,
 } from './protocol/index.js';
 import { eventPublisher, PublishAborted } from './publish.js';
+import { hostPathPlaceholders } from './secrets/host-paths.js';
+import { createScrubber } from './secrets/scrub.js';
 import { Slots } from './slots.js';
 import { startTrial, type Trial } from './trial.js';
 
@@ -73,6 +75,9 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   let draining = false;
   let lastError = deps.probe.lastError;
 
+  // What a trial reports is scrubbed of its keys at the source (trial.ts); the runner's own faults
+  // (a TASKS_DIR it cannot read, …) name host paths, which the heartbeat shows as placeholders.
+  const hostPaths = createScrubber([], hostPathPlaceholders(config));
   const heartbeat = async () => {
     const beat: RunnerHeartbeat = {
       v: PROTOCOL_VERSION,
@@ -83,11 +88,11 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       runIds: [...trials.keys()],
       harborVersion: deps.probe.harborVersion,
       dockerReachable: deps.probe.dockerReachable,
-      lastError,
+      lastError: lastError === null ? null : hostPaths.scrub(lastError),
       startedAt,
       at: new Date().toISOString(),
       draining,
-      degraded: breaker.degraded,
+      degraded: breaker.degraded && { ...breaker.degraded, reason: hostPaths.scrub(breaker.degraded.reason) },
     };
     await kv.put(config.runnerId, JSON.stringify(beat)).catch((error: Error) => log(`heartbeat: ${error.message}`));
   };

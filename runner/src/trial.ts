@@ -14,7 +14,11 @@ import { HarborResultError, parseTrialResult } from './harbor/result.js';
 import { readTrialTests } from './harbor/tests.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
 import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
+import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
+import { scrubFilesAtRest } from './secrets/files.js';
+import { hostPathPlaceholders } from './secrets/host-paths.js';
 import { open } from './secrets/sealed.js';
+import { createScrubber, type Scrubber } from './secrets/scrub.js';
 
 /** Why a trial was stopped early; each leads to a different outcome. */
 export type StopReason =
@@ -41,8 +45,6 @@ export interface Trial {
   readonly done: Promise<TrialOutcome>;
 }
 
-/** Variables Harbor may legitimately need from the runner's own environment; nothing else leaks in. */
-const PASSED_THROUGH_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'DOCKER_HOST', 'DOCKER_CONFIG', 'XDG_RUNTIME_DIR'];
 const OUTPUT_TAIL_BYTES = 8_192;
 /** Harbor's Docker pre-flight (harbor-contract.md §3): the machine's fault, before any trial. */
 const DOCKER_PREFLIGHT = /Docker is not installed|Docker daemon is not running/;
@@ -104,6 +106,68 @@ async function checkTaskPackage(config: RunnerConfig, order: RunOrder): Promise<
   return finished(infra(`task package ${order.taskDir} is not under TASKS_DIR (${config.tasksDir}); is the shared storage mounted on this runner?`));
 }
 
+/** The keys an order carries only to be scrubbed; one that will not open was never anyone's key here. */
+function openRedacted(config: RunnerConfig, order: RunOrder): string[] {
+  if (!config.secretsKey) return [];
+  const keys: string[] = [];
+  for (const secret of order.redact) {
+    try {
+      keys.push(open(config.secretsKey, secret.ciphertext, secret.envVar));
+    } catch {
+      // Sealed with another SECRETS_KEY: this runner could not have given it to Harbor either.
+    }
+  }
+  return keys;
+}
+
+/**
+ * What the runner reports about a trial, without keys or host paths: the exception message (Harbor's
+ * own exception_message, or the tail of its output), test messages, and a release's reason, which
+ * also becomes the heartbeat's lastError.
+ */
+function scrubOutcome(outcome: TrialOutcome, scrubber: Scrubber): TrialOutcome {
+  if (!scrubber.active) return outcome;
+  if (outcome.kind === 'released') {
+    const message = scrubber.scrub(outcome.message);
+    if (outcome.reason === 'shutdown') return { ...outcome, message };
+    return { ...outcome, message, fault: new RunnerFault(message, { docker: outcome.fault.docker }) };
+  }
+  const result = outcome.result;
+  const tests = result.tests && {
+    ...result.tests,
+    cases: result.tests.cases.map((c) => (c.message === undefined ? c : { ...c, message: scrubber.scrub(c.message) })),
+    ...(result.tests.note === undefined ? {} : { note: scrubber.scrub(result.tests.note) }),
+  };
+  return {
+    kind: 'finished',
+    result: {
+      ...result,
+      exceptionMessage: result.exceptionMessage === null ? null : scrubber.scrub(result.exceptionMessage),
+      ...(tests ? { tests } : {}),
+    },
+  };
+}
+
+/** Keys out of the trial's files at rest (secrets/files.ts); a failure is logged, never the run's. */
+async function scrubTrialFiles(jobDir: string, keys: string[], log: (line: string) => void): Promise<void> {
+  try {
+    const stats = await scrubFilesAtRest(jobDir, createScrubber(keys));
+    if (stats.rewritten > 0) log(`removed provider keys from ${stats.rewritten} file(s) of the trial`);
+    for (const file of stats.skippedLarge) log(`not scrubbed for keys, too large: ${file}`);
+  } catch (error) {
+    log(`scrubbing keys from the trial's files: ${(error as Error).message}`);
+  }
+}
+
+/** Why an order's secrets may not be given to Harbor (a name outside the provider list), or null. */
+function refusedSecrets(order: RunOrder): string | null {
+  for (const secret of order.secrets) {
+    const problem = providerEnvVarProblem(secret.envVar);
+    if (problem) return `run order refused, Harbor was not started: its secret ${problem}`;
+  }
+  return null;
+}
+
 export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount: number, wrapper: ParentDeathWrapper, hooks: TrialHooks): Trial {
   let stopReason: StopReason | null = null;
   let harbor: HarborProcess | null = null;
@@ -113,6 +177,8 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
     harbor?.stop(config.cancelGraceMs);
   };
 
+  /** Every key this run knows (its own and the server's defaults), opened once the order is accepted. */
+  let keys: string[] = [];
   const done = (async (): Promise<TrialOutcome> => {
     const jobName = harborJobName(order, deliveryCount);
     const jobDir = path.join(config.jobsDir, jobName);
@@ -134,10 +200,10 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
     try {
       const packageProblem = await checkTaskPackage(config, order);
       if (packageProblem) return packageProblem;
-      const env: Record<string, string> = { HARBOR_TELEMETRY: 'off' };
-      for (const name of PASSED_THROUGH_ENV) if (process.env[name]) env[name] = process.env[name]!;
-      // Simulator-only settings pass through so tests drive the same code path as production.
-      for (const [name, value] of Object.entries(process.env)) if (name.startsWith('HARBOR_SIM_') && value) env[name] = value;
+      // The API checks this too; an order that reaches NATS some other way must not get further.
+      const refused = refusedSecrets(order);
+      if (refused) return finished(infra(refused, 'OrderRefused'));
+      const env: Record<string, string> = {};
       for (const secret of order.secrets) {
         if (!config.secretsKey) return finished(infra('this runner has no SECRETS_KEY, so it cannot open the provider key of this run'));
         try {
@@ -146,6 +212,12 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
           return finished(infra((error as Error).message));
         }
       }
+      keys = [...order.secrets.map((s) => env[s.envVar]!), ...openRedacted(config, order)].filter(Boolean);
+      // The runner's own variables last: nothing an order carries can replace them.
+      env.HARBOR_TELEMETRY = 'off';
+      for (const name of RUNNER_PASSED_THROUGH_ENV) if (process.env[name]) env[name] = process.env[name]!;
+      // Simulator-only settings pass through so tests drive the same code path as production.
+      for (const [name, value] of Object.entries(process.env)) if (name.startsWith('HARBOR_SIM_') && value) env[name] = value;
 
       // The first delivery of the first dispatch has no predecessor to clean up after: skip the scan of
       // JOBS_DIR, which is shared storage and grows with every trial.
@@ -176,7 +248,9 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         pollMs: config.logPollMs,
         flushMs: config.logFlushMs,
         // Keys never leave the runner in a log line, whoever printed them.
-        secrets: order.secrets.map((s) => env[s.envVar]!).filter(Boolean),
+        secrets: keys,
+        // Harbor prints where it writes (the job directory, the task's path): placeholders, not host paths.
+        replacements: hostPathPlaceholders(config),
       });
       let output = '';
       if (stopReason === 'shutdown') return SHUTDOWN;
@@ -245,8 +319,10 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       await rm(configFile, { force: true }).catch((error: Error) => hooks.log(`run ${order.runId}: cannot remove ${configFile}: ${error.message}`));
       // The last lines go out before the outcome, so a finished run's log is already complete.
       await stopCapture().catch((error: Error) => hooks.log(`run ${order.runId}: stopping the log capture: ${error.message}`));
+      // Before the outcome is published: from then on the API serves these files.
+      await scrubTrialFiles(jobDir, keys, (line) => hooks.log(`run ${order.runId}: ${line}`));
     }
-  })();
+  })().then((outcome) => scrubOutcome(outcome, createScrubber(keys, hostPathPlaceholders(config))));
 
   return { order, stop, done };
 }

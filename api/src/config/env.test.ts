@@ -64,3 +64,27 @@ describe('readConfig', () => {
     expect(() => readConfig({ PORT: 'abc' })).toThrow('PORT must be a port number (got "abc")');
   });
 });
+
+describe('readConfig: launch settings', () => {
+  it('defaults to no custom agents and endpoint overrides for ADMIN only', () => {
+    expect(readConfig({}).launchSettings).toEqual({ allowCustomAgents: false, endpointOverrideRoles: ['ADMIN'] });
+  });
+
+  it('reads ALLOW_CUSTOM_AGENTS and ENDPOINT_OVERRIDE_ROLES', () => {
+    expect(readConfig({ ALLOW_CUSTOM_AGENTS: 'true', ENDPOINT_OVERRIDE_ROLES: 'admin, MEMBER' }).launchSettings).toEqual({
+      allowCustomAgents: true,
+      endpointOverrideRoles: ['ADMIN', 'MEMBER'],
+    });
+    expect(readConfig({ ENDPOINT_OVERRIDE_ROLES: 'none' }).launchSettings.endpointOverrideRoles).toEqual([]);
+  });
+
+  it('names a bad value', () => {
+    expect(() => readConfig({ ALLOW_CUSTOM_AGENTS: 'yes' })).toThrow(/^ALLOW_CUSTOM_AGENTS must be true or false \(got "yes"\)/);
+    expect(() => readConfig({ ENDPOINT_OVERRIDE_ROLES: 'ADMIN,ROOT' })).toThrow(/^ENDPOINT_OVERRIDE_ROLES must be a comma-separated list of ADMIN, MEMBER, VIEWER, or none/);
+  });
+
+  it('takes DEFAULT_<VAR> only for provider variables', () => {
+    const config = readConfig({ SECRETS_KEY: 'a'.repeat(64), DEFAULT_OPENROUTER_API_KEY: 'sk-or-1', DEFAULT_PATH: '/tmp/evil' });
+    expect(config.defaultProviderKeys).toEqual([{ envVar: 'OPENROUTER_API_KEY', value: 'sk-or-1' }]);
+  });
+});

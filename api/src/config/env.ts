@@ -3,12 +3,14 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { redactNatsUrl } from 'runner/protocol';
-import { parseSecretsKey } from 'runner/secrets';
-import { PROVIDER_KEY_VARS } from '../jobs/agents.js';
+import { parseSecretsKey, PROVIDER_ENV_VARS } from 'runner/secrets';
+import type { Role } from '../auth/viewer.js';
+import type { LaunchSettings } from '../jobs/launch-policy.js';
 import type { UploadLimits } from '../tasks/upload.js';
 import { repoRoot } from './paths.js';
 
 const MiB = 1024 * 1024;
+const ROLES: readonly Role[] = ['ADMIN', 'MEMBER', 'VIEWER'];
 
 const postgresUrl = z
   .string()
@@ -53,6 +55,11 @@ const schema = z.object({
   UPLOAD_MAX_ENTRIES: count.default(10_000),
   UPLOAD_MAX_FILES: count.default(1_000),
   UPLOAD_MAX_RATIO: count.default(200),
+  ALLOW_CUSTOM_AGENTS: z.enum(['true', 'false'], { error: 'true or false' }).default('false'),
+  ENDPOINT_OVERRIDE_ROLES: z
+    .string()
+    .refine((v) => v.trim().toLowerCase() === 'none' || v.split(',').every((r) => ROLES.includes(r.trim().toUpperCase() as Role)), 'a comma-separated list of ADMIN, MEMBER, VIEWER, or none')
+    .default('ADMIN'),
   SECRETS_KEY: z
     .string()
     .refine((v) => {
@@ -85,6 +92,8 @@ export interface ApiConfig {
   secretsKey: Buffer | null;
   /** Server-wide provider keys from DEFAULT_<VAR> (e.g. DEFAULT_OPENROUTER_API_KEY), for jobs without their own. */
   defaultProviderKeys: { envVar: string; value: string }[];
+  /** ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES (jobs/launch-policy.ts). */
+  launchSettings: LaunchSettings;
 }
 
 export class ConfigError extends Error {
@@ -105,7 +114,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     throw new ConfigError(lines.join('\n'));
   }
   const v = parsed.data;
-  const defaultProviderKeys = Object.values(PROVIDER_KEY_VARS)
+  const defaultProviderKeys = PROVIDER_ENV_VARS
     .filter((envVar) => present[`DEFAULT_${envVar}`])
     .map((envVar) => ({ envVar, value: present[`DEFAULT_${envVar}`]! }));
   if (defaultProviderKeys.length > 0 && !v.SECRETS_KEY) {
@@ -142,5 +151,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     },
     secretsKey: v.SECRETS_KEY ? parseSecretsKey(v.SECRETS_KEY) : null,
     defaultProviderKeys,
+    launchSettings: {
+      allowCustomAgents: v.ALLOW_CUSTOM_AGENTS === 'true',
+      endpointOverrideRoles:
+        v.ENDPOINT_OVERRIDE_ROLES.trim().toLowerCase() === 'none'
+          ? []
+          : [...new Set(v.ENDPOINT_OVERRIDE_ROLES.split(',').map((r) => r.trim().toUpperCase() as Role))],
+    },
   };
 }

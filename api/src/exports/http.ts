@@ -7,13 +7,17 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../db/client.js';
-import { exportRuns, exportTasks, RUN_COLUMNS, TASK_COLUMNS } from './service.js';
+import type { Scrubber } from 'runner/secrets';
+import { RUN_SECRET_SELECT, type TrialScrubbers } from '../trials/secrets.js';
+import { exportRuns, exportTasks, RUN_COLUMNS, TASK_COLUMNS, type RunRow } from './service.js';
 
 const ROUTE = /^\/jobs\/([^/]+)\/(runs|tasks)\.(csv|json)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ExportDeps {
   db: Db;
+  /** A run's keys (and host paths) as a scrubber: exception messages are redacted again on the way out. */
+  scrubbers: TrialScrubbers;
 }
 
 export type ExportKind = 'runs' | 'tasks';
@@ -27,6 +31,12 @@ export function exportPath(jobId: string, kind: ExportKind, format: ExportFormat
 function fail(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(`${message}\n`);
+}
+
+async function* scrubbedRuns(rows: AsyncIterable<RunRow>, scrubber: Scrubber): AsyncGenerator<RunRow> {
+  for await (const row of rows) {
+    yield row.exceptionMessage === null || !scrubber.active ? row : { ...row, exceptionMessage: scrubber.scrub(row.exceptionMessage) };
+  }
 }
 
 /** Handles the export routes; returns false for any other request. */
@@ -61,7 +71,10 @@ async function send(
   if (attempts !== null && attempts !== 'counted' && attempts !== 'all') {
     return fail(res, 400, `attempts must be counted (one run per task and repeat) or all, got ${JSON.stringify(attempts)}`);
   }
-  if (!(await deps.db.job.findUnique({ where: { id: jobId }, select: { id: true } }))) return fail(res, 404, `no job with id ${jobId}`);
+  const job = await deps.db.job.findUnique({ where: { id: jobId }, select: { id: true, ...RUN_SECRET_SELECT.job.select } });
+  if (!job) return fail(res, 404, `no job with id ${jobId}`);
+  // The runner scrubs keys before it reports; this is the second line (runs recorded before that, a key it never saw).
+  const scrubber = deps.scrubbers({ job });
 
   res.writeHead(200, {
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/json; charset=utf-8',
@@ -70,7 +83,7 @@ async function send(
   });
   if (req.method === 'HEAD') return void res.end();
 
-  const rows = kind === 'runs' ? exportRuns(deps.db, jobId, attempts === 'all') : exportTasks(deps.db, jobId, include === 'true');
+  const rows = kind === 'runs' ? scrubbedRuns(exportRuns(deps.db, jobId, attempts === 'all'), scrubber) : exportTasks(deps.db, jobId, include === 'true');
   const source = Readable.from(rows);
   const body =
     format === 'csv'

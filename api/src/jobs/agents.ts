@@ -1,5 +1,6 @@
 // Harbor 0.22.0's agents (harbor-contract.md §7) and how a launch names them. `terminus` and
 // `terminus-1` exist as names only (Harbor fails with "Unknown agent type"), so they are not offered.
+import { PROVIDER_KEY_VARS } from 'runner/secrets';
 
 export interface AgentInfo {
   name: string;
@@ -29,6 +30,11 @@ const CUSTOM_AGENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z
 /** LiteLLM/Harbor model strings: provider/vendor/model, with versions, dates and tags. */
 const MODEL = /^[A-Za-z0-9][A-Za-z0-9._:@+/-]{0,299}$/;
 
+/** Whether `agent` names a custom agent (`module.path:ClassName`) rather than one of Harbor's. */
+export function isCustomAgent(agent: string): boolean {
+  return !byName.has(agent) && CUSTOM_AGENT.test(agent);
+}
+
 /** Checks agent and model together; returns a message naming what is wrong, or null. */
 export function checkAgentAndModel(agent: string, model: string | null): string | null {
   const known = byName.get(agent);
@@ -48,22 +54,8 @@ export function checkAgentAndModel(agent: string, model: string | null): string 
   return null;
 }
 
-/** Provider prefixes and the variable Harbor's agents read their key from (harbor-contract.md §2). */
-export const PROVIDER_KEY_VARS: Record<string, string> = {
-  openrouter: 'OPENROUTER_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-  openai: 'OPENAI_API_KEY',
-  gemini: 'GEMINI_API_KEY',
-  google: 'GOOGLE_API_KEY',
-  xai: 'XAI_API_KEY',
-  deepseek: 'DEEPSEEK_API_KEY',
-  groq: 'GROQ_API_KEY',
-  mistral: 'MISTRAL_API_KEY',
-  together_ai: 'TOGETHER_API_KEY',
-  fireworks_ai: 'FIREWORKS_AI_API_KEY',
-  azure: 'AZURE_API_KEY',
-  huggingface: 'HF_TOKEN',
-};
+/** Provider prefixes and their key variables: one list with the runner, which checks orders against it. */
+export { PROVIDER_KEY_VARS };
 
 /** The provider of a model string: the part before the first `/`, when it names a known provider. */
 export function providerOf(model: string | null): string | null {

@@ -6,6 +6,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { encode, orderMsgId, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { endpointKwargs } from './launch-policy.js';
 
 export interface DispatcherDeps {
   db: Db;
@@ -93,6 +94,21 @@ export function maxDurationSec(row: Pick<OrderRow, 'agentTimeoutSec' | 'verifier
   );
 }
 
+/**
+ * The keys an order carries: the job's own key, else the server's default keys. The defaults also go
+ * along as `redact` with a job's own key, so the runner can scrub them from what it reports whichever
+ * key the run got. An old job (launched before the launch policy) whose agent kwargs point the agent
+ * at another endpoint gets no default key: it would be sent there.
+ */
+export function orderSecrets(
+  defaults: SealedSecret[],
+  row: Pick<OrderRow, 'ciphertext' | 'envVar' | 'harborOptions'>,
+): Pick<RunOrder, 'secrets' | 'redact'> {
+  if (row.ciphertext && row.envVar) return { secrets: [{ envVar: row.envVar, ciphertext: row.ciphertext }], redact: defaults };
+  if (endpointKwargs(row.harborOptions.agentKwargs).length > 0) return { secrets: [], redact: defaults };
+  return { secrets: defaults, redact: [] };
+}
+
 /** Publishes a run's order; the message id makes a repeat of the same dispatch a no-op. */
 export async function publishOrder(deps: Pick<DispatcherDeps, 'js' | 'topology' | 'defaultSecrets'>, row: OrderRow, dispatch: number): Promise<void> {
   const order: RunOrder = {
@@ -109,7 +125,7 @@ export async function publishOrder(deps: Pick<DispatcherDeps, 'js' | 'topology' 
     model: row.model || null,
     harbor: row.harborOptions,
     maxDurationSec: maxDurationSec(row),
-    secrets: row.ciphertext && row.envVar ? [{ envVar: row.envVar, ciphertext: row.ciphertext }] : deps.defaultSecrets,
+    ...orderSecrets(deps.defaultSecrets, row),
     source: 'thr',
   };
   await deps.js.publish(deps.topology.runOrder(row.jobId, row.id), encode(order), { msgID: orderMsgId(row.id, order.dispatch) });

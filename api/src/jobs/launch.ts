@@ -6,13 +6,15 @@
 // key (the second insert waits for the first to commit, then fails and reads the first's job);
 // the lookup before validating only spares a repeated request the work.
 import { harborOptionsSchema } from 'runner/protocol';
-import { seal } from 'runner/secrets';
+import { providerEnvVarProblem, seal } from 'runner/secrets';
 import type { Db } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { InvalidInputError } from '../schema/errors.js';
 import { taskWhere, type TaskFilter } from '../tasks/library.js';
 import { checkBudgetValue } from './budget.js';
-import { checkAgentAndModel, PROVIDER_KEY_VARS, providerOf } from './agents.js';
+import type { Role } from '../auth/viewer.js';
+import { checkAgentAndModel, isCustomAgent, PROVIDER_KEY_VARS, providerOf } from './agents.js';
+import { checkAgentKwargs, checkCustomAgent, checkHostAccess, DEFAULT_LAUNCH_SETTINGS, type HostAccessTask, type LaunchSettings, type Refusal } from './launch-policy.js';
 
 /** Runs one job may hold: 100 tasks × 100 runs is the largest launch the product promises. */
 export const MAX_RUNS_PER_JOB = 100_000;
@@ -36,15 +38,19 @@ export interface LaunchInput {
   budgetUsd?: number | null;
   /** The client's key for this launch: the same key within a day returns the first job. */
   idempotencyKey?: string | null;
+  /** Run tasks whose compose file reaches the runner host (host_access warnings); ADMIN only. */
+  allowHostAccess?: boolean | null;
 }
 
 export interface LaunchDeps {
   db: Db;
   /** AES-256 key for provider keys; null when SECRETS_KEY is not configured. */
   secretsKey: Buffer | null;
+  /** The caller's role (`ctx.viewer?.role ?? null`); absent or null: the least-privileged caller. */
+  role?: Role | null;
+  /** What the server allows (launch-policy.ts); absent: the defaults. */
+  launchSettings?: LaunchSettings;
 }
-
-const ENV_VAR = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 function invalid(field: string, message: string): never {
   throw new InvalidInputError(message, field);
@@ -91,13 +97,18 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
     invalid(`input.harbor.${issue.path.join('.')}`, `harbor.${issue.path.join('.')}: ${issue.message}`);
   }
 
+  const role = deps.role ?? null;
+  const settings = deps.launchSettings ?? DEFAULT_LAUNCH_SETTINGS;
+  refuse(checkCustomAgent({ custom: isCustomAgent(agent), role, settings }));
+  refuse(checkAgentKwargs(harbor.data.agentKwargs, { role, ownKey: Boolean(input.providerKey), settings }));
+  const secret = input.providerKey ? sealProviderKey(deps, model, input.providerKey) : null;
+
   const taskIds = await resolveTasks(deps.db, input);
   const runsTotal = taskIds.length * input.runsPerTask;
   if (runsTotal > MAX_RUNS_PER_JOB) {
     invalid('input.runsPerTask', `${taskIds.length} tasks × ${input.runsPerTask} runs is ${runsTotal} runs; at most ${MAX_RUNS_PER_JOB} fit in one job`);
   }
-
-  const secret = input.providerKey ? sealProviderKey(deps, model, input.providerKey) : null;
+  refuse(checkHostAccess(await hostAccessTasks(deps.db, taskIds), { role, allowHostAccess: input.allowHostAccess === true }));
 
   try {
     return await deps.db.$transaction(
@@ -143,6 +154,21 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
     }
     throw error;
   }
+}
+
+function refuse(refusal: Refusal | null): void {
+  if (refusal) invalid(refusal.field, refusal.message);
+}
+
+/** The named tasks whose compose file reaches the runner host, with the reasons recorded at upload. */
+async function hostAccessTasks(db: Db, taskIds: string[]): Promise<HostAccessTask[]> {
+  const rows = await db.$queryRaw<{ name: string; reasons: string[] }[]>`
+    SELECT t.name, array_agg(w->>'message' ORDER BY o) AS reasons
+      FROM "Task" t, jsonb_array_elements(t.warnings) WITH ORDINALITY AS x(w, o)
+     WHERE t.id = ANY(${taskIds}::uuid[]) AND w->>'code' = 'host_access'
+     GROUP BY t.id, t.name
+     ORDER BY t.name`;
+  return rows;
 }
 
 function checkIdempotencyKey(key: string | null | undefined): string | null {
@@ -202,6 +228,7 @@ function sealProviderKey(
   if (!envVar) {
     invalid('input.providerKey.envVar', `cannot tell which variable the key belongs in for model ${JSON.stringify(model)}; set providerKey.envVar (e.g. OPENROUTER_API_KEY)`);
   }
-  if (!ENV_VAR.test(envVar)) invalid('input.providerKey.envVar', `envVar ${JSON.stringify(envVar)} is not an environment variable name like OPENROUTER_API_KEY`);
+  const envVarProblem = providerEnvVarProblem(envVar);
+  if (envVarProblem) invalid('input.providerKey.envVar', `providerKey.envVar ${envVarProblem}`);
   return { provider: provider ?? 'custom', envVar, ciphertext: seal(deps.secretsKey, value, envVar), hint: value.slice(-4) };
 }

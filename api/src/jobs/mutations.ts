@@ -73,6 +73,11 @@ const CreateJobInput = builder.inputType('CreateJobInput', {
     harbor: t.field({ type: HarborOptionsInput }),
     providerKey: t.field({ type: ProviderKeyInput }),
     budgetUsd: t.float({ description: 'Optional cost cap in US dollars (> 0): once the recorded cost reaches it, no further run starts.' }),
+    allowHostAccess: t.boolean({
+      description:
+        "Run tasks whose docker-compose file reaches the runner host (their warnings with code host_access). ADMIN only; " +
+        'without it createJob refuses such tasks, naming them and the reasons.',
+    }),
     idempotencyKey: t.string({
       description:
         `Your key for this launch, 1 to ${MAX_IDEMPOTENCY_KEY} characters: createJob with a key used in the last 24 hours returns the job ` +
@@ -91,7 +96,7 @@ builder.mutationField('createJob', (t) =>
     args: { input: t.arg({ type: CreateJobInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await createJob(
-        { db: ctx.db, secretsKey: ctx.secretsKey },
+        { db: ctx.db, secretsKey: ctx.secretsKey, role: ctx.viewer?.role ?? null, launchSettings: ctx.launchSettings },
         {
           ...input,
           taskIds: input.taskIds?.map((id, i) => parseId(id, `input.taskIds.${i}`)),

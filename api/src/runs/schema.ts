@@ -44,7 +44,12 @@ builder.prismaObject('Run', {
     reward: t.exposeFloat('reward', { nullable: true }),
     rewards: t.field({ type: 'JSON', nullable: true, description: 'Raw verifier rewards.', resolve: (r) => r.rewards }),
     exceptionType: t.exposeString('exceptionType', { nullable: true }),
-    exceptionMessage: t.exposeString('exceptionMessage', { nullable: true }),
+    exceptionMessage: t.string({
+      nullable: true,
+      // Runners scrub keys before reporting; redacting again covers runs recorded before they did.
+      select: { exceptionMessage: true, ...RUN_SECRET_SELECT },
+      resolve: (run, _args, ctx) => (run.exceptionMessage === null ? null : ctx.trialScrubbers(run).scrub(run.exceptionMessage)),
+    }),
     failureKind: t.expose('failureKind', { type: FailureKindEnum, nullable: true }),
     inputTokens: t.exposeInt('inputTokens', { nullable: true }),
     cacheTokens: t.exposeInt('cacheTokens', { nullable: true }),

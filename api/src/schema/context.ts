@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Topology } from 'runner/protocol';
 import type { Viewer } from '../auth/viewer.js';
 import type { Db } from '../db/client.js';
+import type { LaunchSettings } from '../jobs/launch-policy.js';
 import type { UpdatesHub } from '../live/hub.js';
 import type { LiveLogFeed } from '../logs/feed.js';
 import type { TaskStore } from '../tasks/store.js';
@@ -19,6 +20,8 @@ export interface Context {
   secretsKey: Buffer | null;
   /** JOBS_DIR: Harbor's job directories on shared storage, where trial files are read. */
   jobsDir: string;
+  /** What launches may do on this server (ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES). */
+  launchSettings: LaunchSettings;
   /** A run's provider keys as a scrubber, for what is read from its trial directory. */
   trialScrubbers: TrialScrubbers;
   /** This process's fan-out of the recorder's notifications. */

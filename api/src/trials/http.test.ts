@@ -89,8 +89,8 @@ describe('single trial files', () => {
     const ok = await fetch(`${base}/runs/${runId}/files/verifier/test-stdout.txt`);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-    // A run without provider keys has nothing to redact: the length is known up front.
-    expect(ok.headers.get('content-length')).toBe('38');
+    // Host paths are replaced in every file (the length may change), so the body is sent chunked.
+    expect(ok.headers.get('content-length')).toBeNull();
     expect(await ok.text()).toBe('PASSED tests/test_outputs.py::test_ok\n');
     const html = await fetch(`${base}/runs/${runId}/files/agent/page.html?download`);
     expect(html.headers.get('content-type')).toBe('application/octet-stream');
@@ -127,6 +127,33 @@ describe('single trial files', () => {
     expect((await rawGet(`/runs/00000000-0000-4000-8000-000000000000/recording.cast`)).status).toBe(404);
     const queued = await seedRun(null, { repeat: 9 });
     expect((await rawGet(`/runs/${queued}/recording.cast`)).status).toBe(404);
+  });
+});
+
+describe('host paths', () => {
+  it("are shown as $TASKS_DIR and $JOBS_DIR in served files, Harbor's config.json among them", async () => {
+    const config = { trial_name: 'fix-git__aB3dE9x', task: { path: `${api.tasksDir}/${'a'.repeat(64)}/fix-git` }, trials_dir: path.join(api.jobsDir, 'run-a') };
+    await writeFile(path.join(api.jobsDir, trialRel, 'config.json'), JSON.stringify(config, null, 2));
+    for (const url of [`${base}/runs/${runId}/files/config.json`]) {
+      const served = await (await fetch(url)).text();
+      expect(served).toContain(`"path": "$TASKS_DIR/${'a'.repeat(64)}/fix-git"`);
+      expect(served).toContain('"trials_dir": "$JOBS_DIR/run-a"');
+      expect(served).not.toContain(api.tasksDir);
+      expect(served).not.toContain(api.jobsDir);
+    }
+    const zipped = await unzip(Buffer.from(await (await fetch(`${base}/runs/${runId}/files.zip`)).arrayBuffer()));
+    const inZip = [...zipped].find(([name]) => name.endsWith('config.json'))![1].toString();
+    expect(inZip).not.toContain(api.jobsDir);
+    expect(inZip).toContain('$JOBS_DIR/run-a');
+  });
+
+  it('are shown as placeholders in errors too', async () => {
+    await symlink('loop.txt', path.join(api.jobsDir, trialRel, 'loop.txt'));
+    const looped = await fetch(`${base}/runs/${runId}/files/loop.txt`);
+    expect(looped.status).toBe(500);
+    const message = await looped.text();
+    expect(message).toMatch(/^reading the files failed: ELOOP.*\$JOBS_DIR\/run-a\/fix-git__aB3dE9x\/loop\.txt/);
+    expect(message).not.toContain(api.jobsDir);
   });
 });
 

@@ -13,6 +13,7 @@ import yazl from 'yazl';
 import type { Db } from '../db/client.js';
 import { listTrialFiles, resolveTrialFile, trialDir, UnsafePathError } from './files.js';
 import { RUN_SECRET_SELECT, type TrialScrubbers } from './secrets.js';
+import { createScrubber, hostPathPlaceholders } from 'runner/secrets';
 
 const ROUTE = /^\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(recording\.cast|files\.zip|files\/(.*))$/i;
 
@@ -45,7 +46,9 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const runId = match[1]!.toLowerCase();
   const failed = (error: Error) => {
-    if (!res.headersSent) fail(res, 500, `reading the files failed: ${error.message}`);
+    // File system errors name the absolute path (ELOOP, EACCES): JOBS_DIR is shown as its placeholder.
+    const message = createScrubber([], hostPathPlaceholders({ jobsDir: deps.jobsDir })).scrub(error.message);
+    if (!res.headersSent) fail(res, 500, `reading the files failed: ${message}`);
     else res.destroy(error);
   };
   if (match[2]!.toLowerCase() === 'files.zip') {

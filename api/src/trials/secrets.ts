@@ -2,13 +2,15 @@
 // trial directory. The runner scrubs the live log, but Harbor only redacts keys written literally in
 // agents[].env (harbor-contract.md §2), and the platform hands keys over through the environment
 // instead: whatever an agent printed (an installed agent's log, the pane, trial.log) stays in the files.
-import { createScrubber, open, type Scrubber } from 'runner/secrets';
+import { createScrubber, open, type Replacement, type Scrubber } from 'runner/secrets';
 
 export interface TrialSecretsDeps {
   /** Opens a job's sealed key; null when SECRETS_KEY is not configured (then no job has one). */
   secretsKey: Buffer | null;
   /** The server's default provider keys (DEFAULT_<VAR>), in clear. */
   defaultProviderKeys: readonly string[];
+  /** Host paths and their placeholders (hostPathPlaceholders): Harbor's config.json names TASKS_DIR and JOBS_DIR. */
+  hostPaths?: readonly Replacement[];
 }
 
 /** What to select of a run, beside what the caller reads anyway, to build its scrubber: no second query. */
@@ -36,6 +38,6 @@ export function trialScrubbers(deps: TrialSecretsDeps): TrialScrubbers {
         // Not the key the runners share: see above.
       }
     }
-    return createScrubber([...own, ...deps.defaultProviderKeys]);
+    return createScrubber([...own, ...deps.defaultProviderKeys], deps.hostPaths);
   };
 }

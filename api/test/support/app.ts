@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildApp, type App } from '../../src/app.js';
+import { seal } from 'runner/secrets';
 import { readConfig } from '../../src/config/env.js';
+import type { LaunchSettings } from '../../src/jobs/launch-policy.js';
 import { startServices } from '../../src/services.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import type { UploadLimits } from '../../src/tasks/upload.js';
@@ -36,6 +38,9 @@ export async function startTestApp(
     /** A NATS server of the test's own; default the shared test server. */
     natsUrl?: string;
     reconcileIntervalMs?: number;
+    /** The server's default provider keys (DEFAULT_<VAR>), sealed into orders like main.ts does; needs secretsKey. */
+    defaultProviderKeys?: { envVar: string; value: string }[];
+    launchSettings?: LaunchSettings;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -51,6 +56,7 @@ export async function startTestApp(
       topology: nats.topology,
       log: () => {},
       dispatchPollMs: 200,
+      defaultSecrets: (options.defaultProviderKeys ?? []).map(({ envVar, value }) => ({ envVar, ciphertext: seal(options.secretsKey!, value, envVar) })),
       reconcileIntervalMs: options.reconcileIntervalMs,
     });
   let services = options.services ? await launchServices() : null;
@@ -61,7 +67,10 @@ export async function startTestApp(
     taskStore: new TaskStore(tasksDir),
     uploadLimits: { ...defaultUploadLimits, ...options.uploadLimits },
     secretsKey: options.secretsKey ?? null,
+    defaultProviderKeys: (options.defaultProviderKeys ?? []).map((k) => k.value),
+    launchSettings: options.launchSettings,
     jobsDir,
+    tasksDir,
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
   });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { PROTOCOL_VERSION, type LogChunk } from '../protocol/messages.js';
 import { LineBuffer, type LogLine } from './buffer.js';
-import { createScrubber } from '../secrets/scrub.js';
+import { createScrubber, type Replacement } from '../secrets/scrub.js';
 import { finishLine, LineSplitter, MAX_LINE_BYTES } from './lines.js';
 import { FileTail, findTrialDir, listTrialFiles, OpenFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
 
@@ -33,6 +33,8 @@ export interface LogCaptureOptions {
   onTrialDir?: (trialDir: string) => void;
   /** Secret values to replace by "[REDACTED]" wherever they appear, before anything is published. Empty strings ignored. */
   secrets: string[];
+  /** Other texts replaced before publishing: the runner's TASKS_DIR and JOBS_DIR by their placeholders (secrets/host-paths.ts). */
+  replacements?: readonly Replacement[];
   /** Least time between two flushes, ms (default 1000): lines wait at most this long once read. */
   flushMs?: number;
   /** A chunk is cut once its lines' text reaches this many bytes (default 64 * 1024). */
@@ -94,7 +96,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
   const maxChunkBytes = positive(options.maxChunkBytes, DEFAULT_MAX_CHUNK_BYTES);
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES);
   const now = options.now ?? (() => new Date());
-  const scrubber = createScrubber(options.secrets);
+  const scrubber = createScrubber(options.secrets, options.replacements);
   const scrub = scrubber.scrub;
   // A held partial line keeps this much, so a secret starting before the cap is still whole when scrubbed.
   const keepChars = MAX_LINE_BYTES + scrubber.longest;

@@ -60,6 +60,11 @@ export const runOrderSchema = z.object({
   model: z.string().max(300).nullable(),
   harbor: harborOptionsSchema,
   secrets: z.array(sealedSecretSchema).max(8).default([]),
+  /**
+   * Keys this run is not given but that must never leave the runner in clear either (the server's
+   * default keys, when the job brings its own): opened in memory only to scrub what it reports.
+   */
+  redact: z.array(sealedSecretSchema).max(16).default([]),
   /** Upper bound for the whole trial from the task's timeouts × multipliers; the runner's wall-clock guard adds slack. */
   maxDurationSec: z.number().positive().nullable().default(null),
   /** Dataset label Harbor records as `source`. */

@@ -29,6 +29,21 @@ describe('createScrubber', () => {
   });
 });
 
+describe('createScrubber: replacements', () => {
+  it('puts placeholders for literal texts in the same pass, and a secret wins over a replacement', () => {
+    const { scrub } = createScrubber(['sk-secret-1234'], [['/srv/jobs', '$JOBS_DIR'], ['/srv/tasks', '$TASKS_DIR']]);
+    expect(scrub('/srv/jobs/run-1/trial.log and /srv/tasks/abc/t with sk-secret-1234')).toBe(`$JOBS_DIR/run-1/trial.log and $TASKS_DIR/abc/t with ${REDACTED}`);
+    expect(createScrubber(['/srv/jobs'], [['/srv/jobs', '$JOBS_DIR']]).scrub('/srv/jobs')).toBe(REDACTED);
+  });
+
+  it('replaces in bytes too, and says when there was nothing to replace', () => {
+    const scrubber = createScrubber(['sk-ü-secret-42'], [['/srv/jobs', '$JOBS_DIR']]);
+    expect(scrubber.scrubBytes(Buffer.from('{"p":"/srv/jobs/x","k":"sk-ü-secret-42"}'))!.toString()).toBe(`{"p":"$JOBS_DIR/x","k":"${REDACTED}"}`);
+    expect(scrubber.scrubBytes(Buffer.from('clean'))).toBeNull();
+    expect(createScrubber([]).scrubBytes(Buffer.from('sk'))).toBeNull();
+  });
+});
+
 describe('createScrubber: byte streams', () => {
   /** The stream's output for `input` fed in pieces of `size` bytes. */
   async function streamed(secrets: string[], input: Buffer, size: number): Promise<Buffer> {

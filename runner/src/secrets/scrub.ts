@@ -1,6 +1,8 @@
-// Provider keys replaced by [REDACTED] wherever text leaves the platform: log lines the runner
-// publishes (strings), and trial files the API serves (bytes, streamed, so a key split across two
-// reads is still found).
+// Provider keys replaced by [REDACTED] wherever text leaves the platform: log lines, exception
+// messages and heartbeats the runner publishes (strings), trial files the runner rewrites at rest and
+// the API serves (bytes, streamed, so a key split across two reads is still found). The same pass can
+// put placeholders in place of other literal texts (host paths: `$JOBS_DIR`), so callers need one
+// scrubber, not two passes that could disagree on overlaps.
 import { PassThrough, Transform } from 'node:stream';
 
 export const REDACTED = '[REDACTED]';
@@ -20,46 +22,77 @@ export interface Scrubber {
   readonly active: boolean;
   /** A byte stream with every secret replaced; binary content elsewhere passes through unchanged. */
   stream(): Transform;
+  /** The bytes with every secret replaced, or null when there was nothing to replace. */
+  scrubBytes(bytes: Buffer): Buffer | null;
 }
 
-/** The texts to look for: each secret (or each long line of a multi-line one), and its JSON-escaped form. */
-function needlesOf(secrets: readonly string[]): string[] {
-  const needles = new Set<string>();
+/** A literal text and what stands in its place (e.g. an absolute JOBS_DIR and `$JOBS_DIR`). */
+export type Replacement = readonly [text: string, replacement: string];
+
+/**
+ * The texts to look for and what replaces each: every secret (or each long line of a multi-line one)
+ * and every replaced text, each also in its JSON-escaped form. A secret wins over a replacement of
+ * the same text: it must never be shown.
+ */
+function needlesOf(secrets: readonly string[], replacements: readonly Replacement[]): Map<string, string> {
+  const needles = new Map<string, string>();
+  const add = (text: string, replacement: string) => {
+    needles.set(text, replacement);
+    // As it appears inside JSON files (sessions, trajectories, Harbor's config.json).
+    needles.set(JSON.stringify(text).slice(1, -1), replacement);
+  };
+  for (const [text, replacement] of replacements) if (text.trim() !== '') add(text, replacement);
   for (const raw of secrets) {
     const secret = raw.trim();
     if (secret === '') continue;
     const pieces = /[\r\n]/.test(secret)
       ? secret.split(/\r?\n|\r/).map((p) => p.trim()).filter((p) => p.length >= MIN_SECRET_PIECE)
       : [secret];
-    for (const piece of pieces) {
-      needles.add(piece);
-      // As it appears inside JSON files (sessions, trajectories).
-      needles.add(JSON.stringify(piece).slice(1, -1));
-    }
+    for (const piece of pieces) add(piece, REDACTED);
   }
-  // Longest first: overlapping secrets are replaced by the longest match.
-  return [...needles].sort((a, b) => b.length - a.length);
+  return needles;
 }
+
+/** Longest first: overlapping needles are replaced by the longest match. */
+const longestFirst = (texts: Iterable<string>) => [...texts].sort((a, b) => b.length - a.length);
 
 /**
  * One regex alternation, longest needle first, so overlapping secrets are replaced by the longest
- * match in a single pass and "[REDACTED]" itself is never re-scanned.
+ * match in a single pass and a replacement itself is never re-scanned.
  */
-export function createScrubber(secrets: readonly string[]): Scrubber {
-  const needles = needlesOf(secrets);
-  if (needles.length === 0) return { scrub: (text) => text, longest: 0, active: false, stream: () => new PassThrough() };
-  const pattern = new RegExp(needles.map(escapeRegExp).join('|'), 'g');
+export function createScrubber(secrets: readonly string[], replacements: readonly Replacement[] = []): Scrubber {
+  const needles = needlesOf(secrets, replacements);
+  if (needles.size === 0) {
+    return { scrub: (text) => text, longest: 0, active: false, stream: () => new PassThrough(), scrubBytes: () => null };
+  }
+  const texts = longestFirst(needles.keys());
+  const pattern = new RegExp(texts.map(escapeRegExp).join('|'), 'g');
+  const replace = (match: string) => needles.get(match)!;
   // Bytes as latin1 text (one character per byte, both ways), so the same regex works on any file
   // without decoding it: a UTF-8 needle becomes its bytes, and what is not a match is copied byte for byte.
-  const byteNeedles = [...new Set(needles.map((n) => Buffer.from(n, 'utf8').toString('latin1')))].sort((a, b) => b.length - a.length);
-  const bytePattern = new RegExp(byteNeedles.map(escapeRegExp).join('|'), 'g');
-  const longestBytes = byteNeedles[0]!.length;
+  const byteNeedles = new Map<string, string>();
+  for (const [text, replacement] of needles) byteNeedles.set(latin1(text), latin1(replacement));
+  const byteTexts = longestFirst(byteNeedles.keys());
+  const bytePattern = new RegExp(byteTexts.map(escapeRegExp).join('|'), 'g');
+  const byteReplace = (match: string) => byteNeedles.get(match)!;
+  const longestBytes = byteTexts[0]!.length;
   return {
-    scrub: (text) => (text === '' ? text : text.replace(pattern, REDACTED)),
-    longest: needles[0]!.length,
+    scrub: (text) => (text === '' ? text : text.replace(pattern, replace)),
+    longest: texts[0]!.length,
     active: true,
-    stream: () => scrubbingStream(bytePattern, longestBytes),
+    stream: () => scrubbingStream(bytePattern, byteReplace, longestBytes),
+    scrubBytes: (bytes) => {
+      const text = bytes.toString('latin1');
+      bytePattern.lastIndex = 0;
+      if (!bytePattern.test(text)) return null;
+      return Buffer.from(text.replace(bytePattern, byteReplace), 'latin1');
+    },
   };
+}
+
+/** A text's UTF-8 bytes as latin1 characters. */
+function latin1(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
 }
 
 /**
@@ -67,7 +100,7 @@ export function createScrubber(secrets: readonly string[]): Scrubber {
  * the next chunk. A match that starts before that point lies wholly in what was seen, and no longer
  * needle can start at the same place without being seen too, so longest-first still holds.
  */
-function scrubbingStream(pattern: RegExp, longest: number): Transform {
+function scrubbingStream(pattern: RegExp, replace: (match: string) => string, longest: number): Transform {
   let held = '';
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -77,7 +110,7 @@ function scrubbingStream(pattern: RegExp, longest: number): Transform {
       let at = 0;
       pattern.lastIndex = 0;
       for (let m = pattern.exec(text); m !== null && m.index < cut; m = pattern.exec(text)) {
-        out += text.slice(at, m.index) + REDACTED;
+        out += text.slice(at, m.index) + replace(m[0]);
         at = m.index + m[0].length;
       }
       const keepFrom = Math.max(at, cut);
@@ -86,7 +119,7 @@ function scrubbingStream(pattern: RegExp, longest: number): Transform {
       done(null, out === '' ? undefined : Buffer.from(out, 'latin1'));
     },
     flush(done) {
-      done(null, held === '' ? undefined : Buffer.from(held.replace(pattern, REDACTED), 'latin1'));
+      done(null, held === '' ? undefined : Buffer.from(held.replace(pattern, replace), 'latin1'));
     },
   });
 }

@@ -11,6 +11,7 @@ import { CapExceeded, extractEntry, safeJoin, type ArchiveMeter, type StreamedFi
 import { detectLayout, relativeTo, rootOf } from './layout.js';
 import { defaultPackageLimits, MAX_TEXT_FILE_BYTES, type PackageLimits, type UploadBudget } from './limits.js';
 import { messages, problem, type Problem } from './problems.js';
+import { composeHostAccess } from './compose.js';
 import { checkTaskToml, type TomlCheck } from './task-config.js';
 import { checkInstruction, checkRequiredFiles, compareUtf8, contentHash, taskName, type TaskTree } from './task-checks.js';
 import type { ExtractedArchive, ExtractedTask, ExtractOptions } from './types.js';
@@ -238,6 +239,16 @@ async function validate(task: TaskState, fileName: string): Promise<Validated> {
   const required = checkRequiredFiles(task.tree, toml, zipPath);
   errors.push(...required.errors);
   warnings.push(...required.warnings);
+
+  for (const rel of ['environment/docker-compose.yaml', 'environment/docker-compose.yml']) {
+    const compose = task.streamed.get(rel);
+    if (!compose) continue;
+    const reasons =
+      compose.size > MAX_TEXT_FILE_BYTES
+        ? [`the compose file is larger than ${MAX_TEXT_FILE_BYTES} bytes, so it cannot be checked`]
+        : composeHostAccess((await read(rel)).toString('utf8'));
+    for (const reason of reasons) warnings.push(problem('host_access', messages.hostAccess(reason), zipPath(rel)));
+  }
 
   let instruction: string | undefined;
   const instructionFile = task.streamed.get('instruction.md');

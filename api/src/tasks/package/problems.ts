@@ -28,7 +28,9 @@ export type WarningCode =
   | 'task_yaml_ignored'
   | 'missing_test_outputs'
   | 'missing_solution'
-  | 'unknown_toml_key';
+  | 'unknown_toml_key'
+  /** The compose file gives containers access to the runner host; createJob refuses the task unless an ADMIN allows it. */
+  | 'host_access';
 
 export interface Problem {
   code: RejectionCode | WarningCode;
@@ -96,5 +98,6 @@ export const messages = {
     (total > paths.length ? ` and ${total - paths.length} more` : ''),
   taskYamlIgnored: () => 'task.yaml is ignored; task.toml is used',
   missingTestOutputs: (file: string) => `${q(file)} is missing (Terminal-Bench tests usually live there)`,
+  hostAccess: (reason: string) => `host access: ${reason}`,
   missingSolution: (file: string) => `${q(file)} is missing: the oracle agent cannot check this task`,
 } as const;
