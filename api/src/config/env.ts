@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseSecretsKey } from 'runner/secrets';
+import { edgeConfig, edgeEnv, type EdgeConfig } from '../edge/config.js';
 import { PROVIDER_KEY_VARS } from '../jobs/agents.js';
 import type { UploadLimits } from '../tasks/upload.js';
 import { repoRoot } from './paths.js';
@@ -63,6 +64,7 @@ const schema = z.object({
       }
     }, '32 bytes as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)')
     .optional(),
+  ...edgeEnv,
 });
 
 export interface ApiConfig {
@@ -84,6 +86,7 @@ export interface ApiConfig {
   secretsKey: Buffer | null;
   /** Server-wide provider keys from DEFAULT_<VAR> (e.g. DEFAULT_OPENROUTER_API_KEY), for jobs without their own. */
   defaultProviderKeys: { envVar: string; value: string }[];
+  edge: EdgeConfig;
 }
 
 export class ConfigError extends Error {
@@ -140,5 +143,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     },
     secretsKey: v.SECRETS_KEY ? parseSecretsKey(v.SECRETS_KEY) : null,
     defaultProviderKeys,
+    edge: edgeConfig(v),
   };
 }

@@ -7,6 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../db/client.js';
+import { decodeSegment, requestTarget } from '../edge/guard.js';
 import { exportRuns, exportTasks, RUN_COLUMNS, TASK_COLUMNS } from './service.js';
 
 const ROUTE = /^\/jobs\/([^/]+)\/(runs|tasks)\.(csv|json)$/;
@@ -31,11 +32,18 @@ function fail(res: ServerResponse, status: number, message: string): void {
 
 /** Handles the export routes; returns false for any other request. */
 export function handleExport(deps: ExportDeps, req: IncomingMessage, res: ServerResponse): boolean {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const match = ROUTE.exec(url.pathname);
+  // Parsed without throwing: a malformed path or percent-encoding is the client's mistake (400), and a
+  // throw here would escape the catch below.
+  const { pathname, params } = requestTarget(req);
+  const match = ROUTE.exec(pathname);
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const [, rawId, kind, format] = match as unknown as [string, string, ExportKind, ExportFormat];
-  void send(deps, req, res, decodeURIComponent(rawId), kind, format, url.searchParams).catch((error: Error) => {
+  const id = decodeSegment(rawId);
+  if (id === null) {
+    fail(res, 400, `the job id in the path is not valid percent-encoding: ${JSON.stringify(rawId.slice(0, 100))}`);
+    return true;
+  }
+  void send(deps, req, res, id, kind, format, params).catch((error: Error) => {
     if (!res.headersSent) fail(res, 500, `export failed: ${error.message}`);
     else res.destroy(error);
   });

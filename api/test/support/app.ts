@@ -6,6 +6,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { readConfig } from '../../src/config/env.js';
 import { startServices } from '../../src/services.js';
 import { TaskStore } from '../../src/tasks/store.js';
+import type { EdgeConfig } from '../../src/edge/config.js';
 import type { UploadLimits } from '../../src/tasks/upload.js';
 import { createTestDatabase, useDatabase, type TestDatabase } from './database.js';
 import { createTestNats, type TestNats } from './nats.js';
@@ -36,6 +37,8 @@ export async function startTestApp(
     /** A NATS server of the test's own; default the shared test server. */
     natsUrl?: string;
     reconcileIntervalMs?: number;
+    /** CORS, Host, GraphiQL and request limits over the defaults. */
+    edge?: Partial<EdgeConfig>;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -64,6 +67,7 @@ export async function startTestApp(
     jobsDir,
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
+    edge: { ...readConfig({}).edge, ...options.edge },
   });
   const url = await app.start(0, '127.0.0.1');
   return {
