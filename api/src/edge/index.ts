@@ -44,6 +44,11 @@ export function createEdge(
           res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' });
           return void res.end(`${refused}\n`);
         }
+        // `*` (OPTIONS *) and absolute URLs (proxy requests) are valid HTTP, but no route of ours.
+        if (!req.url?.startsWith('/') || req.url.startsWith('//')) {
+          res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+          return void res.end('the request target must be a path starting with a single /\n');
+        }
         setSecurityHeaders(res, requestTarget(req).pathname === options.graphqlPath ? 'graphql' : 'download');
         if (applyCors(req, res, config.corsOrigins)) return;
         return handler(req, res);

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type WebHandler } from '../../src/app.js';
 import { readConfig } from '../../src/config/env.js';
 import { startServices } from '../../src/services.js';
 import { TaskStore } from '../../src/tasks/store.js';
@@ -39,6 +39,10 @@ export async function startTestApp(
     reconcileIntervalMs?: number;
     /** CORS, Host, GraphiQL and request limits over the defaults. */
     edge?: Partial<EdgeConfig>;
+    /** A web app mounted next to the API. */
+    web?: WebHandler;
+    /** Where the app reports failed requests. */
+    log?: (line: string) => void;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -68,6 +72,8 @@ export async function startTestApp(
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
     edge: { ...readConfig({}).edge, ...options.edge },
+    web: options.web,
+    log: options.log,
   });
   const url = await app.start(0, '127.0.0.1');
   return {

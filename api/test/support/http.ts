@@ -28,6 +28,8 @@ export function rawRequest(
       method: options.method ?? 'GET',
       path: options.path,
       headers: options.headers,
+      // A fresh connection each: a server that closes one after answering early must not fail the next.
+      agent: false,
       setHost: !options.headers || !Object.keys(options.headers).some((h) => h.toLowerCase() === 'host'),
     });
     req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(new Error(`no answer to ${options.method ?? 'GET'} ${options.path.slice(0, 80)}`)));
