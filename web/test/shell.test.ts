@@ -70,5 +70,9 @@ test('hostile requests to web paths get a 4xx and the platform keeps serving', a
     expect(response.status, method).toBeGreaterThanOrEqual(400);
     expect(response.status, method).toBeLessThan(500);
   }
+  // The query limits hold in the real process too (not only in the API's tests): runs(first: 30)
+  // nested twice under jobs(first: 30) is refused before it runs.
+  const nested = '{ jobs(first: 30) { edges { node { runs(first: 30) { edges { node { job { runs(first: 30) { edges { node { id } } } } } } } } } } }';
+  await expect(platform.graphql(nested)).rejects.toThrow(/too costly/);
   await expect(platform.graphql('{ health { ok } }')).resolves.toMatchObject({ health: { ok: true } });
 });

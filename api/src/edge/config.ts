@@ -81,3 +81,6 @@ export function edgeConfig(v: EdgeEnv): EdgeConfig {
     },
   };
 }
+
+/** The settings with every variable unset, for tools and tests that check against the defaults. */
+export const defaultEdgeConfig = (): EdgeConfig => edgeConfig(z.object(edgeEnv).parse({}));
