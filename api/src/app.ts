@@ -11,7 +11,6 @@ import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import { createFetch } from '@whatwg-node/fetch';
 import { WebSocketServer } from 'ws';
 import type { Topology } from 'runner/protocol';
-import { readConfig } from './config/env.js';
 import type { Db } from './db/client.js';
 import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
@@ -21,6 +20,7 @@ import { handleDownload } from './logs/http.js';
 import { handleTrialFile } from './trials/http.js';
 import { trialScrubbers } from './trials/secrets.js';
 import { DomainError } from './schema/errors.js';
+import { defaultEdgeConfig } from './edge/config.js';
 import { createEdge, type EdgeConfig } from './edge/index.js';
 import { setSecurityHeaders } from './edge/headers.js';
 import type { TaskStore } from './tasks/store.js';
@@ -91,7 +91,7 @@ export function buildApp(deps: AppDeps): App {
     viewer: null,
     clientIp: null,
   });
-  const edge = createEdge(deps.edge ?? readConfig({}).edge, {
+  const edge = createEdge(deps.edge ?? defaultEdgeConfig(), {
     graphqlPath: GRAPHQL_PATH,
     maxUploadBytes: deps.uploadLimits.maxRequestBytes,
     log: deps.log ?? ((line) => console.error(`[api] ${line}`)),
