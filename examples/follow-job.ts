@@ -33,7 +33,13 @@ const wsUrl = httpUrl.replace(/^http/, 'ws');
 
 /** One query or mutation over HTTP; GraphQL errors (coded, top-level) become exceptions. */
 async function request<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-  const response = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  // The CSRF header is only required for non-JSON requests; sending it always keeps copies of this
+  // helper working when they switch to GET or multipart.
+  const response = await fetch(httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
   if (body.errors?.length) throw new Error(body.errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
   return body.data!;

@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // One platform and one browser at a time: these machines have two cores.
     fileParallelism: false,
+    // documents.test.ts checks the web app's documents with the API's query limits: their libraries
+    // must load the same graphql module as the test (ESM), not Node's CommonJS copy.
+    server: { deps: { inline: ['graphql-query-complexity', /@escape\.tech\/graphql-armor/] } },
   },
 });

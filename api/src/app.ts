@@ -21,6 +21,9 @@ import { handleDownload } from './logs/http.js';
 import { handleTrialFile } from './trials/http.js';
 import { trialScrubbers } from './trials/secrets.js';
 import { DomainError } from './schema/errors.js';
+import { defaultEdgeConfig } from './edge/config.js';
+import { createEdge, type EdgeConfig } from './edge/index.js';
+import { setSecurityHeaders } from './edge/headers.js';
 import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
 import { toSchema } from './schema/index.js';
@@ -47,6 +50,10 @@ export interface AppDeps {
   web?: WebHandler;
   /** How long open requests and sockets get to finish on stop before they are cut. */
   shutdownGraceMs?: number;
+  /** CORS, Host, GraphiQL and request limits (config/env.ts); absent: the defaults. */
+  edge?: EdgeConfig;
+  /** Where failed requests are reported; default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface App {
@@ -95,8 +102,16 @@ export function buildApp(deps: AppDeps): App {
     viewer: null,
     clientIp: null,
   });
+  const edge = createEdge(deps.edge ?? defaultEdgeConfig(), {
+    graphqlPath: GRAPHQL_PATH,
+    maxUploadBytes: deps.uploadLimits.maxRequestBytes,
+    log: deps.log ?? ((line) => console.error(`[api] ${line}`)),
+  });
   const yoga = createYoga<Record<string, never>, Context>({
     schema: toSchema(),
+    plugins: edge.yogaPlugins,
+    // Cross-origin callers are answered by the edge (CORS_ORIGINS), never by reflecting their Origin.
+    cors: false,
     graphqlEndpoint: GRAPHQL_PATH,
     context,
     // Multipart uploads are read into memory by the server; these caps bound that (README "Configuration").
@@ -121,19 +136,26 @@ export function buildApp(deps: AppDeps): App {
         return maskError(error, message, isDev);
       },
     },
-    graphiql: { subscriptionsProtocol: 'WS', title: 'Terminal-Bench Harbor Runner' },
+    graphiql: edge.graphiql && { subscriptionsProtocol: 'WS', title: 'Terminal-Bench Harbor Runner' },
     landingPage: false,
     logging: 'warn',
   });
-  const server = createServer((req, res) => {
-    if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
-    if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
-    if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (deps.web && pathname !== GRAPHQL_PATH) deps.web(req, res, () => void yoga(req, res));
-    else void yoga(req, res);
-  });
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const graphql = (req: IncomingMessage, res: ServerResponse) => {
+    const limited = edge.limitBody(req, res);
+    if (limited) return yoga(limited, res);
+  };
+  const server = createServer(
+    edge.serve((req, res) => {
+      if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
+      if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
+      if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
+      const pathname = (req.url ?? '/').split('?', 1)[0];
+      if (!deps.web || pathname === GRAPHQL_PATH) return graphql(req, res);
+      setSecurityHeaders(res, 'web');
+      deps.web(req, res, () => void graphql(req, res));
+    }),
+  );
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, verifyClient: edge.verifyClient });
   const wsDisposable = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args as ExecutionArgs) as never,
@@ -151,7 +173,13 @@ export function buildApp(deps: AppDeps): App {
         } catch (error) {
           return [error as never];
         }
-        const errors = validate(schema, document);
+        // The query limits (edge/query-limits.ts) may throw their refusal from validation.
+        let errors;
+        try {
+          errors = validate(schema, document);
+        } catch (error) {
+          return [error as never];
+        }
         if (errors.length > 0) return errors;
         return {
           schema,
@@ -178,6 +206,7 @@ export function buildApp(deps: AppDeps): App {
         server.listen(port, host, () => {
           server.off('error', reject);
           const { port: bound } = server.address() as AddressInfo;
+          edge.bind(host, bound);
           resolve(`http://${host.includes(':') ? `[${host}]` : host}:${bound}${GRAPHQL_PATH}`);
         });
       }),

@@ -10,6 +10,7 @@ import { checkJetStream, connectNats } from './nats/connection.js';
 import { startServices } from './services.js';
 import { TaskStore } from './tasks/store.js';
 import { loadWebApp } from './web.js';
+import { keepServingOnUncaught } from './edge/process.js';
 
 const log = (line: string) => console.log(`[api] ${line}`);
 
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
     launchSettings: config.launchSettings,
     kickDispatcher: services.kickDispatcher,
     shutdownGraceMs: config.shutdownGraceMs,
+    edge: config.edge,
+    log: (line) => console.error(`[api] ${line}`),
   });
   const url = await app.start(config.port, config.host).catch((error: NodeJS.ErrnoException) =>
     fail(
@@ -93,10 +96,8 @@ async function main(): Promise<void> {
     log('stopped');
     process.exit(0);
   };
-  // A failure in one background task (a subscription, a check) must not take every client down.
-  process.on('unhandledRejection', (reason) => {
-    console.error(`[api] unhandled: ${(reason as Error)?.stack ?? String(reason)}`);
-  });
+  // A failure in one request or background task (a subscription, a check) must not take every client down.
+  keepServingOnUncaught((line) => console.error(`[api] ${line}`));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

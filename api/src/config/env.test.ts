@@ -63,6 +63,33 @@ describe('readConfig', () => {
   it('rejects a port that is not a number', () => {
     expect(() => readConfig({ PORT: 'abc' })).toThrow('PORT must be a port number (got "abc")');
   });
+
+  it('reads the edge settings: PUBLIC_URL gives the default CORS origin, lists are trimmed, limits are numbers', () => {
+    expect(readConfig({}).edge).toMatchObject({ publicUrl: null, corsOrigins: [], allowedHosts: [], graphiql: true, maxBodyBytes: 1024 * 1024 });
+    const edge = readConfig({
+      PUBLIC_URL: 'https://thr.example.com/app',
+      ALLOWED_HOSTS: 'thr.internal, Thr.Lan:8080',
+      GRAPHIQL: 'false',
+      MAX_BODY_BYTES: '2048',
+      QUERY_MAX_COST: '900',
+    }).edge;
+    expect(edge).toMatchObject({ corsOrigins: ['https://thr.example.com'], allowedHosts: ['thr.internal', 'thr.lan:8080'], graphiql: false, maxBodyBytes: 2048 });
+    expect(edge.query.maxCost).toBe(900);
+    expect(readConfig({ PUBLIC_URL: 'https://thr.example.com', CORS_ORIGINS: 'https://a.example, http://b.example:8080/' }).edge.corsOrigins).toEqual([
+      'https://a.example',
+      'http://b.example:8080',
+    ]);
+  });
+
+  it('refuses malformed edge settings, naming the variable', () => {
+    expect(() => readConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(/CORS_ORIGINS must be comma-separated origins/);
+    expect(() => readConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+    expect(() => readConfig({ PUBLIC_URL: 'thr.example.com' })).toThrow(/PUBLIC_URL must be an http\(s\) URL/);
+    expect(() => readConfig({ ALLOWED_HOSTS: 'a b' })).toThrow(/ALLOWED_HOSTS/);
+    expect(() => readConfig({ GRAPHIQL: 'off' })).toThrow(/GRAPHIQL must be true or false/);
+    expect(() => readConfig({ MAX_BODY_BYTES: '0' })).toThrow(/MAX_BODY_BYTES must be at least 1/);
+    expect(() => readConfig({ QUERY_MAX_DEPTH: 'deep' })).toThrow(/QUERY_MAX_DEPTH must be a number of levels/);
+  });
 });
 
 describe('readConfig: launch settings', () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { redactNatsUrl } from 'runner/protocol';
 import { parseSecretsKey, PROVIDER_ENV_VARS } from 'runner/secrets';
 import type { Role } from '../auth/viewer.js';
+import { edgeConfig, edgeEnv, type EdgeConfig } from '../edge/config.js';
 import type { LaunchSettings } from '../jobs/launch-policy.js';
 import type { UploadLimits } from '../tasks/upload.js';
 import { repoRoot } from './paths.js';
@@ -71,6 +72,7 @@ const schema = z.object({
       }
     }, '32 bytes as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)')
     .optional(),
+  ...edgeEnv,
 });
 
 export interface ApiConfig {
@@ -94,6 +96,7 @@ export interface ApiConfig {
   defaultProviderKeys: { envVar: string; value: string }[];
   /** ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES (jobs/launch-policy.ts). */
   launchSettings: LaunchSettings;
+  edge: EdgeConfig;
 }
 
 export class ConfigError extends Error {
@@ -158,5 +161,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
           ? []
           : [...new Set(v.ENDPOINT_OVERRIDE_ROLES.split(',').map((r) => r.trim().toUpperCase() as Role))],
     },
+    edge: edgeConfig(v),
   };
 }

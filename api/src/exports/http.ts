@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../db/client.js';
 import type { Scrubber } from 'runner/secrets';
+import { decodeSegment, requestTarget } from '../edge/guard.js';
 import { RUN_SECRET_SELECT, type TrialScrubbers } from '../trials/secrets.js';
 import { exportRuns, exportTasks, RUN_COLUMNS, TASK_COLUMNS, type RunRow } from './service.js';
 
@@ -41,11 +42,18 @@ async function* scrubbedRuns(rows: AsyncIterable<RunRow>, scrubber: Scrubber): A
 
 /** Handles the export routes; returns false for any other request. */
 export function handleExport(deps: ExportDeps, req: IncomingMessage, res: ServerResponse): boolean {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const match = ROUTE.exec(url.pathname);
+  // Parsed without throwing: a malformed path or percent-encoding is the client's mistake (400), and a
+  // throw here would escape the catch below.
+  const { pathname, params } = requestTarget(req);
+  const match = ROUTE.exec(pathname);
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const [, rawId, kind, format] = match as unknown as [string, string, ExportKind, ExportFormat];
-  void send(deps, req, res, decodeURIComponent(rawId), kind, format, url.searchParams).catch((error: Error) => {
+  const id = decodeSegment(rawId);
+  if (id === null) {
+    fail(res, 400, `the job id in the path is not valid percent-encoding: ${JSON.stringify(rawId.slice(0, 100))}`);
+    return true;
+  }
+  void send(deps, req, res, id, kind, format, params).catch((error: Error) => {
     if (!res.headersSent) fail(res, 500, `export failed: ${error.message}`);
     else res.destroy(error);
   });

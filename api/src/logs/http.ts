@@ -1,6 +1,7 @@
 // A run's whole log as plain text over HTTP, streamed: memory stays flat however large the log.
 // (The trial directory as a zip is trials/http.ts.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestTarget } from '../edge/guard.js';
 import { readRunLog, type LogDeps } from './service.js';
 
 const ROUTE = /^\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/log$/i;
@@ -12,7 +13,8 @@ function fail(res: ServerResponse, status: number, message: string): void {
 
 /** Handles the download routes; returns false for any other request. */
 export function handleDownload(deps: LogDeps, req: IncomingMessage, res: ServerResponse): boolean {
-  const match = ROUTE.exec(new URL(req.url ?? '/', 'http://x').pathname);
+  // The raw path: URL's parser throws on some targets (`//`) and would resolve others into this route.
+  const match = ROUTE.exec(requestTarget(req).pathname);
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const runId = match[1]!.toLowerCase();
   void sendLog(deps, runId, res).catch((error: Error) => {

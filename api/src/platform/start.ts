@@ -12,6 +12,7 @@ import { migrationsDir, repoRoot } from '../config/paths.js';
 import { describeDatabaseUrl } from '../db/client.js';
 import { explainConnectionError } from '../db/errors.js';
 import { deployMigrations } from '../db/migrate.js';
+import { keepServingOnUncaught } from '../edge/process.js';
 import { startEmbeddedNats } from './embedded-nats.js';
 import { startPostgres } from './embedded-postgres.js';
 
@@ -203,6 +204,8 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
+    // From here a stray error (a child's pipe, a timer) must not stop the children with the launcher.
+    keepServingOnUncaught((line) => console.error(`[start] ${line}`));
   } catch (error) {
     console.error(`[start] ${(error as Error).message}`);
     await stopAll(1);

@@ -51,6 +51,8 @@ export async function resolveTrialFile(dir: string, relative: string): Promise<{
   const candidate = path.join(dir, ...segments);
   const real = await realpath(candidate).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+    // A segment longer than the file system allows is the client's mistake, not the server's.
+    if (error.code === 'ENAMETOOLONG') throw new UnsafePathError(`"${relative.slice(0, 100)}…" is longer than a file name may be`);
     throw error;
   });
   if (!real) return null;

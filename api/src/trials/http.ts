@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import yazl from 'yazl';
 import type { Db } from '../db/client.js';
+import { decodeSegment, requestTarget } from '../edge/guard.js';
 import { listTrialFiles, resolveTrialFile, trialDir, UnsafePathError } from './files.js';
 import { RUN_SECRET_SELECT, type TrialScrubbers } from './secrets.js';
 import { createScrubber, hostPathPlaceholders } from 'runner/secrets';
@@ -41,7 +42,7 @@ function fail(res: ServerResponse, status: number, message: string): void {
 export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: ServerResponse): boolean {
   // The raw path, not URL's: its parser resolves `..` and `%2e%2e` away, which would turn a
   // traversal attempt into some other path instead of a refusal.
-  const [pathname = '/', search = ''] = (req.url ?? '/').split('?', 2);
+  const { pathname, params } = requestTarget(req);
   const match = ROUTE.exec(pathname);
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const runId = match[1]!.toLowerCase();
@@ -55,14 +56,12 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
     void sendZip(deps, runId, req, res).catch(failed);
     return true;
   }
-  let relative: string;
-  try {
-    relative = match[3] === undefined ? 'agent/recording.cast' : decodeURIComponent(match[3]);
-  } catch {
+  const relative = match[3] === undefined ? 'agent/recording.cast' : decodeSegment(match[3]);
+  if (relative === null) {
     fail(res, 400, 'the file path is not valid percent-encoding');
     return true;
   }
-  const download = new URLSearchParams(search).has('download');
+  const download = params.has('download');
   void send(deps, runId, relative, download, req, res).catch(failed);
   return true;
 }

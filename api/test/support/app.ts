@@ -2,12 +2,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type WebHandler } from '../../src/app.js';
 import { seal } from 'runner/secrets';
 import { readConfig } from '../../src/config/env.js';
 import type { LaunchSettings } from '../../src/jobs/launch-policy.js';
 import { startServices } from '../../src/services.js';
 import { TaskStore } from '../../src/tasks/store.js';
+import type { EdgeConfig } from '../../src/edge/config.js';
 import type { UploadLimits } from '../../src/tasks/upload.js';
 import { createTestDatabase, useDatabase, type TestDatabase } from './database.js';
 import { createTestNats, type TestNats } from './nats.js';
@@ -41,6 +42,12 @@ export async function startTestApp(
     /** The server's default provider keys (DEFAULT_<VAR>), sealed into orders like main.ts does; needs secretsKey. */
     defaultProviderKeys?: { envVar: string; value: string }[];
     launchSettings?: LaunchSettings;
+    /** CORS, Host, GraphiQL and request limits over the defaults. */
+    edge?: Partial<EdgeConfig>;
+    /** A web app mounted next to the API. */
+    web?: WebHandler;
+    /** Where the app reports failed requests. */
+    log?: (line: string) => void;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -73,6 +80,9 @@ export async function startTestApp(
     tasksDir,
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
+    edge: { ...readConfig({}).edge, ...options.edge },
+    web: options.web,
+    log: options.log,
   });
   const url = await app.start(0, '127.0.0.1');
   return {

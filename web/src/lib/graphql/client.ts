@@ -61,6 +61,9 @@ export function createClients(): Clients {
     // Pages show live data: every query goes to the server, subscriptions keep it current.
     requestPolicy: 'network-only',
     preferGetMethod: false,
+    // The API's CSRF prevention wants it on anything a foreign page could send without a preflight;
+    // JSON POSTs need none, but a GET or a form-encoded fallback would.
+    fetchOptions: { headers: { 'x-graphql-yoga-csrf': '1' } },
   });
   return { urql, ws };
 }
