@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 let api: TestApp;
 let h: JobHarness;

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { JOB_QUERY, jobHarness, type JobHarness } from './support/jobs.js';
 import { ordersInRuns } from './support/nats.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 const secretsKey = randomBytes(32);
 let api: TestApp;

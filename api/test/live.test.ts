@@ -12,7 +12,7 @@ import { followRunLog, SlowConsumerError } from '../src/logs/service.js';
 import { connectNats } from '../src/nats/connection.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { defaultUploadLimits, graphql, startTestApp, type TestApp } from './support/app.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 let api: TestApp;
 let jobId: string;

@@ -12,7 +12,7 @@ import { testNatsUrl } from './support/nats.js';
 import { cleanEnv, startEntry } from './support/process.js';
 import { tb2Task, under, zip } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

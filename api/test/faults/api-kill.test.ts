@@ -8,7 +8,7 @@ import { graphql } from '../support/app.js';
 import { countFaults, startFaultRig, type FaultRig } from '../support/faults.js';
 import { CREATE_JOB } from '../support/jobs.js';
 import { ordersInRuns } from '../support/nats.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 const TASKS = 20;
 const RUNS_PER_TASK = 100;

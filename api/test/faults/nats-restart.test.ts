@@ -2,7 +2,7 @@
 // reconnect; every run is recorded once, none is lost or run twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countFaults, NO_FAULTS, readLedger, settle, startFaultRig, type FaultRig } from '../support/faults.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 let rig: FaultRig;
 

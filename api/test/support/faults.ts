@@ -17,7 +17,7 @@ import { freePort } from '../../src/platform/ports.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { jobHarness, type HarnessTarget, type JobHarness } from './jobs.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
-import { waitFor } from './wait.js';
+import { waitFor } from 'runner/test-support';
 
 // --- nats-server ------------------------------------------------------------------------------
 

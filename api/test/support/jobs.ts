@@ -8,7 +8,7 @@ import { graphql } from './app.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
 import { tb2Task, under, zip } from './task-zips.js';
 import { uploadZips } from './upload.js';
-import { waitFor } from './wait.js';
+import { waitFor } from 'runner/test-support';
 
 export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
 
