@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from 'runner/test-support';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { JOB_QUERY, jobHarness, type JobHarness } from './support/jobs.js';
 import { ordersInRuns } from './support/nats.js';
-import { waitFor } from 'runner/test-support';
 
 const secretsKey = randomBytes(32);
 let api: TestApp;

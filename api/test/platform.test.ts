@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from 'runner/test-support';
 import { NatsServerMissingError, startEmbeddedNats } from '../src/platform/embedded-nats.js';
 import { freePort } from '../src/platform/ports.js';
 import { graphql } from './support/app.js';
@@ -12,7 +13,6 @@ import { testNatsUrl } from './support/nats.js';
 import { cleanEnv, startEntry } from './support/process.js';
 import { tb2Task, under, zip } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
-import { waitFor } from 'runner/test-support';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

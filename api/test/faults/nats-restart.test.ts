@@ -1,8 +1,8 @@
 // Fault: the NATS server restarts while trials run. Runners, the dispatcher and the recorder
 // reconnect; every run is recorded once, none is lost or run twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countFaults, NO_FAULTS, settle, startFaultRig, startRunningJob, trialsEnded, type FaultRig } from '../support/faults.js';
 import { waitFor } from 'runner/test-support';
+import { countFaults, NO_FAULTS, settle, startFaultRig, startRunningJob, trialsEnded, type FaultRig } from '../support/faults.js';
 
 let rig: FaultRig;
 

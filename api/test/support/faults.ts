@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { topology, type Topology } from 'runner/protocol';
+import { waitFor } from 'runner/test-support';
 import type { Db } from '../../src/db/client.js';
 import { connectNats } from '../../src/nats/connection.js';
 import { freePort } from '../../src/platform/ports.js';
@@ -18,7 +19,6 @@ import { createTestDatabase, useDatabase, type TestDatabase } from './database.j
 import { jobHarness, type HarnessTarget, type JobHarness } from './jobs.js';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
-import { waitFor } from 'runner/test-support';
 
 // --- nats-server ------------------------------------------------------------------------------
 
