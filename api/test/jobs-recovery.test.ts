@@ -161,12 +161,13 @@ describe('failures of the machinery', () => {
     const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
 
     const query = '{ runners { id state slots busy harborVersion lastError degradedReason degradedSince lastHeartbeatAt } }';
-    const deadline = Date.now() + 30_000;
-    let seen: any;
-    while (Date.now() < deadline && seen?.state !== 'DEGRADED') {
-      seen = (await graphql(api.url, query)).data.runners.find((r: any) => r.id === 'runner-noharbor');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const seen = await waitFor(
+      async () => {
+        const runner = (await graphql(api.url, query)).data.runners.find((r: any) => r.id === 'runner-noharbor');
+        return runner?.state === 'DEGRADED' && runner;
+      },
+      { what: 'the runner to show DEGRADED', intervalMs: 200 },
+    );
     expect(seen).toMatchObject({ state: 'DEGRADED', slots: 1, busy: 0, harborVersion: null, degradedReason: expect.stringMatching(/\/nonexistent\/harbor was not found/) });
     expect(seen.degradedSince).toBeTruthy();
     // Not the run's failure: it is still queued, for a runner that can run it.
