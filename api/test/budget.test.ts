@@ -1,8 +1,8 @@
 // A job's budget with runner processes and the Harbor simulator: the recorded cost stops the job.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from 'runner/test-support';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
-import { waitFor } from './support/wait.js';
 
 let api: TestApp;
 let h: JobHarness;

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ensureConsumer, runnersConsumerConfig } from 'runner/protocol';
+import { waitFor } from 'runner/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
@@ -35,11 +36,10 @@ async function startsByRun(ledger: string): Promise<Map<string, number>> {
 }
 
 async function waitDispatched(jobId: string, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while ((await api.database.db.run.count({ where: { jobId, dispatchedAt: { not: null } } })) < count) {
-    if (Date.now() > deadline) throw new Error(`job ${jobId}: fewer than ${count} runs dispatched in 30 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(async () => (await api.database.db.run.count({ where: { jobId, dispatchedAt: { not: null } } })) >= count, {
+    what: `${count} runs of job ${jobId} to be dispatched`,
+    intervalMs: 100,
+  });
 }
 
 describe('cancel', () => {
@@ -61,12 +61,11 @@ describe('cancel', () => {
     const cancelled = await h.waitForJob(x, (j) => j.status === 'CANCELLED');
     expect(cancelled).toMatchObject({ runsTotal: 30, runsCancelled: 30, runsQueued: 0, runsClaimed: 0, runsRunning: 0 });
     // The runner took X's orders and dropped them: RUNS empties, and Harbor never ran for X.
-    const deadline = Date.now() + 30_000;
     const jsm = await jetstreamManager(api.nats.nc);
-    while ((await jsm.streams.info(api.nats.topology.streams.runs.name)).state.messages > 0) {
-      if (Date.now() > deadline) throw new Error('cancelled orders still in RUNS after 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitFor(async () => (await jsm.streams.info(api.nats.topology.streams.runs.name)).state.messages === 0, {
+      what: 'the cancelled orders to leave RUNS',
+      intervalMs: 200,
+    });
     const starts = await startsByRun(h.ledger);
     const xRuns = cancelled.runs.edges.map((e: any) => e.node.id as string);
     const yRuns = done.runs.edges.map((e: any) => e.node.id as string);

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from 'runner/test-support';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { giveUpOneOrder, JOB_QUERY, jobHarness, type JobHarness } from './support/jobs.js';
 import { ordersInRuns } from './support/nats.js';
-import { waitFor } from './support/wait.js';
 
 const secretsKey = randomBytes(32);
 let api: TestApp;
@@ -164,12 +164,13 @@ describe('failures of the machinery', () => {
     const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
 
     const query = '{ runners { id state slots busy harborVersion lastError degradedReason degradedSince lastHeartbeatAt } }';
-    const deadline = Date.now() + 30_000;
-    let seen: any;
-    while (Date.now() < deadline && seen?.state !== 'DEGRADED') {
-      seen = (await graphql(api.url, query)).data.runners.find((r: any) => r.id === 'runner-noharbor');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const seen = await waitFor(
+      async () => {
+        const runner = (await graphql(api.url, query)).data.runners.find((r: any) => r.id === 'runner-noharbor');
+        return runner?.state === 'DEGRADED' && runner;
+      },
+      { what: 'the runner to show DEGRADED', intervalMs: 200 },
+    );
     expect(seen).toMatchObject({ state: 'DEGRADED', slots: 1, busy: 0, harborVersion: null, degradedReason: expect.stringMatching(/\/nonexistent\/harbor was not found/) });
     expect(seen.degradedSince).toBeTruthy();
     // Not the run's failure: it is still queued, for a runner that can run it.

@@ -4,6 +4,7 @@ import { encode, ensureStreams, PROTOCOL_VERSION, type LogChunk } from 'runner/p
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { waitFor } from 'runner/test-support';
 import { buildApp } from '../src/app.js';
 import { createJob } from '../src/jobs/launch.js';
 import { notifyJob } from '../src/runs/lifecycle.js';
@@ -12,7 +13,6 @@ import { followRunLog, SlowConsumerError } from '../src/logs/service.js';
 import { connectNats } from '../src/nats/connection.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { defaultUploadLimits, graphql, startTestApp, type TestApp } from './support/app.js';
-import { waitFor } from './support/wait.js';
 
 let api: TestApp;
 let jobId: string;

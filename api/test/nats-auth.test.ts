@@ -14,7 +14,7 @@ import { graphql } from './support/app.js';
 import { startFaultRig, type FaultRig } from './support/faults.js';
 import { giveUpOneOrder } from './support/jobs.js';
 import { cleanEnv, startEntry } from './support/process.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 let rig: FaultRig;
 const extra: NatsConnection[] = [];

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from 'runner/test-support';
 import { NatsServerMissingError, startEmbeddedNats } from '../src/platform/embedded-nats.js';
 import { freePort } from '../src/platform/ports.js';
 import { graphql } from './support/app.js';
@@ -13,7 +14,6 @@ import { testNatsUrl } from './support/nats.js';
 import { cleanEnv, startEntry } from './support/process.js';
 import { tb2Task, under, zip } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
-import { waitFor } from './support/wait.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

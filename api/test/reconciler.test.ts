@@ -6,6 +6,7 @@ import path from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { decode, ensureConsumer, logChunkSchema, openCancellations, runnersConsumerConfig } from 'runner/protocol';
+import { waitFor } from 'runner/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startReconciler } from '../src/jobs/reconciler.js';
 import { startServices } from '../src/services.js';
@@ -43,15 +44,7 @@ afterAll(async () => {
 });
 afterEach(() => h.killRunners());
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T>, timeoutMs = 60_000) => waitFor(probe, { what, timeoutMs, intervalMs: 150 });
 
 const dispatched = (jobId: string, count: number) =>
   until(`${count} runs of ${jobId} dispatched`, async () => (await api.database.db.run.count({ where: { jobId, dispatchedAt: { not: null } } })) >= count);

@@ -6,8 +6,10 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { openCancellations, PROTOCOL_VERSION } from 'runner/protocol';
+import { waitFor } from 'runner/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
+import { countFaults, NO_FAULTS } from './support/faults.js';
 import { JOB_QUERY, jobHarness, readLedger, type JobHarness } from './support/jobs.js';
 
 let api: TestApp;
@@ -28,15 +30,10 @@ afterAll(async () => {
 });
 afterEach(() => h.killRunners());
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = <T>(probe: () => Promise<T>, what: string, timeoutMs = 30_000) => waitFor(probe, { what, timeoutMs, intervalMs: 100 });
+
+/** What the faults of a test cost its job (support/faults.ts): NO_FAULTS when nothing was lost, doubled or stuck. */
+const faultsOf = (jobId: string, runs: number) => countFaults(api.database.db, h.ledger, jobId, runs);
 
 const alive = (pid: number) =>
   readFile(`/proc/${pid}/stat`, 'utf8').then(
@@ -100,10 +97,11 @@ describe('a runner killed mid-trial', () => {
     const heir = h.startRunner('runner-heir', 2, { RUNNER_ACK_WAIT_MS: '3000', ...docker.env });
     await heir.waitFor(/ready/);
     const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 60_000);
+    expect(await faultsOf(jobId, 2)).toEqual(NO_FAULTS);
     expect(job).toMatchObject({ runsTotal: 2, runsPassed: 2 });
     for (const e of job.runs.edges) expect(e.node).toMatchObject({ runnerId: 'runner-heir', deliveryCount: 2 });
 
-    // Each run's trial started twice (killed once, re-run once) and finished exactly once.
+    // Each run's trial started twice (killed once, re-run once); the one that ran to the end is the heir's.
     const ledger = await readLedger(h.ledger);
     for (const e of job.runs.edges) {
       const runId = e.node.id as string;
@@ -137,6 +135,7 @@ describe('a cancelled order', () => {
     expect(byId.get(runs[1])).toMatchObject({ status: 'PASSED' });
     expect(runner.output()).toMatch(new RegExp(`run ${runs[0]}: cancelled before it started; dropping the order`));
     expect((await readLedger(h.ledger)).filter((e) => e.runId === runs[0])).toEqual([]);
+    expect(await faultsOf(jobId, 2)).toEqual(NO_FAULTS);
   }, 60_000);
 });
 
@@ -166,6 +165,7 @@ describe('a runner with a read-only JOBS_DIR', () => {
 
       const healthy = h.startRunner('runner-healthy', 2, { RUNNER_ACK_WAIT_MS: '3000' });
       const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 90_000);
+      expect(await faultsOf(jobId, 10)).toEqual(NO_FAULTS);
       expect(job).toMatchObject({ runsTotal: 10, runsPassed: 10, runsErrored: 0, runsFailed: 0 });
       const runs = job.runs.edges.map((e: any) => e.node);
       expect(runs.filter((r: any) => r.failureKind === 'INFRASTRUCTURE')).toEqual([]);
@@ -185,6 +185,7 @@ describe('a runner with a read-only JOBS_DIR', () => {
       await healthy.exited;
       const next = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
       const after = await h.waitForJob(next, (j) => j.status === 'COMPLETED', 60_000);
+      expect(await faultsOf(next, 2)).toEqual(NO_FAULTS);
       expect(after.runs.edges.map((e: any) => [e.node.status, e.node.runnerId])).toEqual([
         ['PASSED', 'runner-sick'],
         ['PASSED', 'runner-sick'],
@@ -212,6 +213,7 @@ describe('a runner stopped with a trial unfinished', () => {
     // The nak hands it to the next runner at once, not after the minute of ack wait.
     h.startRunner('runner-after-stop', 1);
     const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 40_000);
+    expect(await faultsOf(jobId, 1)).toEqual(NO_FAULTS);
     expect(job.runs.edges[0].node).toMatchObject({ status: 'PASSED', runnerId: 'runner-after-stop' });
   }, 90_000);
 });

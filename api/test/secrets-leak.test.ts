@@ -11,7 +11,7 @@ import { seal } from 'runner/secrets';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, readLedger, type JobHarness } from './support/jobs.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from 'runner/test-support';
 
 const secretsKey = randomBytes(32);
 const defaultKey = `sk-or-v1-default-${randomBytes(12).toString('hex')}`;

@@ -13,7 +13,7 @@ import { describeDifference, type BaselineDifference } from '../src/lib/compare/
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
 import { uploadTasks } from './support/upload.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../../runner/test/support/wait.js';
 
 describe('describeDifference', () => {
   const d = (over: Partial<BaselineDifference>): BaselineDifference => ({

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
 import { zipTask } from './support/tasks.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../../runner/test/support/wait.js';
 import type { Client as WsClient } from 'graphql-ws';
 import { followRunLog, type LogChunk } from '../src/lib/log/follow.js';
 

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
 import { uploadTasks } from './support/upload.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../../runner/test/support/wait.js';
 
 let platform: Platform;
 let browser: Browser;

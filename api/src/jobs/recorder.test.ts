@@ -99,15 +99,17 @@ describe('applyEvent', () => {
     expect((await applyEvent(db, event(run, 'claimed'), 11)).applied).toBeNull();
     // The order was redelivered to another runner: its claim restarts the run's life.
     expect((await applyEvent(db, event(run, 'claimed', 2), 12)).applied?.status).toBe('CLAIMED');
-    // The first runner's late outcome is from an older delivery.
-    expect((await applyEvent(db, event(run, 'finished', 1), 13)).applied).toBeNull();
+    // The first runner's late start is from an older delivery.
+    expect((await applyEvent(db, event(run, 'started', 1), 13)).applied).toBeNull();
     await applyEvent(db, event(run, 'finished', 2, result('FAILED')), 14);
     // After the end, a straggler is ignored — and a live one is told to stop.
     const late = await applyEvent(db, event(run, 'started', 3), 15);
     expect(late).toEqual({ applied: null, stop: true });
+    // The first delivery's outcome, arriving after the second's, changes nothing either.
+    expect(await applyEvent(db, event(run, 'finished', 1, result('PASSED')), 16)).toMatchObject({ applied: null, stop: false });
     const row = await db.run.findUniqueOrThrow({ where: { id: run } });
     expect(row).toMatchObject({ status: 'FAILED', deliveryCount: 2, lastEventSeq: 14n });
-    expect(await counters()).toMatchObject({ runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsFailed: 1 });
+    expect(await counters()).toMatchObject({ runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsFailed: 1, runsPassed: 0 });
   });
 
   it('ignores an event for a run of another job or no run at all', async () => {
@@ -133,6 +135,35 @@ describe('applyEvent', () => {
     expect((await applyEvent(db, event(dropped, 'dropped', 2), 36)).applied).toBeNull();
   });
 
+  it("keeps an older delivery's finished trial while the newer delivery runs: the newer is stopped and its outcome dropped", async () => {
+    const run = runIds[0]!;
+    await applyEvent(db, event(run, 'claimed', 1), 50);
+    await applyEvent(db, event(run, 'started', 1), 51);
+    // The order was redelivered while the first copy was still finishing; the second copy runs.
+    await applyEvent(db, { ...event(run, 'claimed', 2), runnerId: 'r2' }, 52);
+    await applyEvent(db, { ...event(run, 'started', 2), runnerId: 'r2' }, 53);
+    expect(await counters()).toMatchObject({ runsQueued: 1, runsRunning: 1 });
+
+    // The first copy's trial ran to the end: its outcome is the run's, and the runner of the second is told to stop.
+    const kept = await applyEvent(db, event(run, 'finished', 1, result('PASSED')), 54);
+    expect(kept).toMatchObject({ applied: { runId: run, status: 'PASSED' }, stop: true });
+    expect(await db.run.findUniqueOrThrow({ where: { id: run } })).toMatchObject({
+      status: 'PASSED',
+      runnerId: 'r1',
+      deliveryCount: 1,
+      reward: 1,
+      lastEventSeq: 54n,
+    });
+    // The same event again (redelivered from EVENTS) changes nothing.
+    expect((await applyEvent(db, event(run, 'finished', 1, result('PASSED')), 54)).applied).toBeNull();
+
+    // The second copy, stopped, reports CANCELLED (or, had it raced to the end, a result): dropped, counted never.
+    const cut = { ...event(run, 'finished', 2, result('CANCELLED', { costUsd: 0.25, inputTokens: 7 })), runnerId: 'r2' };
+    expect(await applyEvent(db, cut, 55)).toEqual({ applied: null, stop: false });
+    expect(await counters()).toMatchObject({ runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsPassed: 1, runsCancelled: 0, inputTokens: 100n });
+    expect(Number((await counters()).costUsd)).toBe(0.5);
+  });
+
   it('orders deliveries by dispatch first: a re-published order outranks every delivery of the one it replaced', async () => {
     const run = runIds[0]!;
     await applyEvent(db, event(run, 'claimed', 3, undefined, 1), 40);
@@ -140,9 +171,8 @@ describe('applyEvent', () => {
     expect((await applyEvent(db, event(run, 'claimed', 1, undefined, 2), 41)).applied?.status).toBe('CLAIMED');
     // The first dispatch's copy, still finishing somewhere, is stale whatever its delivery count.
     expect((await applyEvent(db, event(run, 'started', 4, undefined, 1), 42)).applied).toBeNull();
-    expect((await applyEvent(db, event(run, 'finished', 4, result('PASSED'), 1), 43)).applied).toBeNull();
-    await applyEvent(db, event(run, 'started', 1, undefined, 2), 44);
-    expect((await applyEvent(db, event(run, 'finished', 1, result('FAILED'), 2), 45)).applied?.status).toBe('FAILED');
+    await applyEvent(db, event(run, 'started', 1, undefined, 2), 43);
+    expect((await applyEvent(db, event(run, 'finished', 1, result('FAILED'), 2), 44)).applied?.status).toBe('FAILED');
     expect(await db.run.findUniqueOrThrow({ where: { id: run } })).toMatchObject({ status: 'FAILED', dispatch: 2, deliveryCount: 1 });
     expect(await counters()).toMatchObject({ runsQueued: 1, runsClaimed: 0, runsRunning: 0, runsPassed: 0, runsFailed: 1 });
   });

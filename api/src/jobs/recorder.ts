@@ -1,7 +1,8 @@
 // The recorder (DESIGN.md §2.5): applies run events from EVENTS to Postgres, exactly once in
 // effect. Each event is applied in one transaction with the run row locked; an event already
 // applied (same or older stream sequence), from an older delivery — deliveries are ordered by
-// (dispatch, deliveryCount) — or arriving after the run finished changes nothing. Job counters move
+// (dispatch, deliveryCount) — or arriving after the run finished changes nothing. The one exception
+// is an older delivery's outcome while the run has none yet: a finished trial is kept (see applyEvent). Job counters move
 // with each status change in the same transaction.
 // After the commit it publishes `updates.job.<jobId>` for every API replica's subscribers.
 import { Prisma } from '../generated/prisma/client.js';
@@ -31,7 +32,10 @@ interface LockedRun {
 
 export interface EventOutcome {
   applied: Applied | null;
-  /** The run should not be running (cancelled before this runner took it): tell the runner to stop. */
+  /**
+   * The run should not be running (cancelled before this runner took it, or finished by an older
+   * delivery while a newer one runs): tell the runner holding it to stop.
+   */
   stop: boolean;
   /** This event's cost took the job to its budget: cancel its queued runs (budget-stop.ts `enforceBudget`). */
   budgetReached?: boolean;
@@ -70,7 +74,12 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     const live = event.type === 'claimed' || event.type === 'started';
     if (TERMINAL.has(run.status)) return { applied: null, stop: live && BigInt(seq) > run.lastEventSeq };
     const delivery = compareDelivery(event, run);
-    if (BigInt(seq) <= run.lastEventSeq || delivery < 0) return { applied: null, stop: false };
+    // An older delivery's outcome while a newer one has not finished (the order was redelivered while
+    // its first copy was still finishing): that trial ran to the end, so it is the run's result, and the
+    // newer copy is told to stop; its own outcome then arrives after the end and is dropped. Throwing
+    // the finished trial away would run it (its containers, its model spend) once more.
+    const olderOutcome = delivery < 0 && event.type === 'finished';
+    if (BigInt(seq) <= run.lastEventSeq || (delivery < 0 && !olderOutcome)) return { applied: null, stop: false };
     const at = new Date(event.at);
     let budgetReached = false;
     const to = targetStatus(event);
@@ -112,7 +121,7 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
       await addUsage(tx, run.jobId, event.result);
       if (event.result.costUsd) budgetReached = await checkBudget(tx, run.jobId);
     }
-    return { applied: { jobId: run.jobId, runId: run.id, status: to }, stop: live && run.cancelRequested, budgetReached };
+    return { applied: { jobId: run.jobId, runId: run.id, status: to }, stop: (live && run.cancelRequested) || olderOutcome, budgetReached };
   });
 }
 

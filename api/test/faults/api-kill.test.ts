@@ -4,11 +4,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from 'runner/test-support';
 import { graphql } from '../support/app.js';
 import { countFaults, startFaultRig, type FaultRig } from '../support/faults.js';
 import { CREATE_JOB } from '../support/jobs.js';
 import { ordersInRuns } from '../support/nats.js';
-import { waitFor } from '../support/wait.js';
 
 const TASKS = 20;
 const RUNS_PER_TASK = 100;

@@ -11,14 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { topology, type Topology } from 'runner/protocol';
+import { waitFor } from 'runner/test-support';
 import type { Db } from '../../src/db/client.js';
 import { connectNats } from '../../src/nats/connection.js';
 import { freePort } from '../../src/platform/ports.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createTestDatabase, useDatabase, type TestDatabase } from './database.js';
 import { jobHarness, type HarnessTarget, type JobHarness } from './jobs.js';
 import { testNatsUsers, type TestNatsUsers } from './nats-auth.js';
+import { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
-import { waitFor } from './wait.js';
 
 // --- nats-server ------------------------------------------------------------------------------
 
@@ -151,6 +152,8 @@ export async function startApiProcess(settings: Record<string, string>): Promise
 
 export interface FaultRig extends HarnessTarget {
   database: TestDatabase & { db: Db };
+  /** The database server of the test's own, with `ownPostgres: true`; otherwise the database is on the shared server. */
+  ownPostgres: OwnPostgres | null;
   ownNats: OwnNats;
   topology: Topology;
   /** With `auth`: the users the server requires. */
@@ -163,15 +166,28 @@ export interface FaultRig extends HarnessTarget {
   close(): Promise<void>;
 }
 
-/**
- * `auth`: the nats-server requires the platform's users with their permissions (nats.conf); the API
- * connects with NATS_USER/NATS_PASSWORD, runners with credentials in NATS_URL, the test's client as the API.
- */
-export async function startFaultRig(options: { apiSettings?: Record<string, string>; auth?: boolean } = {}): Promise<FaultRig> {
+export interface FaultRigOptions {
+  apiSettings?: Record<string, string>;
+  /**
+   * The nats-server requires the platform's users with their permissions (nats.conf); the API
+   * connects with NATS_USER/NATS_PASSWORD, runners with credentials in NATS_URL, the test's client as the API.
+   */
+  auth?: boolean;
+  /** A PostgreSQL server of the test's own (support/own-postgres.ts), for a test that stops it. */
+  ownPostgres?: boolean;
+}
+
+async function rigDatabase(own: boolean): Promise<{ database: TestDatabase & { db: Db }; ownPostgres: OwnPostgres | null }> {
+  if (!own) return { database: await createTestDatabase(), ownPostgres: null };
+  const ownPostgres = await startOwnPostgres();
+  return { database: await useDatabase(ownPostgres.url, 4), ownPostgres };
+}
+
+export async function startFaultRig(options: FaultRigOptions = {}): Promise<FaultRig> {
   const prefix = `f${randomBytes(4).toString('hex')}`;
   const users = options.auth ? await testNatsUsers(topology(prefix)) : null;
-  const [database, ownNats, tasksDir, jobsDir] = await Promise.all([
-    createTestDatabase(),
+  const [{ database, ownPostgres }, ownNats, tasksDir, jobsDir] = await Promise.all([
+    rigDatabase(options.ownPostgres ?? false),
     startOwnNats({ authorization: users?.authorization }),
     mkdtemp(path.join(os.tmpdir(), 'thr-faults-tasks-')),
     mkdtemp(path.join(os.tmpdir(), 'thr-faults-jobs-')),
@@ -195,6 +211,7 @@ export async function startFaultRig(options: { apiSettings?: Record<string, stri
   return {
     ...target,
     database,
+    ownPostgres,
     ownNats,
     topology: topology(prefix),
     users,
@@ -207,6 +224,7 @@ export async function startFaultRig(options: { apiSettings?: Record<string, stri
       await client.close();
       await ownNats.close();
       await database.drop();
+      await ownPostgres?.close();
       await rm(tasksDir, { recursive: true, force: true });
       await rm(jobsDir, { recursive: true, force: true });
     },
@@ -243,6 +261,31 @@ export async function readLedger(file: string): Promise<TrialLedger> {
     if (kind === 'end' && how === 'finished') add(ledger.finishes, runId);
   }
   return ledger;
+}
+
+/** Harbor processes that have ended so far, however they ended. */
+export async function trialsEnded(file: string): Promise<number> {
+  return [...(await readLedger(file)).ends.values()].reduce((n, e) => n + e, 0);
+}
+
+/**
+ * The usual mid-job start: a passing simulated task of four `phaseMs` phases, two runners of two
+ * slots with `runnerSettings`, a job of `runs` runs; resolves once two of its trials run.
+ */
+export async function startRunningJob(
+  rig: FaultRig,
+  options: { name: string; runs: number; phaseMs?: number; runnerSettings?: Record<string, string> },
+): Promise<string> {
+  const h = rig.harness;
+  const task = await h.simulatedTask(options.name, { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_PHASE_MS: String(options.phaseMs ?? 300) });
+  const runners = [h.startRunner(`${options.name}-a`, 2, options.runnerSettings), h.startRunner(`${options.name}-b`, 2, options.runnerSettings)];
+  await Promise.all(runners.map((r) => r.waitFor(/ready/)));
+  const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: options.runs });
+  await waitFor(async () => (await rig.database.db.run.count({ where: { jobId, status: 'RUNNING' } })) >= 2, {
+    timeoutMs: 60_000,
+    what: 'two trials running',
+  });
+  return jobId;
 }
 
 const FINAL_RUN = ['PASSED', 'FAILED', 'ERRORED', 'CANCELLED'];

@@ -3,12 +3,12 @@
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { waitFor } from 'runner/test-support';
 import { repoRoot } from '../../src/config/paths.js';
 import { graphql } from './app.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
 import { tb2Task, under, zip } from './task-zips.js';
 import { uploadZips } from './upload.js';
-import { waitFor } from './wait.js';
 
 export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
 

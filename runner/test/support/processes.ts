@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
@@ -19,15 +20,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** waitFor (support/wait.ts) in the argument order these tests use. */
+export const until = <T>(probe: () => Promise<T>, what: string, timeoutMs = 30_000) => waitFor(probe, { what, timeoutMs, intervalMs: 100 });
 
 export interface Proc {
   child: ChildProcess;

@@ -1,3 +1,4 @@
+// The one waitFor of the monorepo's tests (api and web import it: `runner/test-support`, or by path).
 // Waiting on a condition instead of a clock: tests poll what they expect, with a generous deadline,
 // so they pass as soon as it holds and do not flake on a loaded machine.
 
