@@ -13,6 +13,7 @@ import { InvalidInputError } from '../schema/errors.js';
 import { taskWhere, type TaskFilter } from '../tasks/library.js';
 import { checkBudgetValue } from './budget.js';
 import { checkAgentAndModel, PROVIDER_KEY_VARS, providerOf } from './agents.js';
+import { refuseOverQuota } from '../quotas/service.js';
 
 /** Runs one job may hold: 100 tasks × 100 runs is the largest launch the product promises. */
 export const MAX_RUNS_PER_JOB = 100_000;
@@ -36,6 +37,8 @@ export interface LaunchInput {
   budgetUsd?: number | null;
   /** The client's key for this launch: the same key within a day returns the first job. */
   idempotencyKey?: string | null;
+  /** Who launches it (the signed-in user); null for anonymous launches, which no quota limits. */
+  createdById?: string | null;
 }
 
 export interface LaunchDeps {
@@ -102,6 +105,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
   try {
     return await deps.db.$transaction(
       async (tx) => {
+        await refuseOverQuota(tx, input.createdById ?? null, runsTotal);
         // A key older than the window is free again: its job lets go of it.
         if (key !== null) {
           await tx.$executeRaw`UPDATE "Job" SET "idempotencyKey" = NULL
@@ -120,6 +124,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
             providerSecretId: providerSecret?.id ?? null,
             budgetUsd,
             idempotencyKey: key,
+            createdById: input.createdById ?? null,
           },
           select: { id: true },
         });
