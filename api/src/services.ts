@@ -8,6 +8,7 @@ import type { Db } from './db/client.js';
 import { startDispatcher } from './jobs/dispatcher.js';
 import { startReconciler } from './jobs/reconciler.js';
 import { startRecorder } from './jobs/recording.js';
+import { runnerCapacity } from './runners/service.js';
 
 export interface ServiceDeps {
   db: Db;
@@ -25,7 +26,14 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
   const jsm = await jetstreamManager(deps.nats);
   await ensureStreams(jsm, deps.topology, deps.streamLimits);
   const dispatcher = startDispatcher(
-    { db: deps.db, js: jetstream(deps.nats), topology: deps.topology, defaultSecrets: deps.defaultSecrets ?? [], log: deps.log },
+    {
+      db: deps.db,
+      js: jetstream(deps.nats),
+      topology: deps.topology,
+      defaultSecrets: deps.defaultSecrets ?? [],
+      capacity: () => runnerCapacity(deps.nats, deps.topology),
+      log: deps.log,
+    },
     deps.dispatchPollMs,
   );
   const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log });
