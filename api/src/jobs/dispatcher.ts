@@ -83,7 +83,7 @@ const DISPATCH_LOCK = 7_301_115_001;
  * The next runs to publish, in fair-share order (see the top of this file): at most `limit`, and
  * with a capacity, at most its free slots. Runs locked by another transaction are skipped.
  */
-function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, limit: number): Promise<OrderRow[]> {
+export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, limit: number): Promise<OrderRow[]> {
   return tx.$queryRaw<OrderRow[]>`
     WITH in_flight AS (
       SELECT j."createdById" AS owner, count(*)::int AS n

@@ -37,16 +37,6 @@ export async function listRunners(nats: NatsConnection, topology: Topology, now 
 }
 
 /**
- * Slots of the runners that take orders now (LIVE: not draining, degraded or silent), for the
- * dispatcher's fair share; null when no runner has beaten recently, so there is no capacity to share.
- */
-export async function runnerCapacity(nats: NatsConnection, topology: Topology): Promise<number | null> {
-  const heard = (await listRunners(nats, topology)).filter((r) => r.state !== 'LOST');
-  if (heard.length === 0) return null;
-  return heard.filter((r) => r.state === 'LIVE').reduce((sum, r) => sum + r.slots, 0);
-}
-
-/**
  * The runner list now, then again after any heartbeat changes it (coalesced to one read per
  * `intervalMs`) and at least every `tickMs`, so a runner that falls silent turns LOST on screen.
  */
