@@ -1,34 +1,21 @@
 // Fair-share dispatch benchmark: the cost of one dispatch round's query (dispatcher.ts `nextRuns`)
 // on a queue of 10,000 waiting runs of one user, 10 of another, with runs in flight, against the
 // FIFO query it replaced (oldest first, no fair share) on the same data.
-import { randomBytes } from 'node:crypto';
 import { nextRuns } from '../src/jobs/dispatcher.js';
 import { createJob } from '../src/jobs/launch.js';
 import { createTestDatabase } from '../test/support/database.js';
+import { seedTasks } from './seed.js';
+import { measure } from './stats.js';
 
 const TASKS = 100;
 const RUNS_PER_TASK = 100;
 const ROUNDS = 30;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
 export async function benchDispatch(): Promise<void> {
   const database = await createTestDatabase();
   const { db } = database;
   try {
-    await db.task.createMany({
-      data: Array.from({ length: TASKS }, (_, i) => ({
-        contentHash: randomBytes(32).toString('hex'),
-        name: `bench-${i}`,
-        instruction: 'x',
-        sizeBytes: 1n,
-        fileCount: 1,
-        agentTimeoutSec: 900,
-      })),
-    });
-    const taskIds = (await db.task.findMany({ select: { id: true } })).map((t) => t.id);
+    const taskIds = await seedTasks(db, TASKS);
     const [a, b] = await Promise.all(['bench-a', 'bench-b'].map((name) => db.user.create({ data: { name, role: 'MEMBER' }, select: { id: true } })));
     const big = await createJob({ db, secretsKey: null }, { taskIds, agent: 'oracle', runsPerTask: RUNS_PER_TASK, createdById: a!.id });
     await createJob({ db, secretsKey: null }, { taskIds: taskIds.slice(0, 10), agent: 'oracle', runsPerTask: 1, createdById: b!.id });
@@ -37,27 +24,18 @@ export async function benchDispatch(): Promise<void> {
                           WHERE id IN (SELECT id FROM "Run" WHERE "jobId" = ${big.id}::uuid LIMIT 100)`;
     await db.$executeRaw`ANALYZE`;
 
-    const time = async (query: () => Promise<unknown>) => {
-      const ms: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        const started = performance.now();
-        await query();
-        ms.push(performance.now() - started);
-      }
-      return ms.sort((x, y) => x - y);
-    };
     // Each in a transaction, as the dispatcher's; nothing is written, so every round sees the same queue.
-    const fair = await time(() => db.$transaction((tx) => nextRuns(tx, 104, 500)));
-    const fifo = await time(() =>
+    const fair = await measure(ROUNDS, () => db.$transaction((tx) => nextRuns(tx, 104, 500)));
+    const fifo = await measure(ROUNDS, () =>
       db.$transaction((tx) => tx.$queryRaw`SELECT r.id FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
                     WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
                     ORDER BY r."createdAt", r.id LIMIT 500 FOR UPDATE OF r SKIP LOCKED`),
     );
     const picked = await db.$transaction((tx) => nextRuns(tx, 104, 500));
-    console.log(`fair-share dispatch (${TASKS * RUNS_PER_TASK} runs of user A waiting, 10 of user B, 100 of A in flight, 4 free slots)`);
+    console.log(`fair-share dispatch (user A: ${TASKS * RUNS_PER_TASK} runs, 100 of them in flight; user B: 10 waiting; 104 slots, so 4 free)`);
     console.log(`  picked ${picked.length} runs: ${picked.filter((r) => r.jobId !== big.id).length} of user B`);
-    console.log(`  fair-share round query   p50 ${percentile(fair, 0.5).toFixed(1)} ms   p95 ${percentile(fair, 0.95).toFixed(1)} ms`);
-    console.log(`  FIFO query it replaced   p50 ${percentile(fifo, 0.5).toFixed(1)} ms   p95 ${percentile(fifo, 0.95).toFixed(1)} ms`);
+    console.log(`  fair-share round query   p50 ${fair.p50.toFixed(1)} ms   p99 ${fair.p99.toFixed(1)} ms`);
+    console.log(`  FIFO query it replaced   p50 ${fifo.p50.toFixed(1)} ms   p99 ${fifo.p99.toFixed(1)} ms`);
   } finally {
     await database.drop();
   }
