@@ -37,7 +37,7 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
     },
     deps.dispatchPollMs,
   );
-  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log });
+  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log, onRunEnded: () => dispatcher.kick() });
   const reconciler = startReconciler({
     db: deps.db,
     nats: deps.nats,
