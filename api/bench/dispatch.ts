@@ -16,12 +16,18 @@ export async function benchDispatch(): Promise<void> {
   const { db } = database;
   try {
     const taskIds = await seedTasks(db, TASKS);
-    const [a, b] = await Promise.all(['bench-a', 'bench-b'].map((name) => db.user.create({ data: { name, role: 'MEMBER' }, select: { id: true } })));
+    // Both with a spend cap not reached yet, so the round also sums their spend this month.
+    const [a, b] = await Promise.all(
+      ['bench-a', 'bench-b'].map((name) => db.user.create({ data: { name, role: 'MEMBER', monthlySpendCapUsd: 1_000_000 }, select: { id: true } })),
+    );
     const big = await createJob({ db, secretsKey: null }, { taskIds, agent: 'oracle', runsPerTask: RUNS_PER_TASK, createdById: a!.id });
     await createJob({ db, secretsKey: null }, { taskIds: taskIds.slice(0, 10), agent: 'oracle', runsPerTask: 1, createdById: b!.id });
-    // 100 of the big job's runs are on runners: they count against the capacity and A's share.
+    // 2,000 of the big job's runs finished this month with a cost; 100 are on runners: they count
+    // against the capacity and A's share.
+    await db.$executeRaw`UPDATE "Run" SET status = 'PASSED', "dispatchedAt" = now(), "finishedAt" = now(), "costUsd" = 0.01
+                          WHERE id IN (SELECT id FROM "Run" WHERE "jobId" = ${big.id}::uuid LIMIT 2000)`;
     await db.$executeRaw`UPDATE "Run" SET status = 'RUNNING', "dispatchedAt" = now()
-                          WHERE id IN (SELECT id FROM "Run" WHERE "jobId" = ${big.id}::uuid LIMIT 100)`;
+                          WHERE id IN (SELECT id FROM "Run" WHERE "jobId" = ${big.id}::uuid AND status = 'QUEUED' LIMIT 100)`;
     await db.$executeRaw`ANALYZE`;
 
     // Each in a transaction, as the dispatcher's; nothing is written, so every round sees the same queue.
@@ -32,7 +38,9 @@ export async function benchDispatch(): Promise<void> {
                     ORDER BY r."createdAt", r.id LIMIT 500 FOR UPDATE OF r SKIP LOCKED`),
     );
     const picked = await db.$transaction((tx) => nextRuns(tx, 104, 500));
-    console.log(`fair-share dispatch (user A: ${TASKS * RUNS_PER_TASK} runs, 100 of them in flight; user B: 10 waiting; 104 slots, so 4 free)`);
+    console.log(
+      `fair-share dispatch (user A: ${TASKS * RUNS_PER_TASK} runs, 2,000 finished, 100 in flight, 7,900 waiting; user B: 10 waiting; both capped; 104 slots, so 4 free)`,
+    );
     console.log(`  picked ${picked.length} runs: ${picked.filter((r) => r.jobId !== big.id).length} of user B`);
     console.log(`  fair-share round query   p50 ${fair.p50.toFixed(1)} ms   p99 ${fair.p99.toFixed(1)} ms`);
     console.log(`  FIFO query it replaced   p50 ${fifo.p50.toFixed(1)} ms   p99 ${fifo.p99.toFixed(1)} ms`);

@@ -95,9 +95,11 @@ export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, 
       SELECT CASE WHEN ${capacity}::int IS NULL THEN ${limit}::int
                   ELSE LEAST(${limit}::int, GREATEST(${capacity}::int - (SELECT COALESCE(SUM(n), 0) FROM in_flight), 0)::int) END AS n
     ),
+    -- Only creators with a cap and queued runs: the spend sum reads their runs finished this month.
     over_cap AS (
       SELECT u.id FROM "User" u
        WHERE u."monthlySpendCapUsd" IS NOT NULL
+         AND EXISTS (SELECT 1 FROM "Job" j WHERE j."createdById" = u.id AND j.status IN ('QUEUED', 'RUNNING') AND j."runsQueued" > 0)
          AND (SELECT COALESCE(SUM(r."costUsd"), 0) FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
                WHERE j."createdById" = u.id AND r."finishedAt" >= ${MONTH_START}) >= u."monthlySpendCapUsd"
     ),
