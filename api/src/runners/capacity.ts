@@ -2,7 +2,7 @@
 // once at start, then followed with a KV watch. The dispatcher asks every round (several times a
 // second); listing the bucket each time would cost a NATS round trip per runner, and a listing that
 // races a heartbeat can see a key twice.
-import { Kvm } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decode, RUNNER_RECORD_TTL_MS, runnerHeartbeatSchema, type RunnerHeartbeat, type Topology } from 'runner/protocol';
 import { listRunners, LOST_AFTER_MS } from './service.js';
@@ -18,21 +18,35 @@ export interface CapacityTracker {
 
 export async function trackRunnerCapacity(nats: NatsConnection, topology: Topology): Promise<CapacityTracker> {
   const beats = new Map<string, RunnerHeartbeat>();
-  // Watch first, then list: a beat landing in between is seen at least once, and a later beat of a runner replaces its entry.
   const kv = await new Kvm(nats).create(topology.runnersBucket, { ttl: RUNNER_RECORD_TTL_MS, history: 1 });
-  const watcher = await kv.watch({ include: 'updates' });
-  for (const runner of await listRunners(nats, topology)) beats.set(runner.runnerId, runner);
+  let stopped = false;
+  // Watch first, then list: a beat landing in between is seen at least once, and a runner's later
+  // beat replaces its entry. The first opening is awaited, so the dispatcher's first round already
+  // knows the runners (an empty map would read as "no runner" and publish every waiting run).
+  const open = async () => {
+    const iterator = await kv.watch({ include: 'updates' });
+    for (const runner of await listRunners(nats, topology)) beats.set(runner.runnerId, runner);
+    return iterator;
+  };
+  let watcher = await open();
+  // Should the watch end (NATS gone for long), it is opened again: a stale map would turn every
+  // runner LOST after LOST_AFTER_MS, and the dispatcher would stop sharing.
   void (async () => {
-    for await (const entry of watcher) {
-      if (entry.operation !== 'PUT') {
-        beats.delete(entry.key);
-        continue;
-      }
+    while (!stopped) {
       try {
-        const beat = decode(runnerHeartbeatSchema, entry.value, `heartbeat of ${entry.key}`);
-        beats.set(beat.runnerId, beat);
+        for await (const entry of watcher) apply(beats, entry);
       } catch {
-        // A heartbeat we cannot read is not capacity we can count on.
+        // The watch failed; reopened below.
+      }
+      while (!stopped) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        if (stopped) break;
+        try {
+          watcher = await open();
+          break;
+        } catch {
+          // NATS still unreachable: try again.
+        }
       }
     }
   })();
@@ -42,6 +56,24 @@ export async function trackRunnerCapacity(nats: NatsConnection, topology: Topolo
       if (heard.length === 0) return null;
       return heard.filter((b) => !b.draining && !b.degraded).reduce((sum, b) => sum + b.slots, 0);
     },
-    stop: () => watcher.stop(),
+    stop: () => {
+      stopped = true;
+      watcher.stop();
+    },
   };
+}
+
+type KvEntry = Awaited<ReturnType<KV['get']>> & {};
+
+function apply(beats: Map<string, RunnerHeartbeat>, entry: KvEntry): void {
+  if (entry.operation !== 'PUT') {
+    beats.delete(entry.key);
+    return;
+  }
+  try {
+    const beat = decode(runnerHeartbeatSchema, entry.value, `heartbeat of ${entry.key}`);
+    beats.set(beat.runnerId, beat);
+  } catch {
+    // A heartbeat we cannot read is not capacity we can count on.
+  }
 }
