@@ -11,8 +11,7 @@
 // Runs without a creator count as one user. So a 10-run job of one user starts within one slot
 // turnover of a 10,000-run job of another, whatever their order of creation.
 // With no runner heard from (none started yet, or all silent), there is no capacity to share and
-// every waiting run is published as before, in fair-share order: the first runner to come starts at
-// once. The price: a job launched while no runner is up is queued in RUNS whole, ahead of later jobs.
+// every waiting run is published as before, oldest first: the first runner to come starts at once. The price: a job launched while no runner is up is queued in RUNS whole, ahead of later jobs.
 //
 // A creator whose monthly spend reached their cap (quotas/service.ts) gets no further orders; their
 // runs wait QUEUED (Job.quotaHold says why).
@@ -80,10 +79,35 @@ export async function orderRow(tx: Prisma.TransactionClient, runId: string): Pro
 const DISPATCH_LOCK = 7_301_115_001;
 
 /**
+ * Creators whose spend this month reached their cap: their runs get no orders. Only creators with
+ * a cap and queued runs are looked at, as the spend sum reads their runs finished this month.
+ */
+const OVER_CAP = Prisma.sql`
+  SELECT u.id FROM "User" u
+   WHERE u."monthlySpendCapUsd" IS NOT NULL
+     AND EXISTS (SELECT 1 FROM "Job" uj WHERE uj."createdById" = u.id AND uj.status IN ('QUEUED', 'RUNNING') AND uj."runsQueued" > 0)
+     AND (SELECT COALESCE(SUM(ur."costUsd"), 0) FROM "Run" ur JOIN "Job" uj ON uj.id = ur."jobId"
+           WHERE uj."createdById" = u.id AND ur."finishedAt" >= ${MONTH_START}) >= u."monthlySpendCapUsd"`;
+
+/** A run waiting for its order, for `FROM "Run" r JOIN "Job" j`. */
+const WAITING = Prisma.sql`r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
+  AND (j."createdById" IS NULL OR j."createdById" NOT IN (${OVER_CAP}))`;
+
+/**
  * The next runs to publish, in fair-share order (see the top of this file): at most `limit`, and
  * with a capacity, at most its free slots. Runs locked by another transaction are skipped.
  */
 export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, limit: number): Promise<OrderRow[]> {
+  // Without a capacity every waiting run goes out: oldest first is as fair as any order, and spares
+  // each batch the ranking (and the count of dispatched runs, which grows to the whole queue here).
+  if (capacity === null) {
+    return tx.$queryRaw<OrderRow[]>`
+      SELECT ${ORDER_COLUMNS} FROM "Run" r ${ORDER_JOINS}
+       WHERE ${WAITING}
+       ORDER BY r."createdAt", r.id
+       LIMIT ${limit}
+         FOR UPDATE OF r SKIP LOCKED`;
+  }
   return tx.$queryRaw<OrderRow[]>`
     WITH in_flight AS (
       SELECT j."createdById" AS owner, count(*)::int AS n
@@ -92,24 +116,14 @@ export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, 
        GROUP BY j."createdById"
     ),
     free AS (
-      SELECT CASE WHEN ${capacity}::int IS NULL THEN ${limit}::int
-                  ELSE LEAST(${limit}::int, GREATEST(${capacity}::int - (SELECT COALESCE(SUM(n), 0) FROM in_flight), 0)::int) END AS n
-    ),
-    -- Only creators with a cap and queued runs: the spend sum reads their runs finished this month.
-    over_cap AS (
-      SELECT u.id FROM "User" u
-       WHERE u."monthlySpendCapUsd" IS NOT NULL
-         AND EXISTS (SELECT 1 FROM "Job" j WHERE j."createdById" = u.id AND j.status IN ('QUEUED', 'RUNNING') AND j."runsQueued" > 0)
-         AND (SELECT COALESCE(SUM(r."costUsd"), 0) FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
-               WHERE j."createdById" = u.id AND r."finishedAt" >= ${MONTH_START}) >= u."monthlySpendCapUsd"
+      SELECT LEAST(${limit}::int, GREATEST(${capacity}::int - (SELECT COALESCE(SUM(n), 0) FROM in_flight), 0)::int) AS n
     ),
     waiting AS (
       SELECT r.id, r."createdAt", j."createdById" AS owner,
              ROW_NUMBER() OVER (PARTITION BY j."createdById" ORDER BY r."createdAt", r.id) AS rank,
              count(*) OVER (PARTITION BY j."createdById") AS backlog
         FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
-       WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
-         AND (j."createdById" IS NULL OR j."createdById" NOT IN (SELECT id FROM over_cap))
+       WHERE ${WAITING}
     ),
     picked AS (
       SELECT w.id, w.rank + COALESCE(f.n, 0) AS turn, w.backlog, w."createdAt"
