@@ -1,5 +1,6 @@
 // `npm run bench [-- <part>] [--quick]`: prints figures for BENCHMARKS.md. Parts: upload, jobs,
-// logs, platform (--quick skips its 600-trial scale scenario), stats.
+// dispatch, logs, platform (--quick skips its 600-trial scale scenario), stats.
+import { benchDispatch } from './dispatch.js';
 import { benchJobs } from './jobs.js';
 import { benchLogs } from './logs.js';
 import { describeMachine } from './machine.js';
@@ -7,7 +8,7 @@ import { benchPlatform } from './platform.js';
 import { benchStats } from './stats.js';
 import { benchUpload } from './upload.js';
 
-const parts: Record<string, () => Promise<void>> = { upload: benchUpload, jobs: benchJobs, platform: benchPlatform, logs: benchLogs, stats: benchStats };
+const parts: Record<string, () => Promise<void>> = { upload: benchUpload, jobs: benchJobs, dispatch: benchDispatch, platform: benchPlatform, logs: benchLogs, stats: benchStats };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = chosen.filter((p) => !(p in parts));
 if (unknown.length > 0) {

@@ -1,11 +1,12 @@
 // Launch benchmark: createJob with 100 tasks × 100 runs (time to commit), then the dispatcher until
 // all 10,000 orders are in JetStream. Baselines in the same run: a bare INSERT … SELECT of 10,000
 // rows into an unindexed table, and 10,000 bare JetStream publishes with message ids.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ensureStreams } from 'runner/protocol';
 import { startDispatcher } from '../src/jobs/dispatcher.js';
 import { createJob } from '../src/jobs/launch.js';
+import { seedTasks } from './seed.js';
 import { createTestDatabase } from '../test/support/database.js';
 import { createTestNats } from '../test/support/nats.js';
 
@@ -21,17 +22,7 @@ export async function benchJobs(): Promise<void> {
   try {
     const jsm = await jetstreamManager(nats.nc);
     await ensureStreams(jsm, nats.topology);
-    await db.task.createMany({
-      data: Array.from({ length: TASKS }, (_, i) => ({
-        contentHash: randomBytes(32).toString('hex'),
-        name: `bench-${i}`,
-        instruction: 'x',
-        sizeBytes: 1n,
-        fileCount: 1,
-        agentTimeoutSec: 900,
-      })),
-    });
-    const taskIds = (await db.task.findMany({ select: { id: true } })).map((t) => t.id);
+    const taskIds = await seedTasks(db, TASKS);
 
     // Baseline 1: the database's floor for writing 10,000 rows in one statement.
     await db.$executeRawUnsafe('CREATE TABLE bench_rows (id uuid, n int, created timestamptz DEFAULT now())');

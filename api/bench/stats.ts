@@ -15,7 +15,7 @@ const RUNS_PER_TASK = 100;
 const ROUNDS = 200;
 const WARMUP = 20;
 
-async function measure(rounds: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+export async function measure(rounds: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < WARMUP; i++) await work();
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {

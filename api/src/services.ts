@@ -8,6 +8,7 @@ import type { Db } from './db/client.js';
 import { startDispatcher } from './jobs/dispatcher.js';
 import { startReconciler } from './jobs/reconciler.js';
 import { startRecorder } from './jobs/recording.js';
+import { trackRunnerCapacity } from './runners/capacity.js';
 
 export interface ServiceDeps {
   db: Db;
@@ -24,11 +25,19 @@ export interface ServiceDeps {
 export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher(): void; stop(): Promise<void> }> {
   const jsm = await jetstreamManager(deps.nats);
   await ensureStreams(jsm, deps.topology, deps.streamLimits);
+  const runners = await trackRunnerCapacity(deps.nats, deps.topology);
   const dispatcher = startDispatcher(
-    { db: deps.db, js: jetstream(deps.nats), topology: deps.topology, defaultSecrets: deps.defaultSecrets ?? [], log: deps.log },
+    {
+      db: deps.db,
+      js: jetstream(deps.nats),
+      topology: deps.topology,
+      defaultSecrets: deps.defaultSecrets ?? [],
+      capacity: async () => runners.capacity(),
+      log: deps.log,
+    },
     deps.dispatchPollMs,
   );
-  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log });
+  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log, onRunEnded: () => dispatcher.kick() });
   const reconciler = startReconciler({
     db: deps.db,
     nats: deps.nats,
@@ -42,6 +51,7 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
     stop: async () => {
       await reconciler.stop();
       await dispatcher.stop();
+      runners.stop();
       await recorder.stop();
     },
   };

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { NotFoundError } from '../schema/errors.js';
 import { addAttempts, type RetrySelection } from './attempts.js';
 import { refuseOverBudget } from './budget.js';
+import { refuseOverQuota } from '../quotas/service.js';
 import { notifyJob } from '../runs/lifecycle.js';
 
 export interface ControlDeps {
@@ -23,10 +24,12 @@ export async function retryRuns(deps: ControlDeps, jobId: string, which: RetrySe
   if (!job) throw new NotFoundError('job', jobId);
   const created = await deps.db.$transaction(async (tx) => {
     // Lock the job so two retries cannot create the same attempt twice.
-    await tx.$executeRaw`SELECT 1 FROM "Job" WHERE id = ${jobId}::uuid FOR UPDATE`;
+    const [locked] = await tx.$queryRaw<{ createdById: string | null }[]>`SELECT "createdById" FROM "Job" WHERE id = ${jobId}::uuid FOR UPDATE`;
     await refuseOverBudget(tx, jobId);
     const added = await addAttempts(tx, jobId, which);
     if (added === 0) return 0;
+    // The new runs land on the job's creator's account, whoever asks for them (an ADMIN, say).
+    await refuseOverQuota(tx, locked?.createdById ?? null, added);
     await tx.$executeRaw`
       UPDATE "Job" SET "runsTotal" = "runsTotal" + ${added}, "runsQueued" = "runsQueued" + ${added},
                        status = 'RUNNING', "finishedAt" = NULL, "cancelRequestedAt" = NULL,

@@ -1,12 +1,29 @@
-// The transactional outbox (DESIGN.md §2.3): publishes every queued, undispatched run to RUNS with
-// the run id as JetStream message id, then stamps dispatchedAt. Rows are claimed with
-// FOR UPDATE SKIP LOCKED so API replicas share the work; a crash between publish and stamp only
+// The transactional outbox (DESIGN.md §2.3): publishes queued, undispatched runs to RUNS with the
+// run id as JetStream message id, then stamps dispatchedAt. A crash between publish and stamp only
 // means a re-publish, which JetStream drops as a duplicate.
+//
+// Fair share (issue 15 item 10). RUNS is a FIFO work queue read by one shared consumer: once an
+// order is in it, nothing can overtake it. So while runners are known, the dispatcher publishes only
+// as many orders as they have free slots (their slots, from the heartbeats, minus the runs already
+// dispatched and not finished), and picks them round-robin between users: a waiting run's turn is
+// its rank among its creator's waiting runs plus the runs that creator already has in flight. The
+// lowest turn goes first; a tie goes to the creator with fewer runs waiting, then to the older run.
+// Runs without a creator count as one user. So a 10-run job of one user starts within one slot
+// turnover of a 10,000-run job of another, whatever their order of creation.
+// With no runner heard from (none started yet, or all silent), there is no capacity to share and
+// every waiting run is published as before, oldest first: the first runner to come starts at once. The price: a job launched while no runner is up is queued in RUNS whole, ahead of later jobs.
+//
+// A creator whose monthly spend reached their cap (quotas/service.ts) gets no further orders; their
+// runs wait QUEUED (Job.quotaHold says why).
+//
+// One dispatch round is one query. Replicas take turns through a transaction-scoped advisory lock:
+// two replicas counting free slots at once would each fill them.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { encode, orderMsgId, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { endpointKwargs } from './launch-policy.js';
+import { MONTH_START } from '../quotas/service.js';
 
 export interface DispatcherDeps {
   db: Db;
@@ -14,6 +31,11 @@ export interface DispatcherDeps {
   topology: Topology;
   /** Sealed server-default provider keys by variable name, added to orders of jobs without their own key. */
   defaultSecrets: SealedSecret[];
+  /**
+   * Slots of the runners that take orders now; null when no runner is known (nothing to share:
+   * every waiting run is published). Unset: null.
+   */
+  capacity?: () => Promise<number | null>;
   log?: (line: string) => void;
 }
 
@@ -54,18 +76,80 @@ export async function orderRow(tx: Prisma.TransactionClient, runId: string): Pro
   return row ?? null;
 }
 
+/** Any constant of our own; pg_advisory_xact_lock keys are one bigint namespace per database. */
+const DISPATCH_LOCK = 7_301_115_001;
+
+/**
+ * Creators whose spend this month reached their cap: their runs get no orders. Only creators with
+ * a cap and queued runs are looked at, as the spend sum reads their runs finished this month.
+ */
+const OVER_CAP = Prisma.sql`
+  SELECT u.id FROM "User" u
+   WHERE u."monthlySpendCapUsd" IS NOT NULL
+     AND EXISTS (SELECT 1 FROM "Job" uj WHERE uj."createdById" = u.id AND uj.status IN ('QUEUED', 'RUNNING') AND uj."runsQueued" > 0)
+     AND (SELECT COALESCE(SUM(ur."costUsd"), 0) FROM "Run" ur JOIN "Job" uj ON uj.id = ur."jobId"
+           WHERE uj."createdById" = u.id AND ur."finishedAt" >= ${MONTH_START}) >= u."monthlySpendCapUsd"`;
+
+/** A run waiting for its order, for `FROM "Run" r JOIN "Job" j`. */
+const WAITING = Prisma.sql`r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
+  AND (j."createdById" IS NULL OR j."createdById" NOT IN (${OVER_CAP}))`;
+
+/**
+ * The next runs to publish, in fair-share order (see the top of this file): at most `limit`, and
+ * with a capacity, at most its free slots. Runs locked by another transaction are skipped.
+ */
+export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, limit: number): Promise<OrderRow[]> {
+  // Without a capacity every waiting run goes out: oldest first is as fair as any order, and spares
+  // each batch the ranking (and the count of dispatched runs, which grows to the whole queue here).
+  if (capacity === null) {
+    return tx.$queryRaw<OrderRow[]>`
+      SELECT ${ORDER_COLUMNS} FROM "Run" r ${ORDER_JOINS}
+       WHERE ${WAITING}
+       ORDER BY r."createdAt", r.id
+       LIMIT ${limit}
+         FOR UPDATE OF r SKIP LOCKED`;
+  }
+  return tx.$queryRaw<OrderRow[]>`
+    WITH in_flight AS (
+      SELECT j."createdById" AS owner, count(*)::int AS n
+        FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
+       WHERE r.status IN ('CLAIMED', 'RUNNING') OR (r.status = 'QUEUED' AND r."dispatchedAt" IS NOT NULL)
+       GROUP BY j."createdById"
+    ),
+    free AS (
+      SELECT LEAST(${limit}::int, GREATEST(${capacity}::int - (SELECT COALESCE(SUM(n), 0) FROM in_flight), 0)::int) AS n
+    ),
+    waiting AS (
+      SELECT r.id, r."createdAt", j."createdById" AS owner,
+             ROW_NUMBER() OVER (PARTITION BY j."createdById" ORDER BY r."createdAt", r.id) AS rank,
+             count(*) OVER (PARTITION BY j."createdById") AS backlog
+        FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
+       WHERE ${WAITING}
+    ),
+    picked AS (
+      SELECT w.id, w.rank + COALESCE(f.n, 0) AS turn, w.backlog, w."createdAt"
+        FROM waiting w LEFT JOIN in_flight f ON f.owner IS NOT DISTINCT FROM w.owner
+       ORDER BY turn, w.backlog, w."createdAt", w.id
+       LIMIT (SELECT n FROM free)
+    )
+    SELECT ${ORDER_COLUMNS}
+      FROM picked p
+      JOIN "Run" r ON r.id = p.id
+      ${ORDER_JOINS}
+     -- Checked again on the locked row: a run cancelled since this statement began is left alone.
+     WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL
+     ORDER BY p.turn, p.backlog, p."createdAt", p.id
+       FOR UPDATE OF r SKIP LOCKED`;
+}
+
 /** Publishes one batch; returns how many runs it dispatched. */
 export async function dispatchBatch(deps: DispatcherDeps): Promise<number> {
+  const capacity = deps.capacity ? await deps.capacity() : null;
   return deps.db.$transaction(
     async (tx) => {
-      const rows = await tx.$queryRaw<OrderRow[]>`
-        SELECT ${ORDER_COLUMNS}
-          FROM "Run" r
-          ${ORDER_JOINS}
-         WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
-         ORDER BY r."createdAt", r.id
-         LIMIT ${BATCH}
-           FOR UPDATE OF r SKIP LOCKED`;
+      // Its own statement, so the query below sees what the replica before us committed.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK}::bigint)`;
+      const rows = await nextRuns(tx, capacity, BATCH);
       if (rows.length === 0) return 0;
       for (let i = 0; i < rows.length; i += IN_FLIGHT) {
         await Promise.all(rows.slice(i, i + IN_FLIGHT).map((row) => publishOrder(deps, row, 1)));

@@ -15,6 +15,7 @@ import { checkBudgetValue } from './budget.js';
 import type { Role } from '../auth/viewer.js';
 import { checkAgentAndModel, isCustomAgent, PROVIDER_KEY_VARS, providerOf } from './agents.js';
 import { checkAgentKwargs, checkCustomAgent, checkHostAccess, DEFAULT_LAUNCH_SETTINGS, type HostAccessTask, type LaunchSettings, type Refusal } from './launch-policy.js';
+import { refuseOverQuota } from '../quotas/service.js';
 
 /** Runs one job may hold: 100 tasks × 100 runs is the largest launch the product promises. */
 export const MAX_RUNS_PER_JOB = 100_000;
@@ -40,6 +41,8 @@ export interface LaunchInput {
   idempotencyKey?: string | null;
   /** Run tasks whose compose file reaches the runner host (host_access warnings); ADMIN only. */
   allowHostAccess?: boolean | null;
+  /** Who launches it (the signed-in user); null for anonymous launches, which no quota limits. */
+  createdById?: string | null;
 }
 
 export interface LaunchDeps {
@@ -113,6 +116,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
   try {
     return await deps.db.$transaction(
       async (tx) => {
+        await refuseOverQuota(tx, input.createdById ?? null, runsTotal);
         // A key older than the window is free again: its job lets go of it.
         if (key !== null) {
           await tx.$executeRaw`UPDATE "Job" SET "idempotencyKey" = NULL
@@ -131,6 +135,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
             providerSecretId: providerSecret?.id ?? null,
             budgetUsd,
             idempotencyKey: key,
+            createdById: input.createdById ?? null,
           },
           select: { id: true },
         });

@@ -1,5 +1,7 @@
 // GraphQL mutations of jobs and runs: thin resolvers over launch.ts, control.ts, budget.ts and
 // delete.ts, with the inputs and error types only they use.
+import { auditRequest } from '../audit/context.js';
+import { QuotaExceededError } from '../quotas/service.js';
 import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
@@ -92,7 +94,7 @@ builder.mutationField('createJob', (t) =>
     description:
       'Launches a job: writes it and all its runs at once; the dispatcher queues them for runners. ' +
       'With an idempotencyKey used in the last 24 hours, returns that launch\'s job instead.',
-    errors: { types: [InvalidInputError] },
+    errors: { types: [InvalidInputError, QuotaExceededError] },
     args: { input: t.arg({ type: CreateJobInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await createJob(
@@ -101,9 +103,11 @@ builder.mutationField('createJob', (t) =>
           ...input,
           taskIds: input.taskIds?.map((id, i) => parseId(id, `input.taskIds.${i}`)),
           harbor: stripNulls(input.harbor),
+          createdById: ctx.viewer?.userId ?? null,
         },
       );
       if (!created.existing) {
+        await auditRequest(ctx, 'JOB_CREATED', { type: 'job', id: created.id }, { runs: created.runsTotal, agent: input.agent, model: input.model ?? null });
         ctx.kickDispatcher();
         notifyJob(ctx.nats, ctx.topology, { jobId: created.id, runId: '', status: 'QUEUED' });
       }
@@ -129,7 +133,8 @@ builder.mutationField('cancelJob', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const jobId = parseId(id, 'id');
-      await cancelJob(ctx, jobId);
+      const outcome = await cancelJob(ctx, jobId);
+      await auditRequest(ctx, 'JOB_CANCELLED', { type: 'job', id: jobId }, { complete: outcome.complete });
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
     },
   }),
@@ -145,7 +150,8 @@ builder.mutationField('cancelRun', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const runId = parseId(id, 'id');
-      await cancelRun(ctx, runId);
+      const outcome = await cancelRun(ctx, runId);
+      await auditRequest(ctx, 'RUN_CANCELLED', { type: 'run', id: runId }, { complete: outcome.complete });
       return ctx.db.run.findUniqueOrThrow({ ...planned(query), where: { id: runId } });
     },
   }),
@@ -157,7 +163,7 @@ builder.mutationField('retryRuns', (t) =>
     description:
       'New attempts for the latest attempt of every (task, repeat) that matches `which` (default: infrastructure errors); ' +
       'refused while the job is at its budget. Retries of scored attempts are extra attempts: they never raise pass rates.',
-    errors: { types: [NotFoundError, InvalidInputError, BudgetReachedError] },
+    errors: { types: [NotFoundError, InvalidInputError, BudgetReachedError, QuotaExceededError] },
     args: {
       jobId: t.arg.id({ required: true }),
       which: t.arg({ type: RetrySelectionEnum, required: true, defaultValue: 'INFRA' }),
@@ -165,7 +171,8 @@ builder.mutationField('retryRuns', (t) =>
     resolve: async (query, _root, { jobId, which }, ctx) => {
       const id = parseId(jobId, 'jobId');
       if (!(which in RETRY_SELECTIONS)) throw new InvalidInputError(`which must be one of ${Object.keys(RETRY_SELECTIONS).join(', ')}`, 'which');
-      await retryRuns(ctx, id, which);
+      const added = await retryRuns(ctx, id, which);
+      await auditRequest(ctx, 'RUNS_RETRIED', { type: 'job', id }, { which, runs: added });
       ctx.kickDispatcher();
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id } });
     },
@@ -183,6 +190,7 @@ builder.mutationField('setJobBudget', (t) =>
     resolve: async (query, _root, { id, budgetUsd }, ctx) => {
       const jobId = parseId(id, 'id');
       await setJobBudget(ctx, jobId, budgetUsd ?? null);
+      await auditRequest(ctx, 'BUDGET_SET', { type: 'job', id: jobId }, { budgetUsd: budgetUsd ?? null });
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
     },
   }),
@@ -223,6 +231,7 @@ builder.mutationField('deleteJob', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       const deleted = await deleteJob({ db: ctx.db, jobsDir: ctx.jobsDir }, parseId(id, 'id'));
+      await auditRequest(ctx, 'JOB_DELETED', { type: 'job', id: deleted.id }, { name: deleted.name, runsDeleted: deleted.runsDeleted });
       // List views re-read; the job itself now resolves to null.
       ctx.nats.publish(ctx.topology.jobUpdate(deleted.id), JSON.stringify({ jobId: deleted.id, runId: '', status: 'DELETED' }));
       return deleted;

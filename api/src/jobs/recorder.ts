@@ -15,7 +15,7 @@ import { checkBudget } from './budget.js';
 
 type Tx = Prisma.TransactionClient;
 
-const TERMINAL: ReadonlySet<RunStatus> = new Set(['PASSED', 'FAILED', 'ERRORED', 'CANCELLED']);
+export const TERMINAL: ReadonlySet<RunStatus> = new Set(['PASSED', 'FAILED', 'ERRORED', 'CANCELLED']);
 /** Order of the live states within one delivery: an event may only move a run forward. */
 const RANK: Record<RunStatus, number> = { QUEUED: 0, CLAIMED: 1, RUNNING: 2, PASSED: 3, FAILED: 3, ERRORED: 3, CANCELLED: 3 };
 interface LockedRun {

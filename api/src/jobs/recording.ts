@@ -20,13 +20,15 @@ import type { RunStatus } from '../generated/prisma/enums.js';
 import { enforceBudget } from './budget-stop.js';
 import { requestStop } from './cancel.js';
 import { notifyJob, transition, type Applied } from '../runs/lifecycle.js';
-import { applyEvent } from './recorder.js';
+import { applyEvent, TERMINAL } from './recorder.js';
 
 export interface RecorderDeps {
   db: Db;
   nats: NatsConnection;
   topology: Topology;
   log: (line: string) => void;
+  /** A run ended: its runner slot is free, so the fair-share dispatcher can publish the next order now, not at its next poll. */
+  onRunEnded?: () => void;
 }
 
 const maxDeliveriesAdvisory = z.object({ stream: z.string(), consumer: z.string(), stream_seq: z.number().int(), deliveries: z.number().int() });
@@ -94,7 +96,10 @@ async function recordEvent(deps: RecorderDeps, m: JsMsg): Promise<void> {
   }
   const outcome = await applyEvent(deps.db, event, m.seq);
   m.ack();
-  if (outcome.applied) notifyJob(deps.nats, deps.topology, outcome.applied);
+  if (outcome.applied) {
+    notifyJob(deps.nats, deps.topology, outcome.applied);
+    if (TERMINAL.has(outcome.applied.status)) deps.onRunEnded?.();
+  }
   // Taken by a runner after it was cancelled (before its cancellation record was written, or redelivered).
   if (outcome.stop) void requestStop(deps, event.runId);
   // The reconciler completes this should the process die first (checkBudget marked the job).

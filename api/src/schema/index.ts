@@ -6,6 +6,8 @@ import '../tasks/schema.js';
 import '../runs/schema.js';
 import '../jobs/schema.js';
 import '../jobs/mutations.js';
+import '../quotas/schema.js';
+import '../audit/schema.js';
 import '../estimates/schema.js';
 import '../jobs/subscriptions.js';
 import '../tests/schema.js';

@@ -1,4 +1,5 @@
 // GraphQL for the task library and uploads: thin types over upload.ts and library.ts.
+import { auditRequest } from '../audit/context.js';
 import { Difficulty } from '../generated/prisma/enums.js';
 import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
@@ -134,7 +135,16 @@ builder.mutationField('uploadTasks', (t) =>
           'files',
         );
       }
-      return uploadTasks({ db: ctx.db, store: ctx.taskStore, limits: ctx.uploadLimits }, files, ctx.signal);
+      const result = await uploadTasks({ db: ctx.db, store: ctx.taskStore, limits: ctx.uploadLimits }, files, ctx.signal);
+      await auditRequest(ctx, 'TASKS_UPLOADED', null, {
+        files: result.files.length,
+        created: result.created,
+        duplicates: result.duplicates,
+        rejected: result.rejected,
+        // The new tasks' ids, for "what did this upload bring"; bounded so one big upload cannot bloat the row.
+        createdTaskIds: result.files.flatMap((f) => f.tasks.filter((t) => t.status === 'CREATED').map((t) => t.taskId!)).slice(0, 100),
+      });
+      return result;
     },
   }),
 );
@@ -192,6 +202,10 @@ builder.mutationField('deleteTask', (t) =>
     description: 'Deletes a task and its files; refused while any run refers to it.',
     errors: { types: [NotFoundError, TaskInUseError, InvalidInputError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => deleteTask({ db: ctx.db, store: ctx.taskStore }, parseId(id, 'id')),
+    resolve: async (_root, { id }, ctx) => {
+      const deleted = await deleteTask({ db: ctx.db, store: ctx.taskStore }, parseId(id, 'id'));
+      await auditRequest(ctx, 'TASK_DELETED', { type: 'task', id: deleted.id }, { name: deleted.name });
+      return deleted;
+    },
   }),
 );

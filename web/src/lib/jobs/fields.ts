@@ -48,7 +48,7 @@ export const JobDetailFields = graphql(
   `
   fragment JobDetail on Job {
     ...JobRow
-    harborOptions hasProviderKey budgetUsd stopMessage cancelNote
+    harborOptions hasProviderKey budgetUsd stopMessage cancelNote quotaHold
     exportUrls { runsCsv runsJson tasksCsv tasksJson }
   }
 `,
