@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseSecretsKey } from 'runner/secrets';
+import { checkAdminToken } from '../auth/secrets.js';
 import { PROVIDER_KEY_VARS } from '../jobs/agents.js';
 import type { UploadLimits } from '../tasks/upload.js';
 import { repoRoot } from './paths.js';
@@ -52,6 +53,21 @@ const schema = z.object({
   UPLOAD_MAX_ENTRIES: count.default(10_000),
   UPLOAD_MAX_FILES: count.default(1_000),
   UPLOAD_MAX_RATIO: count.default(200),
+  PUBLIC_URL: z
+    .string()
+    .refine((v) => /^https?:\/\/[^/?#]+\/?$/.test(v) && URL.canParse(v), 'the URL people open the web app at, like https://thr.example.com')
+    .optional(),
+  ADMIN_TOKEN: z
+    .string()
+    .refine((v) => checkAdminToken(v) === null, checkAdminToken('') ?? '')
+    .optional(),
+  GRAPHIQL: z.enum(['true', 'false'], { error: 'true or false' }).default('true'),
+  WS_AUTH_RECHECK_MS: z.coerce
+    .number({ error: 'a number of milliseconds' })
+    .int('a whole number of milliseconds')
+    .min(100, 'at least 100 ms')
+    .max(3_600_000, 'at most 3600000 ms (an hour)')
+    .default(30_000),
   SECRETS_KEY: z
     .string()
     .refine((v) => {
@@ -82,6 +98,13 @@ export interface ApiConfig {
   reconcileIntervalMs: number | undefined;
   uploadLimits: UploadLimits;
   secretsKey: Buffer | null;
+  /** Where people open the web app (login links, Secure cookies); default http://HOST:PORT. */
+  publicUrl: string;
+  /** ADMIN_TOKEN: the first ADMIN's API token as deployed. */
+  adminToken: string | undefined;
+  graphiql: boolean;
+  /** How often open WebSockets re-check their session or token. */
+  wsAuthRecheckMs: number;
   /** Server-wide provider keys from DEFAULT_<VAR> (e.g. DEFAULT_OPENROUTER_API_KEY), for jobs without their own. */
   defaultProviderKeys: { envVar: string; value: string }[];
 }
@@ -138,6 +161,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       // compressible fixtures (zeros, logs) still pass.
       ratioMinBytes: 8 * MiB,
     },
+    publicUrl: (v.PUBLIC_URL ?? `http://${v.HOST.includes(':') ? `[${v.HOST}]` : v.HOST}:${v.PORT}`).replace(/\/+$/, ''),
+    adminToken: v.ADMIN_TOKEN,
+    graphiql: v.GRAPHIQL === 'true',
+    wsAuthRecheckMs: v.WS_AUTH_RECHECK_MS,
     secretsKey: v.SECRETS_KEY ? parseSecretsKey(v.SECRETS_KEY) : null,
     defaultProviderKeys,
   };

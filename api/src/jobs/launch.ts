@@ -36,6 +36,8 @@ export interface LaunchInput {
   budgetUsd?: number | null;
   /** The client's key for this launch: the same key within a day returns the first job. */
   idempotencyKey?: string | null;
+  /** The launching user (Job.createdById): they, or an ADMIN, may cancel, retry and delete it. */
+  createdById?: string | null;
 }
 
 export interface LaunchDeps {
@@ -120,6 +122,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
             providerSecretId: providerSecret?.id ?? null,
             budgetUsd,
             idempotencyKey: key,
+            createdById: input.createdById ?? null,
           },
           select: { id: true },
         });

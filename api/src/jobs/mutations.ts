@@ -1,5 +1,7 @@
 // GraphQL mutations of jobs and runs: thin resolvers over launch.ts, control.ts, budget.ts and
 // delete.ts, with the inputs and error types only they use.
+import { requireJobOwner, requireRunOwner } from '../auth/owners.js';
+import { requireViewer } from '../auth/viewer.js';
 import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
@@ -94,6 +96,7 @@ builder.mutationField('createJob', (t) =>
         { db: ctx.db, secretsKey: ctx.secretsKey },
         {
           ...input,
+          createdById: requireViewer(ctx).userId,
           taskIds: input.taskIds?.map((id, i) => parseId(id, `input.taskIds.${i}`)),
           harbor: stripNulls(input.harbor),
         },
@@ -124,6 +127,7 @@ builder.mutationField('cancelJob', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const jobId = parseId(id, 'id');
+      await requireJobOwner(ctx, jobId, 'cancel this job');
       await cancelJob(ctx, jobId);
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
     },
@@ -140,6 +144,7 @@ builder.mutationField('cancelRun', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const runId = parseId(id, 'id');
+      await requireRunOwner(ctx, runId, "cancel this job's runs");
       await cancelRun(ctx, runId);
       return ctx.db.run.findUniqueOrThrow({ ...planned(query), where: { id: runId } });
     },
@@ -159,6 +164,7 @@ builder.mutationField('retryRuns', (t) =>
     },
     resolve: async (query, _root, { jobId, which }, ctx) => {
       const id = parseId(jobId, 'jobId');
+      await requireJobOwner(ctx, id, 'retry runs of this job');
       if (!(which in RETRY_SELECTIONS)) throw new InvalidInputError(`which must be one of ${Object.keys(RETRY_SELECTIONS).join(', ')}`, 'which');
       await retryRuns(ctx, id, which);
       ctx.kickDispatcher();
@@ -177,6 +183,7 @@ builder.mutationField('setJobBudget', (t) =>
     args: { id: t.arg.id({ required: true }), budgetUsd: t.arg.float({ description: 'US dollars, > 0; null removes the budget.' }) },
     resolve: async (query, _root, { id, budgetUsd }, ctx) => {
       const jobId = parseId(id, 'id');
+      await requireJobOwner(ctx, jobId, "set this job's budget");
       await setJobBudget(ctx, jobId, budgetUsd ?? null);
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
     },
@@ -217,7 +224,9 @@ builder.mutationField('deleteJob', (t) =>
     errors: { types: [NotFoundError, JobActiveError, InvalidInputError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const deleted = await deleteJob({ db: ctx.db, jobsDir: ctx.jobsDir }, parseId(id, 'id'));
+      const jobId = parseId(id, 'id');
+      await requireJobOwner(ctx, jobId, 'delete this job');
+      const deleted = await deleteJob({ db: ctx.db, jobsDir: ctx.jobsDir }, jobId);
       // List views re-read; the job itself now resolves to null.
       ctx.nats.publish(ctx.topology.jobUpdate(deleted.id), JSON.stringify({ jobId: deleted.id, runId: '', status: 'DELETED' }));
       return deleted;

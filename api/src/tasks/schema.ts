@@ -1,5 +1,7 @@
 // GraphQL for the task library and uploads: thin types over upload.ts and library.ts.
 import { Difficulty } from '../generated/prisma/enums.js';
+import { requireTaskOwner } from '../auth/owners.js';
+import { requireViewer } from '../auth/viewer.js';
 import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
@@ -134,7 +136,8 @@ builder.mutationField('uploadTasks', (t) =>
           'files',
         );
       }
-      return uploadTasks({ db: ctx.db, store: ctx.taskStore, limits: ctx.uploadLimits }, files, ctx.signal);
+      const uploaderId = requireViewer(ctx).userId;
+      return uploadTasks({ db: ctx.db, store: ctx.taskStore, limits: ctx.uploadLimits, uploaderId }, files, ctx.signal);
     },
   }),
 );
@@ -192,6 +195,10 @@ builder.mutationField('deleteTask', (t) =>
     description: 'Deletes a task and its files; refused while any run refers to it.',
     errors: { types: [NotFoundError, TaskInUseError, InvalidInputError] },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => deleteTask({ db: ctx.db, store: ctx.taskStore }, parseId(id, 'id')),
+    resolve: async (_root, { id }, ctx) => {
+      const taskId = parseId(id, 'id');
+      await requireTaskOwner(ctx, taskId, 'delete this task');
+      return deleteTask({ db: ctx.db, store: ctx.taskStore }, taskId);
+    },
   }),
 );

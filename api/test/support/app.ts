@@ -7,6 +7,7 @@ import { readConfig } from '../../src/config/env.js';
 import { startServices } from '../../src/services.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import type { UploadLimits } from '../../src/tasks/upload.js';
+import { anonymousFetch, bearer, createUserWithToken, forgetToken, useToken } from './auth.js';
 import { createTestDatabase, useDatabase, type TestDatabase } from './database.js';
 import { createTestNats, type TestNats } from './nats.js';
 
@@ -18,6 +19,8 @@ export interface TestApp {
   tasksDir: string;
   /** JOBS_DIR: where this app's runners should put Harbor's job directories. */
   jobsDir: string;
+  /** The ADMIN every request of the test sends as (support/auth.ts), unless it sets its own Authorization. */
+  admin: { userId: string; token: string };
   /** Stops the dispatcher and recorder, as when the API process dies; `startServices` brings them back. */
   stopServices(): Promise<void>;
   startServices(): Promise<void>;
@@ -36,6 +39,8 @@ export async function startTestApp(
     /** A NATS server of the test's own; default the shared test server. */
     natsUrl?: string;
     reconcileIntervalMs?: number;
+    /** How often open WebSockets re-check their credential. */
+    wsRecheckMs?: number;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -64,8 +69,12 @@ export async function startTestApp(
     jobsDir,
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
+    auth: { wsRecheckMs: options.wsRecheckMs },
   });
   const url = await app.start(0, '127.0.0.1');
+  // Apps sharing a database (databaseUrl) share its ADMIN, each with a token of its own.
+  const admin = await createUserWithToken(database.db, 'ADMIN', 'test-admin');
+  useToken(url, admin.token);
   return {
     app,
     url,
@@ -73,6 +82,7 @@ export async function startTestApp(
     nats,
     tasksDir,
     jobsDir,
+    admin,
     stopServices: async () => {
       await services?.stop();
       services = null;
@@ -81,6 +91,7 @@ export async function startTestApp(
       services ??= await launchServices();
     },
     close: async () => {
+      forgetToken(url);
       await app.stop();
       await services?.stop();
       await nats.cleanup();
@@ -91,15 +102,20 @@ export async function startTestApp(
   };
 }
 
-/** POSTs a GraphQL operation and returns the parsed body. */
+/**
+ * POSTs a GraphQL operation and returns the parsed body; as the app's ADMIN unless `as` names a
+ * token, or null for an anonymous caller.
+ */
 export async function graphql<T = any>(
   url: string,
   query: string,
   variables?: Record<string, unknown>,
+  as?: { token: string | null },
 ): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
-  const response = await fetch(url, {
+  const send = as?.token === null ? anonymousFetch : fetch;
+  const response = await send(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(as?.token ? bearer(as.token) : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as never;
