@@ -89,10 +89,10 @@ export async function verifyToken(db: Db, token: string, now = new Date()): Prom
 }
 
 export async function verifySession(db: Db, secret: string, now = new Date()): Promise<AuthResult> {
-  if (!plausibleSecret(secret)) return refused('the session cookie is not valid; sign in again');
+  if (!plausibleSecret(secret)) return refused('the session cookie is not valid');
   const row = await db.session.findUnique({ where: { tokenHash: sha256Hex(secret) }, include: { user: OWNER } });
-  if (!row || row.revokedAt) return refused('the session has ended; sign in again');
-  if (row.expiresAt <= now) return refused('the session expired; sign in again');
+  if (!row || row.revokedAt) return refused('the session has ended');
+  if (row.expiresAt <= now) return refused('the session expired');
   const problem = ownerProblem(row.user);
   if (problem) return refused(problem);
   if (stale(row.lastUsedAt, now)) {
