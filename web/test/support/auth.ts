@@ -2,6 +2,8 @@
 // start's ADMIN here: fetch calls to the platform send its API token, and pages opened with
 // `browser.newPage` (support/browser.ts) carry the session cookie the one-time login link gave.
 // A test that wants another user opens its own context without them (`browser.newContext`).
+import type { BrowserContext } from 'playwright-core';
+
 const tokens = new Map<string, string>();
 const cookies = new Map<string, string>();
 
@@ -23,10 +25,21 @@ const authedFetch: typeof fetch = (input, init) => {
 };
 if (globalThis.fetch !== authedFetch) globalThis.fetch = authedFetch;
 
-export function registerAdmin(url: string, token: string, sessionCookie: string): void {
+/** Contexts of pages opened with `browser.newPage`: signed in to every platform, also ones started later. */
+const signedInContexts = new Set<BrowserContext>();
+
+export async function registerAdmin(url: string, token: string, sessionCookie: string): Promise<void> {
   const origin = new URL(url).origin;
   tokens.set(origin, token);
   cookies.set(origin, sessionCookie);
+  for (const context of signedInContexts) await context.addCookies(adminCookies());
+}
+
+/** Signs the context in as the ADMIN of every platform started so far and from now on. */
+export async function signInContext(context: BrowserContext): Promise<void> {
+  signedInContexts.add(context);
+  context.once('close', () => signedInContexts.delete(context));
+  await context.addCookies(adminCookies());
 }
 
 export function forgetAdmin(url: string): void {

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { adminCookies } from './auth.js';
+import { signInContext } from './auth.js';
 import { repoRoot } from './platform.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,7 +18,7 @@ export async function launchBrowser(): Promise<Browser> {
   const newPage = browser.newPage.bind(browser);
   browser.newPage = async (options) => {
     const page = await newPage(options);
-    await page.context().addCookies(adminCookies());
+    await signInContext(page.context());
     return page;
   };
   return browser;

@@ -126,7 +126,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   const url = `http://127.0.0.1:${port}`;
   // Signed in the way a person is on first start: the token file for scripts, the link for the browser.
   const adminToken = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
-  registerAdmin(url, adminToken, await consumeLoginLink(output, url));
+  await registerAdmin(url, adminToken, await consumeLoginLink(output, url));
   return {
     url,
     dataDir,
