@@ -3,13 +3,15 @@
 //
 //   npx tsx examples/follow-job.ts --api http://127.0.0.1:4000 --task <task id> [--task <id> …]
 //                                  [--agent oracle] [--model <model>] [--runs 3] [--budget 0.50]
+//                                  [--token <API token>]   (or THR_TOKEN; first start writes .data/admin.token)
 //
 // It exits 0 when the job completed, 1 when it was cancelled or stopped, 2 on a usage or API error.
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const USAGE = 'usage: npx tsx examples/follow-job.ts --api http://127.0.0.1:4000 --task <id> [--agent oracle] [--model m] [--runs 3] [--budget usd]';
+const USAGE =
+  'usage: THR_TOKEN=<API token> npx tsx examples/follow-job.ts --api http://127.0.0.1:4000 --task <id> [--agent oracle] [--model m] [--runs 3] [--budget usd] [--token <API token>]';
 
 const { values } = parseArgs({
   options: {
@@ -19,12 +21,21 @@ const { values } = parseArgs({
     model: { type: 'string' },
     runs: { type: 'string', default: '3' },
     budget: { type: 'string' },
+    token: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help || !values.task?.length) {
   console.error(USAGE);
   process.exit(values.help ? 0 : 2);
+}
+
+// Every operation needs an API token (docs/api.md "Authentication"); --token wins over THR_TOKEN.
+const token = values.token ?? process.env.THR_TOKEN;
+if (!token) {
+  console.error('an API token is needed: pass --token <token> or set THR_TOKEN (first start writes one to .data/admin.token)');
+  console.error(USAGE);
+  process.exit(2);
 }
 
 const origin = values.api.replace(/\/+$/, '').replace(/\/graphql$/, '');
@@ -37,7 +48,7 @@ async function request<T>(query: string, variables: Record<string, unknown>): Pr
   // helper working when they switch to GET or multipart.
   const response = await fetch(httpUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' },
+    headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -104,7 +115,8 @@ async function main(): Promise<number> {
   console.log(`job ${job.id} "${job.name}": ${job.runsTotal} runs`);
 
   // The subscription sends the job as it is now, then again after every change; it ends when we stop it.
-  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 5, lazy: true });
+  // WebSockets carry the token in the connection_init payload.
+  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 5, lazy: true });
   let last: JobState | null = null;
   try {
     for await (const result of client.iterate<{ jobUpdated: JobState | null }>({ query: JOB_UPDATED, variables: { id: job.id } })) {

@@ -12,6 +12,11 @@ import { createFetch } from '@whatwg-node/fetch';
 import { WebSocketServer } from 'ws';
 import type { Topology } from 'runner/protocol';
 import { hostPathPlaceholders } from 'runner/secrets';
+import { authenticate } from './auth/authenticate.js';
+import { clientIpOf, cookieJar, handleLoginLink } from './auth/http.js';
+import { refuseAnonymousIntrospection } from './auth/introspection.js';
+import type { Viewer } from './auth/viewer.js';
+import { SocketAuth } from './auth/ws.js';
 import type { Db } from './db/client.js';
 import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
@@ -54,6 +59,15 @@ export interface AppDeps {
   edge?: EdgeConfig;
   /** Where failed requests are reported; default stderr. */
   log?: (line: string) => void;
+  /** Sign-in settings; defaults suit a plain-http local start. */
+  auth?: AuthOptions;
+}
+
+export interface AuthOptions {
+  /** Session cookies get `Secure` (PUBLIC_URL is https). */
+  secureCookies?: boolean;
+  /** How often open WebSockets re-check their credential (revokes on this process act at once). */
+  wsRecheckMs?: number;
 }
 
 export interface App {
@@ -85,7 +99,19 @@ export function buildApp(deps: AppDeps): App {
     defaultProviderKeys: deps.defaultProviderKeys ?? [],
     hostPaths: hostPathPlaceholders({ tasksDir: deps.tasksDir, jobsDir: deps.jobsDir }),
   });
-  const context = (initial: { request?: Request }): Context => ({
+  const secureCookies = deps.auth?.secureCookies ?? false;
+  const sockets = new SocketAuth(deps.db, deps.auth?.wsRecheckMs ?? 30_000);
+  const cookies = cookieJar();
+  // HTTP requests authenticate here; WebSocket operations bring the viewer their socket proved in onConnect.
+  const context = async (initial: { request?: Request; req?: IncomingMessage; socketViewer?: Viewer }): Promise<Context> => {
+    const auth =
+      initial.socketViewer !== undefined
+        ? { viewer: initial.socketViewer, problem: null }
+        : await authenticate(deps.db, {
+            authorization: initial.request?.headers.get('authorization'),
+            cookie: initial.request?.headers.get('cookie'),
+          });
+    return {
     hub,
     logFeed,
     db: deps.db,
@@ -99,9 +125,15 @@ export function buildApp(deps: AppDeps): App {
     launchSettings: deps.launchSettings ?? DEFAULT_LAUNCH_SETTINGS,
     kickDispatcher: deps.kickDispatcher ?? (() => {}),
     signal: initial.request?.signal,
-    viewer: null,
-    clientIp: null,
-  });
+    viewer: auth.viewer,
+    authProblem: auth.problem,
+    clientIp: clientIpOf(initial.req),
+    userAgent: initial.request?.headers.get('user-agent') ?? initial.req?.headers['user-agent'] ?? null,
+    setCookie: cookies.setter(initial.request),
+    secureCookies,
+    credentialsChanged: () => sockets.sweep(),
+    };
+  };
   const edge = createEdge(deps.edge ?? defaultEdgeConfig(), {
     graphqlPath: GRAPHQL_PATH,
     maxUploadBytes: deps.uploadLimits.maxRequestBytes,
@@ -109,7 +141,7 @@ export function buildApp(deps: AppDeps): App {
   });
   const yoga = createYoga<Record<string, never>, Context>({
     schema: toSchema(),
-    plugins: edge.yogaPlugins,
+    plugins: [...edge.yogaPlugins, cookies.plugin, refuseAnonymousIntrospection()],
     // Cross-origin callers are answered by the edge (CORS_ORIGINS), never by reflecting their Origin.
     cors: false,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -127,16 +159,20 @@ export function buildApp(deps: AppDeps): App {
       maskError: (error, message, isDev) => {
         const original = error instanceof GraphQLError ? error.originalError : undefined;
         if (original instanceof DomainError && error instanceof GraphQLError) {
-          return new GraphQLError(original.message, {
-            nodes: error.nodes,
-            path: error.path,
-            extensions: { code: original.code },
-          });
+          // The same error, coded in place: yoga logs every error its mask replaces, and refusals
+          // (UNAUTHENTICATED, FORBIDDEN) are expected traffic, not faults to log.
+          (error.extensions as Record<string, unknown>).code = original.code;
+          return error;
         }
         return maskError(error, message, isDev);
       },
     },
-    graphiql: edge.graphiql && { subscriptionsProtocol: 'WS', title: 'Terminal-Bench Harbor Runner' },
+    // GraphiQL for signed-in users only (the page's requests carry the session cookie); GRAPHIQL=false turns it off.
+    graphiql: async (request) =>
+      edge.graphiql &&
+      (await authenticate(deps.db, { authorization: request.headers.get('authorization'), cookie: request.headers.get('cookie') })).viewer !== null
+        ? { subscriptionsProtocol: 'WS', title: 'Terminal-Bench Harbor Runner' }
+        : false,
     landingPage: false,
     logging: 'warn',
   });
@@ -146,6 +182,7 @@ export function buildApp(deps: AppDeps): App {
   };
   const server = createServer(
     edge.serve((req, res) => {
+      if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
       if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
       if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
       if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
@@ -160,12 +197,20 @@ export function buildApp(deps: AppDeps): App {
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args as ExecutionArgs) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args as ExecutionArgs) as never,
+      onConnect: async (ctx) => {
+        const viewer = await sockets.connect(ctx.extra.socket, ctx.extra.request, ctx.connectionParams);
+        if (!viewer) return false;
+        (ctx.extra as { viewer?: Viewer }).viewer = viewer;
+        return true;
+      },
+      onClose: (ctx) => sockets.disconnect(ctx.extra.socket),
       onSubscribe: async (ctx, _id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
+          socketViewer: (ctx.extra as { viewer?: Viewer }).viewer ?? null,
         });
         let document;
         try {
@@ -221,6 +266,7 @@ export function buildApp(deps: AppDeps): App {
         await closed;
         clearTimeout(grace);
         hub.stop();
+        await sockets.stop();
         await logFeed.stop();
         await yoga.dispose();
       })()),

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { topology } from 'runner/protocol';
 import { seal } from 'runner/secrets';
 import { buildApp } from './app.js';
+import { ensureFirstAdmin } from './auth/first-start.js';
 import { ConfigError, readConfig } from './config/env.js';
 import { createDb, describeDatabaseUrl } from './db/client.js';
 import { explainConnectionError, probeDatabase } from './db/errors.js';
@@ -36,6 +37,10 @@ async function main(): Promise<void> {
   const db = createDb(config.databaseUrl, config.databasePoolSize);
   const nats = await connectNats(config.natsUrl, 'api', log).catch((error: Error) => fail(error.message));
   await checkJetStream(nats).catch((error: Error) => fail(error.message));
+
+  await ensureFirstAdmin(db, { dataDir: config.dataDir, adminToken: config.adminToken, publicUrl: config.publicUrl, log }).catch((error: Error) =>
+    fail(`cannot set up the first ADMIN: ${error.message}`),
+  );
 
   const taskStore = new TaskStore(config.tasksDir);
   await mkdir(config.tasksDir, { recursive: true });
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
     shutdownGraceMs: config.shutdownGraceMs,
     edge: config.edge,
     log: (line) => console.error(`[api] ${line}`),
+    auth: { secureCookies: config.publicUrl.startsWith('https:'), wsRecheckMs: config.wsAuthRecheckMs },
   });
   const url = await app.start(config.port, config.host).catch((error: NodeJS.ErrnoException) =>
     fail(

@@ -7,6 +7,7 @@ import { freePort } from '../src/platform/ports.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { defaultUploadLimits, startTestApp, type TestApp } from './support/app.js';
 import { createTestNats, type TestNats } from './support/nats.js';
+import { authParams } from './support/auth.js';
 
 const baseDeps = (nats: TestNats): Omit<AppDeps, 'db'> => ({
   nats: nats.nc,
@@ -30,7 +31,7 @@ async function post(url: string, query: string, variables?: Record<string, unkno
 }
 
 function wsClient(url: string): Client {
-  return createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  return createClient({ url: url.replace(/^http/, 'ws'), connectionParams: authParams(url), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
 }
 
 /** Subscribes and resolves with the first result or rejects with the first error. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/config/paths.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { tokenFor } from './support/auth.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
 
 let api: TestApp;
@@ -23,6 +24,7 @@ afterAll(async () => {
 function runExample(file: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), [path.join('examples', file), ...args], {
     cwd: repoRoot,
+    env: { ...process.env, THR_TOKEN: tokenFor(api.url) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -58,5 +60,11 @@ describe('examples/follow-job.ts', () => {
     const run = await runExample('follow-job.ts', ['--api', new URL(api.url).origin, '--task', '00000000-0000-4000-8000-000000000000']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^createJob refused \(INVALID_INPUT\): no task with id 00000000-0000-4000-8000-000000000000/);
+  }, 30_000);
+
+  it('sends the --token it is given, which wins over THR_TOKEN', async () => {
+    const run = await runExample('follow-job.ts', ['--api', new URL(api.url).origin, '--task', '00000000-0000-4000-8000-000000000000', '--token', 'thr_revoked-or-made-up-000000000000000']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/UNAUTHENTICATED.*the API token is not valid/);
   }, 30_000);
 });

@@ -6,6 +6,7 @@ import { readRunLog } from '../src/logs/service.js';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { jobHarness, type JobHarness } from './support/jobs.js';
 import { unzip } from './support/unzip.js';
+import { authParams } from './support/auth.js';
 
 const secretsKey = randomBytes(32);
 let api: TestApp;
@@ -33,7 +34,7 @@ it("streams a running trial's log live from the runner, scrubbed of the provider
   const running = await h.waitForJob(jobId, (j) => j.runsRunning === 1, 30_000);
   const runId = running.runs.edges[0].node.id;
 
-  const client = createClient({ url: api.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const client = createClient({ url: api.url.replace(/^http/, 'ws'), connectionParams: authParams(api.url), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
   const lines: { text: string; source: string; file: string | null }[] = [];
   let statusWhenLogEnded = '';
   await new Promise<void>((resolve, reject) => {
@@ -79,7 +80,7 @@ it("streams a running trial's log live from the runner, scrubbed of the provider
 }, 60_000);
 
 it('shows runners arrive and leave through runnersUpdated, and run changes through runUpdated', async () => {
-  const client = createClient({ url: api.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const client = createClient({ url: api.url.replace(/^http/, 'ws'), connectionParams: authParams(api.url), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
   const lists: string[][] = [];
   const seen = (predicate: (ids: string[]) => boolean) =>
     new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@ import { followRunLog, SlowConsumerError } from '../src/logs/service.js';
 import { connectNats } from '../src/nats/connection.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { defaultUploadLimits, graphql, startTestApp, type TestApp } from './support/app.js';
+import { authParams } from './support/auth.js';
 
 let api: TestApp;
 let jobId: string;
@@ -44,7 +45,7 @@ async function writeLines(from: number, count: number): Promise<void> {
 }
 
 function wsClient(): Client {
-  return createClient({ url: api.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  return createClient({ url: api.url.replace(/^http/, 'ws'), connectionParams: authParams(api.url), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
 }
 
 interface Collected {
@@ -157,7 +158,7 @@ describe('updates across API replicas', () => {
       shutdownGraceMs: 500,
     });
     const urlB = await replicaB.start(0, '127.0.0.1');
-    const client = createClient({ url: urlB.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const client = createClient({ url: urlB.replace(/^http/, 'ws'), connectionParams: authParams(api.url), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
     try {
       const task = await api.database.db.task.create({ data: { contentHash: 'd'.repeat(64), name: 'replicas', instruction: 'x', sizeBytes: 1n, fileCount: 1 } });
       const created = await graphql(api.url, `mutation($i: CreateJobInput!) { createJob(input: $i) { ... on MutationCreateJobSuccess { data { id } } } }`, {

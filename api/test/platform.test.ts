@@ -8,6 +8,7 @@ import { waitFor } from 'runner/test-support';
 import { NatsServerMissingError, startEmbeddedNats } from '../src/platform/embedded-nats.js';
 import { freePort } from '../src/platform/ports.js';
 import { graphql } from './support/app.js';
+import { useToken } from './support/auth.js';
 import { adminUrl } from './support/database.js';
 import { CREATE_JOB, SIMULATOR } from './support/jobs.js';
 import { testNatsUrl } from './support/nats.js';
@@ -78,8 +79,14 @@ describe('npm start with nothing configured', () => {
       nats: { ok: true, message: expect.stringMatching(/with JetStream$/) },
     });
 
-    // A job runs end to end on the embedded database and NATS, through the runner it started.
+    // First start made an ADMIN and left its token for the owner alone (0600), with a one-time login link.
     const url = `http://127.0.0.1:${port}/graphql`;
+    const tokenFile = path.join(dataDir, 'admin.token');
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+    expect(first.output()).toMatch(new RegExp(`http://127\\.0\\.0\\.1:${port}/login\\?once=[A-Za-z0-9_-]{43}`));
+    useToken(url, (await readFile(tokenFile, 'utf8')).trim());
+
+    // A job runs end to end on the embedded database and NATS, through the runner it started.
     const upload = await uploadZips(url, [{ name: 'demo.zip', bytes: await zip(under('demo', tb2Task('demo'))) }]);
     const taskId = upload.body.data.uploadTasks.data.files[0].tasks[0].task.id;
     const created = await graphql(url, CREATE_JOB, { input: { taskIds: [taskId], agent: 'oracle', runsPerTask: 2 } });
@@ -123,6 +130,7 @@ describe('npm start with nothing configured', () => {
     await second.waitFor(/Press Ctrl-C to stop/, 90_000);
     expect(second.output()).not.toContain('initialising a PostgreSQL cluster');
     expect(second.output()).toContain('database schema is up to date');
+    expect(second.output()).not.toContain('first start');
     expect((await graphql(url, `{ job(id: "${jobId}") { status runsPassed } }`)).data.job).toEqual({
       status: 'COMPLETED',
       runsPassed: 2,

@@ -1,7 +1,7 @@
 // Who is asking: the one shape every resolver, download route and service sees for the caller, and
 // the guards that turn "not signed in" and "not allowed" into coded errors. Authentication (sessions,
 // API tokens) fills Context.viewer; everything else only reads it through these functions.
-import { DomainError } from '../schema/errors.js';
+import { DomainError } from '../schema/domain-error.js';
 
 export type Role = 'ADMIN' | 'MEMBER' | 'VIEWER';
 

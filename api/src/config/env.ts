@@ -7,6 +7,7 @@ import { parseSecretsKey, PROVIDER_ENV_VARS } from 'runner/secrets';
 import type { Role } from '../auth/viewer.js';
 import { edgeConfig, edgeEnv, type EdgeConfig } from '../edge/config.js';
 import type { LaunchSettings } from '../jobs/launch-policy.js';
+import { checkAdminToken } from '../auth/secrets.js';
 import type { UploadLimits } from '../tasks/upload.js';
 import { repoRoot } from './paths.js';
 
@@ -61,6 +62,16 @@ const schema = z.object({
     .string()
     .refine((v) => v.trim().toLowerCase() === 'none' || v.split(',').every((r) => ROLES.includes(r.trim().toUpperCase() as Role)), 'a comma-separated list of ADMIN, MEMBER, VIEWER, or none')
     .default('ADMIN'),
+  ADMIN_TOKEN: z
+    .string()
+    .refine((v) => checkAdminToken(v) === null, checkAdminToken('') ?? '')
+    .optional(),
+  WS_AUTH_RECHECK_MS: z.coerce
+    .number({ error: 'a number of milliseconds' })
+    .int('a whole number of milliseconds')
+    .min(100, 'at least 100 ms')
+    .max(3_600_000, 'at most 3600000 ms (an hour)')
+    .default(30_000),
   SECRETS_KEY: z
     .string()
     .refine((v) => {
@@ -92,6 +103,12 @@ export interface ApiConfig {
   reconcileIntervalMs: number | undefined;
   uploadLimits: UploadLimits;
   secretsKey: Buffer | null;
+  /** Where people open the web app (login links, Secure cookies); default http://HOST:PORT. */
+  publicUrl: string;
+  /** ADMIN_TOKEN: the first ADMIN's API token as deployed. */
+  adminToken: string | undefined;
+  /** How often open WebSockets re-check their session or token. */
+  wsAuthRecheckMs: number;
   /** Server-wide provider keys from DEFAULT_<VAR> (e.g. DEFAULT_OPENROUTER_API_KEY), for jobs without their own. */
   defaultProviderKeys: { envVar: string; value: string }[];
   /** ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES (jobs/launch-policy.ts). */
@@ -152,6 +169,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       // compressible fixtures (zeros, logs) still pass.
       ratioMinBytes: 8 * MiB,
     },
+    publicUrl: (v.PUBLIC_URL ?? `http://${v.HOST.includes(':') ? `[${v.HOST}]` : v.HOST}:${v.PORT}`).replace(/\/+$/, ''),
+    adminToken: v.ADMIN_TOKEN,
+    wsAuthRecheckMs: v.WS_AUTH_RECHECK_MS,
     secretsKey: v.SECRETS_KEY ? parseSecretsKey(v.SECRETS_KEY) : null,
     defaultProviderKeys,
     launchSettings: {

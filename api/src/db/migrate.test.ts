@@ -57,7 +57,7 @@ describe('deployMigrations', () => {
     const local = await readMigrations(migrationsDir);
     expect(result.applied).toEqual(local.map((m) => m.name));
     expect(await tables(database.url)).toEqual([
-      'ApiToken', 'AuditEvent', 'Job', 'ProviderSecret', 'ReconcilerLease', 'Run', 'RunTest', 'Session', 'Task', 'User', '_prisma_migrations',
+      'ApiToken', 'AuditEvent', 'Job', 'LoginLink', 'ProviderSecret', 'ReconcilerLease', 'Run', 'RunTest', 'Session', 'Task', 'User', '_prisma_migrations',
     ]);
 
     const rows = await query<Record<string, unknown>>(

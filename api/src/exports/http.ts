@@ -2,6 +2,7 @@
 // from the database as the client reads them: a Readable over the row generator feeds the CSV
 // stringifier (or the JSON writer) through pipeline(), which stops pulling pages while the socket
 // is full and stops the query loop when the client goes away.
+import { requireDownloadViewer } from '../auth/http.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -69,6 +70,7 @@ async function send(
   format: ExportFormat,
   params: URLSearchParams,
 ): Promise<void> {
+  if (!(await requireDownloadViewer(deps.db, req, res))) return;
   if (!UUID.test(id)) return fail(res, 400, `the job id in the path must be a UUID, got ${JSON.stringify(id)}`);
   const jobId = id.toLowerCase();
   const include = params.get('includeInfrastructure');

@@ -26,7 +26,9 @@ const HealthRef = builder.objectRef<Health>('Health').implement({
 builder.queryField('health', (t) =>
   t.field({
     type: HealthRef,
-    description: 'Checks the database and NATS now.',
+    description: 'Checks the database and NATS now. Open to anonymous callers, for load balancers and `npm start`.',
+    skipTypeScopes: true,
+    authScopes: { public: true },
     resolve: (_root, _args, ctx) => checkHealth(ctx),
   }),
 );

@@ -2,6 +2,8 @@
 // delete.ts, with the inputs and error types only they use.
 import { auditRequest } from '../audit/context.js';
 import { QuotaExceededError } from '../quotas/service.js';
+import { requireJobOwner, requireRunOwner } from '../auth/owners.js';
+import { requireViewer } from '../auth/viewer.js';
 import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
@@ -103,7 +105,7 @@ builder.mutationField('createJob', (t) =>
           ...input,
           taskIds: input.taskIds?.map((id, i) => parseId(id, `input.taskIds.${i}`)),
           harbor: stripNulls(input.harbor),
-          createdById: ctx.viewer?.userId ?? null,
+          createdById: requireViewer(ctx).userId,
         },
       );
       if (!created.existing) {
@@ -133,6 +135,7 @@ builder.mutationField('cancelJob', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const jobId = parseId(id, 'id');
+      await requireJobOwner(ctx, jobId, 'cancel this job');
       const outcome = await cancelJob(ctx, jobId);
       await auditRequest(ctx, 'JOB_CANCELLED', { type: 'job', id: jobId }, { complete: outcome.complete });
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
@@ -150,6 +153,7 @@ builder.mutationField('cancelRun', (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const runId = parseId(id, 'id');
+      await requireRunOwner(ctx, runId, "cancel this job's runs");
       const outcome = await cancelRun(ctx, runId);
       await auditRequest(ctx, 'RUN_CANCELLED', { type: 'run', id: runId }, { complete: outcome.complete });
       return ctx.db.run.findUniqueOrThrow({ ...planned(query), where: { id: runId } });
@@ -170,6 +174,7 @@ builder.mutationField('retryRuns', (t) =>
     },
     resolve: async (query, _root, { jobId, which }, ctx) => {
       const id = parseId(jobId, 'jobId');
+      await requireJobOwner(ctx, id, 'retry runs of this job');
       if (!(which in RETRY_SELECTIONS)) throw new InvalidInputError(`which must be one of ${Object.keys(RETRY_SELECTIONS).join(', ')}`, 'which');
       const added = await retryRuns(ctx, id, which);
       await auditRequest(ctx, 'RUNS_RETRIED', { type: 'job', id }, { which, runs: added });
@@ -189,6 +194,7 @@ builder.mutationField('setJobBudget', (t) =>
     args: { id: t.arg.id({ required: true }), budgetUsd: t.arg.float({ description: 'US dollars, > 0; null removes the budget.' }) },
     resolve: async (query, _root, { id, budgetUsd }, ctx) => {
       const jobId = parseId(id, 'id');
+      await requireJobOwner(ctx, jobId, "set this job's budget");
       await setJobBudget(ctx, jobId, budgetUsd ?? null);
       await auditRequest(ctx, 'BUDGET_SET', { type: 'job', id: jobId }, { budgetUsd: budgetUsd ?? null });
       return ctx.db.job.findUniqueOrThrow({ ...planned(query), where: { id: jobId } });
@@ -230,7 +236,9 @@ builder.mutationField('deleteJob', (t) =>
     errors: { types: [NotFoundError, JobActiveError, InvalidInputError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const deleted = await deleteJob({ db: ctx.db, jobsDir: ctx.jobsDir }, parseId(id, 'id'));
+      const jobId = parseId(id, 'id');
+      await requireJobOwner(ctx, jobId, 'delete this job');
+      const deleted = await deleteJob({ db: ctx.db, jobsDir: ctx.jobsDir }, jobId);
       await auditRequest(ctx, 'JOB_DELETED', { type: 'job', id: deleted.id }, { name: deleted.name, runsDeleted: deleted.runsDeleted });
       // List views re-read; the job itself now resolves to null.
       ctx.nats.publish(ctx.topology.jobUpdate(deleted.id), JSON.stringify({ jobId: deleted.id, runId: '', status: 'DELETED' }));

@@ -2,6 +2,7 @@
 // (The trial directory as a zip is trials/http.ts.)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestTarget } from '../edge/guard.js';
+import { requireDownloadViewer } from '../auth/http.js';
 import { readRunLog, type LogDeps } from './service.js';
 
 const ROUTE = /^\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/log$/i;
@@ -17,14 +18,15 @@ export function handleDownload(deps: LogDeps, req: IncomingMessage, res: ServerR
   const match = ROUTE.exec(requestTarget(req).pathname);
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const runId = match[1]!.toLowerCase();
-  void sendLog(deps, runId, res).catch((error: Error) => {
+  void sendLog(deps, runId, req, res).catch((error: Error) => {
     if (!res.headersSent) fail(res, 500, `download failed: ${error.message}`);
     else res.destroy(error);
   });
   return true;
 }
 
-async function sendLog(deps: LogDeps, runId: string, res: ServerResponse): Promise<void> {
+async function sendLog(deps: LogDeps, runId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!(await requireDownloadViewer(deps.db, req, res))) return;
   if (!(await deps.db.run.findUnique({ where: { id: runId }, select: { id: true } }))) return fail(res, 404, `no run with id ${runId}`);
   res.writeHead(200, {
     'content-type': 'text/plain; charset=utf-8',

@@ -3,13 +3,17 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError } from 'graphql';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
+import type { Role } from '../auth/viewer.js';
+import { authScopes, refusal } from '../auth/scopes.js';
 import type { Context } from './context.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
+  AuthScopes: { public: boolean; signedIn: boolean; roles: readonly Role[] };
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
   Scalars: {
@@ -18,7 +22,14 @@ export const builder = new SchemaBuilder<{
     Upload: { Input: File; Output: never };
   };
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin, PrismaPlugin],
+  // Scope auth first, so no other plugin's wrapper runs for a caller who may not use the field.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, PrismaPlugin],
+  scopeAuth: {
+    authScopes,
+    // Checked when a subscription starts, not only when its events arrive.
+    authorizeOnSubscribe: true,
+    unauthorizedError: (_parent, ctx, info, result) => refusal(ctx, info, result),
+  },
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.db,
@@ -66,6 +77,8 @@ builder.scalarType('Upload', {
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+// Every root field needs a signed-in caller, and every mutation a MEMBER or ADMIN, unless the field
+// says otherwise (skipTypeScopes + its own authScopes): a field added without a thought is closed.
+builder.queryType({ authScopes: { signedIn: true } });
+builder.mutationType({ authScopes: { roles: ['ADMIN', 'MEMBER'] } });
+builder.subscriptionType({ authScopes: { signedIn: true } });

@@ -32,8 +32,18 @@ export interface Context {
   kickDispatcher: () => void;
   /** The signed-in user or token owner; null for anonymous requests (auth/viewer.ts guards). */
   viewer: Viewer | null;
+  /** Why the credential the request carried was refused (expired, revoked…); null when it sent none. */
+  authProblem: string | null;
   /** The client's address as the server saw it, for the audit trail. */
   clientIp: string | null;
+  /** The client's User-Agent, kept with a new session. */
+  userAgent: string | null;
+  /** Adds a Set-Cookie header to this HTTP response (login, logout); a no-op over WebSocket. */
+  setCookie: (cookie: string) => void;
+  /** Cookies get `Secure` when PUBLIC_URL is https. */
+  secureCookies: boolean;
+  /** A credential was revoked or a user changed: open WebSockets re-check theirs now. */
+  credentialsChanged: () => void;
   /** Aborted when the client goes away, so long work can stop early. */
   signal?: AbortSignal;
 }

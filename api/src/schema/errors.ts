@@ -1,10 +1,9 @@
 // Expected failures: error classes returned as members of a result union behind the `Error`
 // interface, each with a stable `code`. Unexpected errors stay masked by yoga.
 import { builder } from './builder.js';
+import { DomainError } from './domain-error.js';
 
-export abstract class DomainError extends Error {
-  abstract readonly code: string;
-}
+export { DomainError };
 
 export class NotFoundError extends DomainError {
   readonly code = 'NOT_FOUND';

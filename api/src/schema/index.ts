@@ -2,6 +2,7 @@
 import { builder } from './builder.js';
 import './errors.js';
 import '../health/schema.js';
+import '../auth/schema.js';
 import '../tasks/schema.js';
 import '../runs/schema.js';
 import '../jobs/schema.js';

@@ -1,6 +1,8 @@
 // GraphQL for the task library and uploads: thin types over upload.ts and library.ts.
 import { auditRequest } from '../audit/context.js';
 import { Difficulty } from '../generated/prisma/enums.js';
+import { requireTaskOwner } from '../auth/owners.js';
+import { requireViewer } from '../auth/viewer.js';
 import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
@@ -135,7 +137,8 @@ builder.mutationField('uploadTasks', (t) =>
           'files',
         );
       }
-      const result = await uploadTasks({ db: ctx.db, store: ctx.taskStore, limits: ctx.uploadLimits }, files, ctx.signal);
+      const uploaderId = requireViewer(ctx).userId;
+      const result = await uploadTasks({ db: ctx.db, store: ctx.taskStore, limits: ctx.uploadLimits, uploaderId }, files, ctx.signal);
       await auditRequest(ctx, 'TASKS_UPLOADED', null, {
         files: result.files.length,
         created: result.created,
@@ -203,7 +206,9 @@ builder.mutationField('deleteTask', (t) =>
     errors: { types: [NotFoundError, TaskInUseError, InvalidInputError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
-      const deleted = await deleteTask({ db: ctx.db, store: ctx.taskStore }, parseId(id, 'id'));
+      const taskId = parseId(id, 'id');
+      await requireTaskOwner(ctx, taskId, 'delete this task');
+      const deleted = await deleteTask({ db: ctx.db, store: ctx.taskStore }, taskId);
       await auditRequest(ctx, 'TASK_DELETED', { type: 'task', id: deleted.id }, { name: deleted.name });
       return deleted;
     },

@@ -63,6 +63,8 @@ export interface UploadDeps {
   db: Db;
   store: TaskStore;
   limits: UploadLimits;
+  /** Recorded as Task.createdById on tasks this upload stores first (duplicates keep their uploader). */
+  uploaderId?: string | null;
 }
 
 /** Zips unpacked side by side; more would only contend for the two cores and the disk. */
@@ -137,6 +139,7 @@ async function store(deps: UploadDeps, fileName: string, task: ExtractedTask): P
     const created = await deps.db.task.create({
       data: {
         contentHash: hash,
+        createdById: deps.uploaderId ?? null,
         name: task.name,
         description: config.description,
         difficulty: config.difficulty,

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { seal } from 'runner/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from '../../test/support/app.js';
+import { bearer, tokenFor } from '../../test/support/auth.js';
 import { unzip } from '../../test/support/unzip.js';
 import { RUN_SECRET_SELECT, trialScrubbers } from './secrets.js';
 
@@ -44,7 +45,7 @@ async function createTask(name: string) {
 function rawGet(pathname: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: pathname, method: 'GET' }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, path: pathname, method: 'GET', headers: bearer(tokenFor(base)) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -4,6 +4,7 @@
 // directory: `..`, absolute paths and symlinks out are refused with 400. Trial files are written by
 // the agent under test, so nothing is served as HTML: text is text/plain, the rest octet-stream, with
 // nosniff and a sandbox CSP. The run's provider keys are replaced by [REDACTED] in everything served.
+import { requireDownloadViewer } from '../auth/http.js';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -67,6 +68,7 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
 }
 
 async function send(deps: TrialFileDeps, runId: string, relative: string, download: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!(await requireDownloadViewer(deps.db, req, res))) return;
   const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true, ...RUN_SECRET_SELECT } });
   if (!run) return fail(res, 404, `no run with id ${runId}`);
   const dir = await trialDir(deps.jobsDir, run.harborTrialDir);
@@ -114,6 +116,7 @@ async function send(deps: TrialFileDeps, runId: string, relative: string, downlo
 }
 
 async function sendZip(deps: TrialFileDeps, runId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!(await requireDownloadViewer(deps.db, req, res))) return;
   const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true, ...RUN_SECRET_SELECT } });
   if (!run) return fail(res, 404, `no run with id ${runId}`);
   const dir = await trialDir(deps.jobsDir, run.harborTrialDir);

@@ -10,6 +10,7 @@ import { startServices } from '../../src/services.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import type { EdgeConfig } from '../../src/edge/config.js';
 import type { UploadLimits } from '../../src/tasks/upload.js';
+import { anonymousFetch, bearer, createUserWithToken, forgetToken, useToken } from './auth.js';
 import { createTestDatabase, useDatabase, type TestDatabase } from './database.js';
 import { createTestNats, type TestNats } from './nats.js';
 
@@ -21,6 +22,8 @@ export interface TestApp {
   tasksDir: string;
   /** JOBS_DIR: where this app's runners should put Harbor's job directories. */
   jobsDir: string;
+  /** The ADMIN every request of the test sends as (support/auth.ts), unless it sets its own Authorization. */
+  admin: { userId: string; token: string };
   /** Stops the dispatcher and recorder, as when the API process dies; `startServices` brings them back. */
   stopServices(): Promise<void>;
   startServices(): Promise<void>;
@@ -48,6 +51,8 @@ export async function startTestApp(
     web?: WebHandler;
     /** Where the app reports failed requests. */
     log?: (line: string) => void;
+    /** How often open WebSockets re-check their credential. */
+    wsRecheckMs?: number;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -83,8 +88,12 @@ export async function startTestApp(
     edge: { ...readConfig({}).edge, ...options.edge },
     web: options.web,
     log: options.log,
+    auth: { wsRecheckMs: options.wsRecheckMs },
   });
   const url = await app.start(0, '127.0.0.1');
+  // Apps sharing a database (databaseUrl) share its ADMIN, each with a token of its own.
+  const admin = await createUserWithToken(database.db, 'ADMIN', 'test-admin');
+  useToken(url, admin.token);
   return {
     app,
     url,
@@ -92,6 +101,7 @@ export async function startTestApp(
     nats,
     tasksDir,
     jobsDir,
+    admin,
     stopServices: async () => {
       await services?.stop();
       services = null;
@@ -100,6 +110,7 @@ export async function startTestApp(
       services ??= await launchServices();
     },
     close: async () => {
+      forgetToken(url);
       await app.stop();
       await services?.stop();
       await nats.cleanup();
@@ -110,15 +121,20 @@ export async function startTestApp(
   };
 }
 
-/** POSTs a GraphQL operation and returns the parsed body. */
+/**
+ * POSTs a GraphQL operation and returns the parsed body; as the app's ADMIN unless `as` names a
+ * token, or null for an anonymous caller.
+ */
 export async function graphql<T = any>(
   url: string,
   query: string,
   variables?: Record<string, unknown>,
+  as?: { token: string | null },
 ): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }> {
-  const response = await fetch(url, {
+  const send = as?.token === null ? anonymousFetch : fetch;
+  const response = await send(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(as?.token ? bearer(as.token) : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as never;

@@ -20,6 +20,8 @@ import { jobHarness, type HarnessTarget, type JobHarness } from './jobs.js';
 import { testNatsUsers, type TestNatsUsers } from './nats-auth.js';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
+import { newSecret, TOKEN_PREFIX } from '../../src/auth/secrets.js';
+import { useToken } from './auth.js';
 
 // --- nats-server ------------------------------------------------------------------------------
 
@@ -127,7 +129,10 @@ export interface ApiProcess {
 /** api/src/main.ts as `npm start` runs it in production, with exactly the settings given. */
 export async function startApiProcess(settings: Record<string, string>): Promise<ApiProcess> {
   const port = await freePort();
-  const env = cleanEnv({ HOST: '127.0.0.1', PORT: String(port), SHUTDOWN_GRACE_MS: '1000', ...settings });
+  // The process seeds this ADMIN token (first start), and every request of the test sends it (support/auth.ts).
+  const adminToken = newSecret(TOKEN_PREFIX);
+  const env = cleanEnv({ HOST: '127.0.0.1', PORT: String(port), SHUTDOWN_GRACE_MS: '1000', ADMIN_TOKEN: adminToken, ...settings });
+  useToken(`http://127.0.0.1:${port}/graphql`, adminToken);
   let running: Started | null = null;
   const start = async () => {
     const started = startEntry('api/src/main.ts', env);

@@ -14,7 +14,7 @@ export interface Started {
 /** Environment without the caller's platform settings, so a test chooses every one. */
 export function cleanEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['DATABASE_URL', 'NATS_URL', 'NATS_PREFIX', 'NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_NKEY_SEED', 'PORT', 'HOST', 'DATA_DIR', 'TASKS_DIR', 'JOBS_DIR']) {
+  for (const name of ['DATABASE_URL', 'NATS_URL', 'NATS_PREFIX', 'NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_NKEY_SEED', 'PORT', 'HOST', 'DATA_DIR', 'TASKS_DIR', 'JOBS_DIR', 'ADMIN_TOKEN', 'PUBLIC_URL', 'GRAPHIQL']) {
     delete env[name];
   }
   return { ...env, ...overrides };

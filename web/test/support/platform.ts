@@ -3,7 +3,7 @@
 // shared test servers, the built web app, and a runner driving the Harbor simulator.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { consumeLoginLink, forgetAdmin, registerAdmin } from './auth.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
@@ -21,6 +22,8 @@ export interface Platform {
   /** http://127.0.0.1:<port> — the web app, with /graphql next to it. */
   url: string;
   dataDir: string;
+  /** The first start's ADMIN API token (DATA_DIR/admin.token); every fetch to the platform sends it. */
+  adminToken: string;
   output(): string;
   graphql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
@@ -94,6 +97,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const stop = async () => {
+    forgetAdmin(`http://127.0.0.1:${port}`);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
       const timer = setTimeout(() => {
@@ -120,9 +124,13 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const url = `http://127.0.0.1:${port}`;
+  // Signed in the way a person is on first start: the token file for scripts, the link for the browser.
+  const adminToken = (await readFile(path.join(dataDir, 'admin.token'), 'utf8')).trim();
+  await registerAdmin(url, adminToken, await consumeLoginLink(output, url));
   return {
     url,
     dataDir,
+    adminToken,
     output: () => output,
     graphql: async (query, variables = {}) => {
       const response = await fetch(`${url}/graphql`, {

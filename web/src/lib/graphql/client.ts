@@ -1,9 +1,13 @@
 // One urql client per browser tab: queries and mutations over HTTP, subscriptions over graphql-ws on
 // the same origin. The socket reconnects forever with backoff; the connection state and a counter of
 // reconnects are exposed so pages can show it and re-read what they might have missed.
-import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { toLogin } from '../auth/viewer.svelte';
 import { connection } from '../connection.svelte';
+
+/** graphql-ws closes a socket whose session ended (or never was) with this; it is not retried. */
+const CLOSE_UNAUTHORIZED = 4401;
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -38,13 +42,23 @@ export function createClients(): Clients {
         everConnected = true;
         connection.set('live');
       },
-      closed: () => connection.set(navigator.onLine ? 'reconnecting' : 'offline'),
+      closed: (event) => {
+        // The session ended (signed out elsewhere, expired, revoked): sign in again.
+        if ((event as CloseEvent | undefined)?.code === CLOSE_UNAUTHORIZED) return toLogin();
+        connection.set(navigator.onLine ? 'reconnecting' : 'offline');
+      },
     },
   });
   window.addEventListener('offline', () => connection.set('offline'));
   const urql = new Client({
     url: GRAPHQL_PATH,
     exchanges: [
+      // The socket authenticates with the session cookie of its upgrade request (same origin).
+      mapExchange({
+        onError(error) {
+          if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) toLogin();
+        },
+      }),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {

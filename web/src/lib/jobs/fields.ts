@@ -49,6 +49,7 @@ export const JobDetailFields = graphql(
   fragment JobDetail on Job {
     ...JobRow
     harborOptions hasProviderKey budgetUsd stopMessage cancelNote quotaHold
+    createdBy { id name }
     exportUrls { runsCsv runsJson tasksCsv tasksJson }
   }
 `,

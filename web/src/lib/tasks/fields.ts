@@ -23,6 +23,7 @@ export const TaskDetailFields = graphql(
     buildTimeoutSec cpus memoryMb storageMb dockerImage uploadFileName uploadRootPath
     warnings { ...Problem } files { path sizeBytes executable }
     failingTests(first: 10) { name failures runs lastMessage sampleRunId }
+    createdBy { id name }
   }
 `,
   [TaskRowFields, ProblemFields],
