@@ -4,7 +4,9 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { newSecret, TOKEN_PREFIX } from '../src/auth/secrets.js';
 import { freePort } from '../src/platform/ports.js';
+import { useToken } from '../test/support/auth.js';
 import { createTestDatabase } from '../test/support/database.js';
 import { SIMULATOR } from '../test/support/jobs.js';
 import { createTestNats, type TestNats } from '../test/support/nats.js';
@@ -38,9 +40,15 @@ export async function deploy(label: string): Promise<Deployment> {
     JOBS_DIR: path.join(scratch, 'jobs'),
     NODE_ENV: 'production',
   };
-  const api = startBuilt('api/dist/main.js', cleanEnv({ ...common, DATABASE_URL: database.url, PORT: String(port) }));
+  // The platform requires sign-in: the benchmark acts as the first ADMIN, with a token seeded at start.
+  const adminToken = newSecret(TOKEN_PREFIX);
+  const api = startBuilt(
+    'api/dist/main.js',
+    cleanEnv({ ...common, DATABASE_URL: database.url, PORT: String(port), DATA_DIR: path.join(scratch, 'data'), ADMIN_TOKEN: adminToken }),
+  );
   const runners: Started[] = [];
   const url = `http://127.0.0.1:${port}/graphql`;
+  useToken(url, adminToken);
   const stop = async () => {
     // Runners get SIGTERM twice: stop their trials now rather than drain them.
     for (const p of [...runners, api].reverse()) {

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import { createClient, type Client } from 'graphql-ws';
+import { authParams } from '../test/support/auth.js';
 import WebSocket from 'ws';
 import { graphql } from '../test/support/app.js';
 import type { TestNats } from '../test/support/nats.js';
@@ -94,7 +95,7 @@ export async function benchLogs(): Promise<void> {
       HARBOR_SIM_WRITE_PAUSE_MS: '0',
     });
     const connection = () => {
-      const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+      const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: authParams(url) });
       clients.push(client);
       return client;
     };

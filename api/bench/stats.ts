@@ -4,11 +4,15 @@
 // `GROUP BY status` over the job's runs, the floor of reading those rows once.
 import { randomBytes } from 'node:crypto';
 import { createYoga } from 'graphql-yoga';
+import type { Viewer } from '../src/auth/viewer.js';
 import type { Context } from '../src/schema/context.js';
 import { toSchema } from '../src/schema/index.js';
 import { compareJobs } from '../src/stats/compare.js';
 import { errorBreakdown, jobStats, overview } from '../src/stats/service.js';
 import { createTestDatabase } from '../test/support/database.js';
+
+/** The schema requires a signed-in caller; the benchmark reads as a VIEWER would. */
+const BENCH_VIEWER: Viewer = { userId: '00000000-0000-0000-0000-000000000000', name: 'bench', role: 'VIEWER', via: 'token', credentialId: 'bench' };
 
 const TASKS = 100;
 const RUNS_PER_TASK = 100;
@@ -86,7 +90,7 @@ export async function benchStats(): Promise<void> {
     await db.$executeRaw`ANALYZE "Run"`;
     const total = await db.run.count({ where: { jobId: job.id } });
 
-    const yoga = createYoga<Record<string, never>, Context>({ schema: toSchema(), context: () => ({ db }) as Context, logging: false });
+    const yoga = createYoga<Record<string, never>, Context>({ schema: toSchema(), context: () => ({ db, viewer: BENCH_VIEWER }) as Context, logging: false });
     const query = JSON.stringify({
       query: `query ($id: ID!) { job(id: $id) {
         stats { runs scored passRate passRateLow passRateHigh meanReward meanRewardByKey durationP50Ms durationP95Ms

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { GRAPHQL_PATH } from '../src/app.js';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
+import { authParams } from './support/auth.js';
 import { rawRequest } from './support/http.js';
 import { zip as buildZip } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
@@ -99,7 +100,7 @@ describe('the hardened edge', () => {
   });
 
   it('holds WebSocket operations to the same limits', async () => {
-    const client = createClient({ url: api.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const client = createClient({ url: api.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: authParams(api.url) });
     // A refusal in validation arrives as graphql-ws's error message, one at execution as a result.
     const outcome = (query: string) =>
       new Promise<unknown>((resolve) => {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
+import { createUserWithToken } from './support/auth.js';
 import { tb2Task, under, zip, type FileTree } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
 
@@ -11,10 +12,13 @@ const CREATE_JOB = `mutation($input: CreateJobInput!) { createJob(input: $input)
 
 let api: TestApp;
 let taskId: string;
+/** A MEMBER's token: the test app's own client is an ADMIN. */
+let member: string;
 
 beforeAll(async () => {
   api = await startTestApp({ secretsKey: randomBytes(32), defaultProviderKeys: [{ envVar: 'OPENROUTER_API_KEY', value: 'sk-or-v1-server-default-key' }] });
   taskId = await upload('plain', tb2Task('plain'));
+  member = (await createUserWithToken(api.database.db, 'MEMBER', 'member')).token;
 });
 afterAll(() => api?.close());
 
@@ -23,10 +27,14 @@ async function upload(name: string, files: FileTree): Promise<string> {
   return body.data.uploadTasks.data.files[0].tasks[0].task.id;
 }
 
-async function launch(input: Record<string, unknown>) {
-  const { data, errors } = await graphql(api.url, CREATE_JOB, {
-    input: { taskIds: [taskId], agent: 'terminus-2', model: 'openrouter/anthropic/claude-sonnet-4', runsPerTask: 1, ...input },
-  });
+/** createJob as the test's ADMIN, or as `as` (a token) when given. */
+async function launch(input: Record<string, unknown>, as?: string) {
+  const { data, errors } = await graphql(
+    api.url,
+    CREATE_JOB,
+    { input: { taskIds: [taskId], agent: 'terminus-2', model: 'openrouter/anthropic/claude-sonnet-4', runsPerTask: 1, ...input } },
+    as ? { token: as } : undefined,
+  );
   expect(errors).toBeUndefined();
   return data.createJob as { __typename: string; code?: string; message?: string; field?: string; data?: { id: string } };
 }
@@ -67,9 +75,12 @@ describe('agent kwargs', () => {
   });
 
   it('refuses them with the job\'s own key too for a caller outside ENDPOINT_OVERRIDE_ROLES', async () => {
-    const result = await launch({ providerKey: { value: 'sk-or-own-key-456' }, harbor: { agentKwargs: { api_base: 'http://127.0.0.1:8000' } } });
+    const ownKeyElsewhere = { providerKey: { value: 'sk-or-own-key-456' }, harbor: { agentKwargs: { api_base: 'http://127.0.0.1:8000' } } };
+    const result = await launch(ownKeyElsewhere, member);
     expect(result).toMatchObject({ __typename: 'InvalidInputError', field: 'input.harbor.agentKwargs.api_base' });
     expect(result.message).toMatch(/may not point the agent at another endpoint .*ENDPOINT_OVERRIDE_ROLES allows ADMIN/);
+    // An ADMIN (the default ENDPOINT_OVERRIDE_ROLES) may, with the job's own key.
+    expect(await launch(ownKeyElsewhere)).toMatchObject({ __typename: 'MutationCreateJobSuccess' });
   });
 
   it('passes ordinary kwargs', async () => {
@@ -115,10 +126,11 @@ describe('tasks whose compose file reaches the host', () => {
         "host access: service main: mounts the Docker socket (/var/run/docker.sock): full control of the runner's Docker); " +
         'an ADMIN may launch them with allowHostAccess: true',
     );
-    // Asking is not enough: only an ADMIN may (the caller here has no role).
-    const asked = await launch({ taskIds: [hostile], agent: 'oracle', model: null, allowHostAccess: true });
+    // Asking is not enough for a MEMBER: only an ADMIN may.
+    const asked = await launch({ taskIds: [hostile], agent: 'oracle', model: null, allowHostAccess: true }, member);
     expect(asked.message).toMatch(/may not set allowHostAccess; only an ADMIN may/);
     expect(await jobCount()).toBe(before);
+    expect(await launch({ taskIds: [hostile], agent: 'oracle', model: null, allowHostAccess: true })).toMatchObject({ __typename: 'MutationCreateJobSuccess' });
   });
 
   it('leave task-relative mounts alone', async () => {

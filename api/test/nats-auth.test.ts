@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectNats } from '../src/nats/connection.js';
 import { graphql } from './support/app.js';
+import { authParams } from './support/auth.js';
 import { startFaultRig, type FaultRig } from './support/faults.js';
 import { giveUpOneOrder } from './support/jobs.js';
 import { cleanEnv, startEntry } from './support/process.js';
@@ -49,7 +50,7 @@ describe('the platform on an authenticated nats-server with least-privilege user
 
     // The log, replayed from LOGS through the API's own consumer.
     const runId = done.runs.edges[0].node.id;
-    const client = createClient({ url: rig.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const client = createClient({ url: rig.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: authParams(rig.url) });
     const lines: string[] = [];
     await new Promise<void>((resolve, reject) =>
       client.subscribe(

@@ -38,6 +38,11 @@ export function forgetToken(url: string): void {
   tokens.delete(new URL(url).origin);
 }
 
+/** The token registered for this URL's origin, if any. */
+export function registeredToken(url: string): string | undefined {
+  return tokens.get(new URL(url).origin);
+}
+
 export function tokenFor(url: string): string {
   const token = tokens.get(new URL(url).origin);
   if (!token) throw new Error(`no token registered for ${url}`);

@@ -2,6 +2,7 @@
 // chunks streamed without Content-Length), which fetch does not allow. Resolves with the answer, or
 // with status 0 when the server closed the connection without one.
 import { request } from 'node:http';
+import { registeredToken } from './auth.js';
 
 export interface RawAnswer {
   status: number;
@@ -16,18 +17,24 @@ export function rawRequest(
     /** The request target exactly as sent (not normalised or encoded). */
     path: string;
     headers?: Record<string, string>;
+    /** Send no credential; by default the API's registered token goes along (support/auth.ts), as with fetch. */
+    anonymous?: boolean;
     body?: string | Buffer | AsyncIterable<Buffer>;
     timeoutMs?: number;
   },
 ): Promise<RawAnswer> {
   const url = new URL(base);
+  const token = options.anonymous ? undefined : registeredToken(base);
+  const given = options.headers ?? {};
+  const headers =
+    token && !Object.keys(given).some((h) => h.toLowerCase() === 'authorization') ? { ...given, authorization: `Bearer ${token}` } : options.headers;
   return new Promise((resolve, reject) => {
     const req = request({
       host: url.hostname,
       port: url.port,
       method: options.method ?? 'GET',
       path: options.path,
-      headers: options.headers,
+      headers,
       // A fresh connection each: a server that closes one after answering early must not fail the next.
       agent: false,
       setHost: !options.headers || !Object.keys(options.headers).some((h) => h.toLowerCase() === 'host'),
