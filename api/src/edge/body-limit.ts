@@ -20,21 +20,27 @@ class BodyTooLarge extends Error {
 }
 
 /**
- * After a 413 this much more of the body is read and dropped before the connection is cut. Cutting
- * at once makes a client still sending see a reset instead of the answer; reading on without end
- * would let one request keep the API busy (Node's requestTimeout bounds a slow one).
+ * After a 413 the rest of the body is read and dropped (a lingering close, as nginx does) for at most
+ * this many bytes and this long, then the connection is cut. Cutting at once makes a client still
+ * sending see a reset instead of the answer; the bytes are discarded as they come, so draining holds
+ * no memory, and the bounds keep one request from keeping the API busy.
  */
-const DRAIN_BYTES = 16 * 1024 * 1024;
+const DRAIN_BYTES = 128 * 1024 * 1024;
+const DRAIN_MS = 10_000;
 
 function refuse(req: IncomingMessage, res: ServerResponse, message: string): void {
   if (res.headersSent) return void res.destroy();
   res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(`${message}\n`);
   let drained = 0;
+  const cut = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+  cut.unref();
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
     if (drained > DRAIN_BYTES) req.socket.destroy();
   });
+  req.once('end', () => clearTimeout(cut));
+  req.once('close', () => clearTimeout(cut));
   req.resume();
 }
 
