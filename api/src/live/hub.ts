@@ -46,7 +46,6 @@ export class UpdatesHub {
   changes(key: (n: Notification) => string | null, options: { initial?: string[]; intervalMs?: number } = {}): Repeater<string> {
     const intervalMs = options.intervalMs ?? 200;
     return new Repeater<string>(async (push, stop) => {
-      for (const id of options.initial ?? []) await push(id);
       const dirty = new Set<string>();
       let timer: NodeJS.Timeout | null = null;
       const flush = async () => {
@@ -61,7 +60,10 @@ export class UpdatesHub {
         dirty.add(id);
         timer ??= setTimeout(() => void flush(), intervalMs);
       };
+      // Listening before the current state is sent: a change committed while a slow subscriber
+      // reads the initial ids is still delivered after them.
       this.listeners.add(listener);
+      for (const id of options.initial ?? []) await push(id);
       await stop;
       this.listeners.delete(listener);
       if (timer) clearTimeout(timer);
