@@ -13,7 +13,8 @@ const LIBTEST_LINE = /^test (.+?) \.\.\. (ok|FAILED|ignored(?:, .*)?)$/;
 const LIBTEST_BLOCK = /^---- (.+?) std(?:out|err) ----$/;
 const LIBTEST_RESULT = /^test result: (ok|FAILED)\./;
 const NEXTEST_LINE = /^\s*(PASS|FAIL|SKIP|FLAKY|TIMEOUT|LEAK|ABORT|SIG[A-Z]+|TRY \d+ (?:PASS|FAIL))\s+\[\s*([\d.]*)s?\s*\]\s+(?:\(\s*\d+\/\d+\)\s+)?(.+)$/;
-const NEXTEST_BLOCK = /^--- STD(?:OUT|ERR):\s+(.+?) ---$/;
+// Older nextest frames a test's output with `--- STDERR: name ---`, newer with `──── STDERR: name`.
+const NEXTEST_BLOCK = /^(?:---|────) STD(?:OUT|ERR):\s+(.+?)(?: ---)?$/;
 const NEXTEST_SUMMARY = /^\s*Summary \[/;
 
 function nextestStatus(word: string): Status | null {

@@ -84,9 +84,10 @@ export function parsePytest(text: string): TestResults | null {
     const result = RESULT_LINE.exec(line);
     if (result) {
       const { name, message } = splitMessage(result[2]!);
-      // `ERROR tests/test_x.py - ImportError…`: a file that could not be collected is no test.
-      if (result[1] === 'ERROR' && !name.includes('::')) {
-        collectionErrors += 1;
+      // A test is `path::name`. `ERROR tests/test_x.py - ImportError…` is a file that could not be
+      // collected; anything else (unittest's `FAILED (failures=1)`) is not pytest's.
+      if (!name.includes('::')) {
+        if (result[1] === 'ERROR' && name.endsWith('.py')) collectionErrors += 1;
         return;
       }
       summary.push({ name, status: PYTEST_STATUS[result[1]!]!, ...(message ? { message } : {}) });

@@ -65,8 +65,9 @@ export function parseUnittest(text: string): TestResults | null {
     const block = BLOCK_HEADER.exec(line);
     if (block) {
       const entry = byName.get(qualified(block[2]!, block[3]!));
-      // The block: a rule of dashes, then the traceback up to the next rule.
+      // The block: the docstring's line if any, a rule of dashes, then the traceback up to the next rule.
       let j = i + 1;
+      if (j + 1 < lines.length && !RULE.test(lines[j]!.trim()) && RULE.test(lines[j + 1]!.trim())) j += 1;
       if (j < lines.length && RULE.test(lines[j]!.trim())) j += 1;
       const body: string[] = [];
       for (; j < lines.length && !RULE.test(lines[j]!.trim()) && !RAN_LINE.test(lines[j]!.trim()); j += 1) body.push(lines[j]!);
