@@ -45,9 +45,10 @@ describe('parseCtrf', () => {
           name: 'test_outputs.py::test_hello_file_content',
           status: 'FAILED',
           durationMs: 1532,
-          message: expect.stringMatching(/^def test_hello_file_content\(\):\n[^]*E {7}AssertionError: assert 'Hello' == 'Hello, world!'[^]*\/tests\/test_outputs\.py:14: AssertionError$/),
+          // The assertion first (what one-line views show), then the whole trace.
+          message: expect.stringMatching(/^AssertionError: assert 'Hello' == 'Hello, world!'\n\ndef test_hello_file_content\(\):\n[^]*\/tests\/test_outputs\.py:14: AssertionError$/),
         },
-        { name: 'test_outputs.py::test_permissions', status: 'FAILED', durationMs: 0, message: expect.stringMatching(/^failed in the setup phase:\nfile \/tests\/test_outputs\.py, line 20\n/) },
+        { name: 'test_outputs.py::test_permissions', status: 'FAILED', durationMs: 0, message: expect.stringMatching(/^failed in the setup phase: fixture 'mode' not found\n\nfile \/tests\/test_outputs\.py, line 20\n/) },
       ],
       note: 'pytest-json-ctrf reports each parametrised test once: 2 further variant(s) are not listed',
     });

@@ -65,15 +65,21 @@ function durationsInSeconds(summary: { start?: number | undefined; stop?: number
   return tool === 'pytest' && tests.some((t) => t.raw_status !== undefined || t.file_path !== undefined);
 }
 
-/** The text people need for a failure: the trace when the message is pytest-json-ctrf's placeholder. */
+/**
+ * The text people need for a failure. For pytest-json-ctrf's placeholder message: the assertion
+ * (pytest's first `E   ` line) as the headline that one-line views show, then the whole trace; the
+ * phase leads when it was not the test's call (a fixture broke, not an assertion).
+ */
 function failureText(test: CtrfTest): string | undefined {
   const message = test.message?.trim() || undefined;
   const trace = test.trace?.trim() || undefined;
   const generic = message ? GENERIC_MESSAGE.exec(message) : null;
   if (!generic) return message ?? trace;
   if (!trace) return message;
-  // Outside the call phase a fixture broke, not an assertion: worth saying before the trace.
-  return generic[1] === 'call' ? trace : `failed in the ${generic[1]} phase:\n${trace}`;
+  const assertion = /^E\s+(\S.*)$/m.exec(trace)?.[1];
+  const phase = generic[1] === 'call' ? '' : `failed in the ${generic[1]} phase`;
+  const headline = [phase, assertion].filter(Boolean).join(': ');
+  return headline ? `${headline}\n\n${trace}` : trace;
 }
 
 /** Parses a ctrf.json; throws TestReportError naming what is wrong. */
