@@ -78,6 +78,11 @@ describe('readTrialTests', () => {
     }
   });
 
+  it('reads test-stderr.txt too where a Harbor writes one (unittest prints to stderr)', async () => {
+    const { tests } = await readTrialTests(await trial({ 'verifier/test-stdout.txt': 'running the suite\n', 'verifier/test-stderr.txt': UNITTEST }));
+    expect(tests).toMatchObject({ source: 'unittest', total: 5, note: 'read from verifier/test-stdout.txt + verifier/test-stderr.txt (unittest -v output)' });
+  });
+
   it('records no tests with a note naming the crash line when the verifier died before any test', async () => {
     const { tests, crash } = await readTrialTests(await trial({ 'verifier/test-stdout.txt': CRASHES.download }));
     expect(crash).toBe('curl: (6) Could not resolve host: astral.sh');

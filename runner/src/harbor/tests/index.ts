@@ -28,7 +28,11 @@ export { TestReportError } from './report.js';
 export { parseUnittest } from './unittest.js';
 export { parseCargo } from './cargo.js';
 
-export const TEST_STDOUT_FILE = 'verifier/test-stdout.txt';
+/**
+ * test.sh's output. Harbor 0.22 sends stdout and stderr both to test-stdout.txt; it still names a
+ * test-stderr.txt (TrialPaths.test_stderr_path, read by its viewer), which is read too when there.
+ */
+export const TEST_OUTPUT_FILES = ['verifier/test-stdout.txt', 'verifier/test-stderr.txt'] as const;
 /** A report beyond this is not parsed: 1,000 tests with long traces is a few MiB. */
 export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
 /** Only the end of test-stdout.txt is read: results come last, and a chatty build can log gigabytes before it. */
@@ -55,6 +59,21 @@ const withNote = (results: TestResults, ...notes: (string | null | undefined)[])
   const { note: _old, ...rest } = results;
   return { ...rest, ...(note ? { note } : {}) };
 };
+
+/** The end of test.sh's output (both files, when there are two), and the name to show for it. */
+async function readTestOutput(trialDir: string, problems: string[]): Promise<{ text: string; name: string } | null> {
+  const parts: { text: string; file: string }[] = [];
+  for (const file of TEST_OUTPUT_FILES) {
+    try {
+      const read = await readBounded(path.join(trialDir, file), STDOUT_TAIL_BYTES, true);
+      if (read) parts.push({ text: read.text, file });
+    } catch (error) {
+      problems.push(`${file} could not be read: ${(error as Error).message}`);
+    }
+  }
+  if (parts.length === 0) return null;
+  return { text: parts.map((p) => p.text).join('\n'), name: parts.map((p) => p.file).join(' + ') };
+}
 
 export async function readTrialTests(trialDir: string): Promise<TrialTests> {
   const problems: string[] = [];
@@ -133,16 +152,10 @@ export async function readTrialTests(trialDir: string): Promise<TrialTests> {
     if (usable(results, file)) return found(results, `${file} (go test -json)`);
   }
 
-  let stdout: string | null = null;
-  try {
-    const read = await readBounded(path.join(trialDir, TEST_STDOUT_FILE), STDOUT_TAIL_BYTES, true);
-    if (read) {
-      sawFile = true;
-      stdout = read.text;
-    }
-  } catch (error) {
-    problems.push(`${TEST_STDOUT_FILE} could not be read: ${(error as Error).message}`);
-  }
+  const output = await readTestOutput(trialDir, problems);
+  if (output) sawFile = true;
+  const stdout = output?.text ?? null;
+  const outputName = output?.name ?? TEST_OUTPUT_FILES[0];
   if (stdout !== null) {
     // A report printed to stdout: `jest --json` writes one line, `go test -json` one per event.
     const jestLine = stdout.split('\n').find((line) => line.startsWith('{') && line.includes('"numTotalTests"'));
@@ -154,15 +167,15 @@ export async function readTrialTests(trialDir: string): Promise<TrialTests> {
           return null;
         }
       })();
-      if (usable(results, TEST_STDOUT_FILE)) return found(results, `${TEST_STDOUT_FILE} (jest/vitest JSON)`);
+      if (usable(results, outputName)) return found(results, `${outputName} (jest/vitest JSON)`);
     }
     const go = parseGoJson(stdout);
-    if (usable(go, TEST_STDOUT_FILE)) return found(go, `${TEST_STDOUT_FILE} (go test -json)`);
+    if (usable(go, outputName)) return found(go, `${outputName} (go test -json)`);
     for (const [reader, parse] of STDOUT_READERS) {
       const results = parse(stdout);
-      if (results && results.total > 0) return found(results, `${TEST_STDOUT_FILE} (${reader} output)`);
+      if (results && results.total > 0) return found(results, `${outputName} (${reader} output)`);
     }
-    problems.push(`${TEST_STDOUT_FILE} has no test results that pytest, unittest, go test or cargo would print`);
+    problems.push(`${outputName} has no test results that pytest, unittest, go test or cargo would print`);
   }
 
   if (!sawFile && problems.length === 0) return { tests: null, crash: null };
