@@ -6,6 +6,8 @@ interface Signature {
   pattern: RegExp;
   /** The line to report, from the matching line and the lines after it. */
   line?: (lines: string[], at: number) => string;
+  /** The reported line must match this too. */
+  only?: RegExp;
 }
 
 /** Python's exception line that ends a traceback: the first unindented line after it. */
@@ -28,16 +30,20 @@ function collectionError(lines: string[], at: number): string {
 }
 
 // In order of the file; the first line matching any of them is the cause (a failed download is
-// followed by "command not found" for what it would have installed).
+// followed by "command not found" for what it would have installed). Only failures of the
+// verifier's own setup: a verifier that runs the agent's program sees its tracebacks and missing
+// commands too, and those are the agent's (a traceback counts only when it ends in a missing module).
 const SIGNATURES: Signature[] = [
   { pattern: /^Fatal Python error: / },
-  { pattern: /^Traceback \(most recent call last\):$/, line: endOfTraceback },
+  { pattern: /^Traceback \(most recent call last\):$/, line: endOfTraceback, only: /^(ModuleNotFoundError|ImportError): / },
   { pattern: /^(ModuleNotFoundError|ImportError): / },
-  { pattern: /: (command )?not found$/ },
+  // bash's own words for test.sh's commands: `/tests/test.sh: line 14: uvx: command not found`.
+  { pattern: /^\S*test\.sh: (line \d+: )?\S+: (command )?not found$/ },
   { pattern: /^curl: \(\d+\) / },
   { pattern: /^wget: |^ERROR \d{3}: / },
   // uv / uvx and pip failing to get packages; apt-get's "E: …".
-  { pattern: /^error: (Failed to (download|fetch|resolve|install|prepare|build)|Request failed|No solution found|Could not)/i },
+  // Case matters: cargo's `error: could not compile` is the agent's code, not a download.
+  { pattern: /^error: (Failed to (download|fetch|resolve|install|prepare|build)|Request failed|No solution found)/ },
   { pattern: /^ERROR: (Could not|No matching distribution)/ },
   { pattern: /^E: (Unable to|Failed to|Could not|Package '.*' has no installation candidate)/ },
   { pattern: /_ ERROR collecting \S+ _|^ERROR collecting \S+/, line: collectionError },
@@ -52,10 +58,10 @@ export function findVerifierCrash(text: string): string | null {
   const lines = text.split(/\r?\n/).map((l) => l.trimEnd());
   for (let i = 0; i < lines.length; i += 1) {
     for (const signature of SIGNATURES) {
-      if (signature.pattern.test(lines[i]!)) {
-        const line = signature.line ? signature.line(lines, i) : lines[i]!.trim();
-        return line.replace(/^=+\s*|\s*=+$/g, '').slice(0, 500);
-      }
+      if (!signature.pattern.test(lines[i]!)) continue;
+      const line = signature.line ? signature.line(lines, i) : lines[i]!.trim();
+      if (signature.only && !signature.only.test(line)) continue;
+      return line.replace(/^=+\s*|\s*=+$/g, '').slice(0, 500);
     }
   }
   return null;

@@ -153,6 +153,12 @@ describe('findVerifierCrash', () => {
     expect(findVerifierCrash('=================== no tests ran in 0.01s ===================')).toBe('no tests ran in 0.01s');
   });
 
+  it("finds nothing in the agent's failures that a custom verifier shows", () => {
+    const custom = `running /app/solve.sh\n/app/solve.sh: line 2: jq: command not found\nTraceback (most recent call last):\n  File "/app/main.py", line 3, in <module>\nKeyError: 'total'\nFAIL: wrong output\n`;
+    expect(findVerifierCrash(custom)).toBeNull();
+    expect(findVerifierCrash('error: could not compile `task` (lib test) due to 1 previous error\n')).toBeNull();
+  });
+
   it('finds nothing in the output of a test run', () => {
     expect(findVerifierCrash(PYTEST)).toBeNull();
     expect(findVerifierCrash(CARGO)).toBeNull();
