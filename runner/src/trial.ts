@@ -8,10 +8,10 @@ import type { RunnerConfig } from './config.js';
 import { RunnerFault, ownFiles } from './health.js';
 import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
 import { cleanUpEarlierDeliveries } from './harbor/leftovers.js';
-import { classifyTrial } from './harbor/outcome.js';
+import { classifyTrial, verifierCrash } from './harbor/outcome.js';
 import { harborNotRunnable, spawnHarbor, type HarborProcess, type ParentDeathWrapper } from './harbor/process.js';
 import { HarborResultError, parseTrialResult } from './harbor/result.js';
-import { readTrialTests } from './harbor/tests.js';
+import { readTrialTests } from './harbor/tests/index.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
 import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
 import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
@@ -288,8 +288,8 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       const guard = `the runner's wall-clock guard (${Math.round((guardMs ?? 0) / 1000)} s)`;
       if (parsed) {
         // Failed and errored runs too: which tests failed is what people open them for.
-        const tests = await readTrialTests(trialDir!);
-        const result: RunResult = { ...classifyTrial(parsed), trialDir: relative(trialDir), ...(tests ? { tests } : {}) };
+        const { tests, crash } = await readTrialTests(trialDir!);
+        const result: RunResult = { ...verifierCrash(classifyTrial(parsed), crash), trialDir: relative(trialDir), ...(tests ? { tests } : {}) };
         if (stopReason === 'wall-clock' && result.status === 'CANCELLED') {
           return finished(infra(`the trial ran past ${guard} and was stopped`, 'WallClockExceeded', relative(trialDir)));
         }

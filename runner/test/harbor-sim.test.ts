@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifyTrial } from '../src/harbor/outcome.js';
 import { HarborResultError, parseJobResult, parseTrialResult } from '../src/harbor/result.js';
-import { readTrialTests } from '../src/harbor/tests.js';
+import { readTrialTests as readTrial } from '../src/harbor/tests/index.js';
 import { waitFor as waitForCondition } from './support/wait.js';
 
 const SIM = fileURLToPath(new URL('./harbor-sim/harbor', import.meta.url));
@@ -402,22 +402,42 @@ describe('harbor simulator: files worth parsing (harbor-contract §9)', () => {
     return { s, trialDir: await trialDirOf(s) };
   }
 
-  it.concurrent('fail with 5 tests: ctrf.json and the pytest summary agree, failures carry their message', async ({ expect }) => {
+  /** The tests the runner reads from a trial directory. */
+  const readTrialTests = async (trialDir: string) => (await readTrial(trialDir)).tests;
+
+  it.concurrent('fail with 5 tests: ctrf.json as pytest-json-ctrf writes it and the pytest summary agree', async ({ expect }) => {
     const { trialDir } = await trialOf({ HARBOR_SIM_SCENARIO: 'fail', HARBOR_SIM_TESTS: '5' });
     const ctrf = await readTrialTests(trialDir);
-    expect(ctrf).toMatchObject({ source: 'ctrf', passed: 3, failed: 2, skipped: 0, total: 5 });
-    expect(ctrf?.note).toBeUndefined();
+    expect(ctrf).toMatchObject({ source: 'ctrf', passed: 3, failed: 2, skipped: 0, total: 5, note: 'read from verifier/ctrf.json (CTRF)' });
     expect(ctrf?.cases.map((c) => c.name)).toEqual(
       ['test_outputs_exist', 'test_task_solved', 'test_file_exists', 'test_output_format', 'test_permissions'].map((n) => `tests/test_outputs.py::${n}`),
     );
-    expect(ctrf?.cases.filter((c) => c.status === 'FAILED').map((c) => [c.name, c.message])).toEqual(FAILED);
+    // The assertion leads, then pytest's trace: not the plugin's generic message.
+    expect(ctrf?.cases.filter((c) => c.status === 'FAILED').map((c) => [c.name, c.message!.split('\n\n')[0]])).toEqual(FAILED);
     for (const c of ctrf!.cases) expect(c.durationMs).toBeGreaterThan(0);
+    // Seconds in the file became milliseconds: test 1 takes 40 ms, test 2 77 ms.
+    expect(ctrf?.cases.slice(0, 2).map((c) => c.durationMs)).toEqual([40, 27]);
 
     const stdout = await readText(path.join(trialDir, 'verifier', 'test-stdout.txt'));
     expect(stdout).toContain(`FAILED ${FAILED[0]![0]} - ${FAILED[0]![1]}\n`);
     expect(stdout).toMatch(/\n=+ 2 failed, 3 passed in \d\.\d\ds =+\n$/);
     const ctrfJson = JSON.parse(await readText(path.join(trialDir, 'verifier', 'ctrf.json')));
-    expect(ctrfJson.results.tests[1].trace).toMatch(/^def test_task_solved\(\):\n>/);
+    expect(ctrfJson.results.tool).toEqual({ name: 'pytest', version: '8.4.1' });
+    expect(ctrfJson.results.summary.start).toBeLessThan(1e11);
+    expect(ctrfJson.results.tests[0]).toEqual({
+      name: 'tests/test_outputs.py::test_outputs_exist',
+      status: 'passed',
+      duration: 0.04,
+      start: expect.any(Number),
+      stop: expect.any(Number),
+      retries: 0,
+      file_path: 'tests/test_outputs.py',
+    });
+    expect(ctrfJson.results.tests[1]).toMatchObject({
+      raw_status: 'call_failed',
+      message: 'The test failed in the call phase due to an assertion error',
+      trace: expect.stringMatching(/^def test_task_solved\(\):\n>/),
+    });
   });
 
   it.concurrent('pass: every test passes', async ({ expect }) => {
@@ -438,7 +458,44 @@ describe('harbor simulator: files worth parsing (harbor-contract §9)', () => {
     const { trialDir } = await trialOf({ HARBOR_SIM_SCENARIO: 'fail', HARBOR_SIM_CTRF: mode });
     const results = await readTrialTests(trialDir);
     expect(results).toMatchObject({ source: 'pytest', failed: 1, total: 2 });
-    expect(results?.note).toMatch(mode === 'malformed' ? /^verifier\/ctrf\.json could not be read: it is not a CTRF report/ : /not complete JSON/);
+    expect(results?.note).toMatch(mode === 'malformed' ? /; verifier\/ctrf\.json could not be read: it is not a CTRF report/ : /not complete JSON/);
+  });
+
+  it.concurrent.each`
+    format              | source        | reader                                              | file
+    ${'pytest-verbose'} | ${'pytest'}   | ${'verifier/test-stdout.txt (pytest output)'}        | ${null}
+    ${'go-json'}        | ${'go'}       | ${'verifier/test-stdout.txt (go test -json)'}        | ${null}
+    ${'cargo'}          | ${'cargo'}    | ${'verifier/test-stdout.txt (cargo test / nextest output)'} | ${null}
+    ${'unittest'}       | ${'unittest'} | ${'verifier/test-stdout.txt (unittest -v output)'}   | ${null}
+    ${'junit'}          | ${'junit'}    | ${'verifier/junit.xml (JUnit XML)'}                  | ${'junit.xml'}
+    ${'jest'}           | ${'jest'}     | ${'verifier/jest.json (jest/vitest JSON)'}           | ${'jest.json'}
+  `('VERIFIER=$format: the runner reads the same suite with its $source reader', async ({ format, source, reader, file }) => {
+    const { trialDir } = await trialOf({ HARBOR_SIM_SCENARIO: 'fail', HARBOR_SIM_TESTS: '5', HARBOR_SIM_VERIFIER: format });
+    expect(await exists(path.join(trialDir, 'verifier', 'ctrf.json'))).toBe(false);
+    if (file) expect(await exists(path.join(trialDir, 'verifier', file))).toBe(true);
+    expect(await readText(path.join(trialDir, 'verifier', 'reward.txt'))).toBe('0\n');
+    const results = await readTrialTests(trialDir);
+    expect(results).toMatchObject({ source, passed: 3, failed: 2, total: 5, note: `read from ${reader}` });
+    const failed = results!.cases.filter((c) => c.status === 'FAILED');
+    expect(failed.map((c) => c.name)).toEqual([expect.stringContaining('task_solved'), expect.stringContaining('file_exists')]);
+    // Each format carries the failure's assertion somewhere in its message (pytest -v has none).
+    if (format !== 'pytest-verbose') expect(failed[0]!.message).toContain('the task is not solved');
+  });
+
+  it.concurrent('VERIFIER=crash: reward 0, no test anywhere, and the crash line found', async ({ expect }) => {
+    const { trialDir } = await trialOf({ HARBOR_SIM_VERIFIER: 'crash' });
+    expect(await readText(path.join(trialDir, 'verifier', 'reward.txt'))).toBe('0\n');
+    expect(JSON.parse(await readText(path.join(trialDir, 'result.json'))).verifier_result).toEqual({ rewards: { reward: 0.0 } });
+    const { tests, crash } = await readTrial(trialDir);
+    expect(crash).toBe('Fatal Python error: init_import_site: Failed to import the site module');
+    expect(tests).toMatchObject({ source: null, total: 0 });
+  });
+
+  it.concurrent('refuses an unknown VERIFIER', async ({ expect }) => {
+    const s = await setup();
+    const exit = await runSim(runArgs(s), { HARBOR_SIM_VERIFIER: 'mocha' });
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('HARBOR_SIM_VERIFIER=mocha: expected pytest, pytest-verbose, crash, go-json, cargo, unittest, junit or jest');
   });
 
   it.concurrent('writes an ATIF trajectory whose step metrics add up, and a recording of the same output', async ({ expect }) => {

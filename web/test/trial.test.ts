@@ -86,6 +86,17 @@ test('tests tab lists the cases, failed first, with their messages and counts', 
   expect(await rows.first().locator('.msg').textContent()).not.toBe('');
   expect(await rows.last().getAttribute('data-test-status')).toBe('PASSED');
   expect(await page.locator('[data-tests-counts]').textContent()).toMatch(/1 passed.*1 failed.*of 2 tests/);
+  // pytest-json-ctrf's seconds (0.04 for the first test) shown as seconds, not 0 ms.
+  expect(await rows.last().locator('[data-test-duration]').textContent()).toBe('0.040 s');
+  expect(await page.locator('[data-tests-reader]').textContent()).toBe('Tests read from verifier/ctrf.json (CTRF)');
+  // The failure's assertion, not the plugin's generic message; its trace folded under it.
+  const trace = rows.first().locator('[data-test-trace]');
+  expect(await trace.locator('summary').textContent()).toBe('AssertionError: the task is not solved');
+  expect(await trace.locator('pre').isVisible()).toBe(false);
+  await trace.locator('summary').click();
+  await expect.poll(() => trace.locator('pre').isVisible()).toBe(true);
+  expect(await trace.locator('pre').textContent()).toMatch(/^def test_task_solved\(\):\n>       check_test_task_solved\(\)\nE       AssertionError: the task is not solved\n/);
+  expect(await page.locator('[data-tests]').textContent()).not.toContain('The test failed in the call phase');
   await screenshot(page, 'run-tests');
 });
 

@@ -125,7 +125,8 @@ builder.prismaObjectFields('Run', (t) => ({
   testsSource: t.expose('testsSource', { type: TestsSourceEnum, nullable: true }),
   testsNote: t.exposeString('testsNote', {
     nullable: true,
-    description: 'Why tests are missing or incomplete, e.g. "verifier/ctrf.json could not be read: it is not complete JSON (…)".',
+    description:
+      'Which file and reader the tests came from, and why any are missing or incomplete, e.g. "read from verifier/test-stdout.txt (pytest output); verifier/ctrf.json could not be read: it is not complete JSON (…)", or the line that shows the verifier crashed before any test ran.',
   }),
 }));
 

@@ -12,7 +12,8 @@ const TestStatusEnum = builder.enumType(TestStatus, {
 });
 export const TestsSourceEnum = builder.enumType(TestsSource, {
   name: 'TestsSource',
-  description: "Where a run's tests were read from: verifier/ctrf.json, else pytest's summary lines in verifier/test-stdout.txt.",
+  description:
+    "Which reader a run's tests came from: a report file under verifier/ (ctrf.json, JUnit XML, jest/vitest JSON, go test -json) or the test runner's lines in verifier/test-stdout.txt (pytest, unittest, go test -v, cargo test / nextest). testsNote names the file.",
 });
 
 builder.prismaObject('RunTest', {
@@ -23,7 +24,7 @@ builder.prismaObject('RunTest', {
     name: t.exposeString('name', { description: 'e.g. tests/test_outputs.py::test_file_exists' }),
     status: t.expose('status', { type: TestStatusEnum }),
     durationMs: t.exposeInt('durationMs', { nullable: true }),
-    message: t.exposeString('message', { nullable: true, description: 'Why it failed (or the start of its trace), at most 2,000 characters.' }),
+    message: t.exposeString('message', { nullable: true, description: "Why it failed: the report's assertion or trace (several lines for a trace), at most 2,000 characters." }),
   }),
 });
 

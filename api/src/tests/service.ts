@@ -1,5 +1,5 @@
 // Per-test results of runs (issue 8): stored with the run's outcome, and the tests that fail most
-// often across a job's or a task's runs. The runner parses and bounds them (runner/src/harbor/tests.ts);
+// often across a job's or a task's runs. The runner parses and bounds them (runner/src/harbor/tests/);
 // here they are written as rows and counted by PostgreSQL.
 import { Prisma } from '../generated/prisma/client.js';
 import type { TestsSource } from '../generated/prisma/enums.js';
@@ -11,7 +11,15 @@ type Tx = Prisma.TransactionClient;
 /** Most failing tests one query returns: a table people read, not an export. */
 export const MAX_FAILING_TESTS = 100;
 
-const SOURCE: Record<NonNullable<TestResults['source']>, TestsSource> = { ctrf: 'CTRF', pytest: 'PYTEST' };
+const SOURCE: Record<NonNullable<TestResults['source']>, TestsSource> = {
+  ctrf: 'CTRF',
+  pytest: 'PYTEST',
+  junit: 'JUNIT',
+  jest: 'JEST',
+  go: 'GO',
+  unittest: 'UNITTEST',
+  cargo: 'CARGO',
+};
 
 /** PostgreSQL text cannot hold NUL, and one in a test's output must not make the event unrecordable. */
 const text = (s: string) => s.replaceAll('\u0000', '\uFFFD');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyException, classifyTrial, primaryReward } from './outcome.js';
+import { classifyException, classifyTrial, primaryReward, verifierCrash } from './outcome.js';
 import { parseTrialResult, type TrialResult } from './result.js';
 
 function trial(opts: { rewards?: Record<string, number | null> | null; exception?: string | null; message?: string }): TrialResult {
@@ -148,5 +148,32 @@ describe('classifyTrial: numbers', () => {
   it('gives null tokens and durations when the agent never ran', () => {
     const r = classifyTrial(trial({ exception: 'EnvironmentStartTimeoutError' }));
     expect(r).toMatchObject({ inputTokens: null, cacheTokens: null, outputTokens: null, costUsd: null, agentExecutionMs: null });
+  });
+});
+
+describe('verifierCrash', () => {
+  const CRASH = "ERROR collecting tests/test_outputs.py: ModuleNotFoundError: No module named 'numpy'";
+
+  it('makes a FAILED or unexplained ERRORED run with a crash line ERRORED / INFRASTRUCTURE, VerifierCrashError', () => {
+    for (const rewards of [{ reward: 0 }, null]) {
+      expect(verifierCrash(classifyTrial(trial({ rewards })), CRASH)).toMatchObject({
+        status: 'ERRORED',
+        failureKind: 'INFRASTRUCTURE',
+        exceptionType: 'VerifierCrashError',
+        exceptionMessage: `the verifier crashed before any test ran: ${CRASH}`,
+        reward: rewards ? 0 : null,
+      });
+    }
+  });
+
+  it('leaves alone a run without a crash line, a passing run and one where Harbor recorded an exception', () => {
+    const failed = classifyTrial(trial({ rewards: { reward: 0 } }));
+    expect(verifierCrash(failed, null)).toBe(failed);
+    const passed = classifyTrial(trial({ rewards: { reward: 1 } }));
+    expect(verifierCrash(passed, CRASH)).toBe(passed);
+    const timedOut = classifyTrial(trial({ rewards: { reward: 0 }, exception: 'AgentTimeoutError' }));
+    expect(verifierCrash(timedOut, CRASH)).toBe(timedOut);
+    const missing = classifyTrial(trial({ exception: 'RewardFileNotFoundError' }));
+    expect(verifierCrash(missing, CRASH)).toBe(missing);
   });
 });

@@ -8,6 +8,9 @@
 //   reward, ERRORED / AGENT.
 // - No exception: PASSED or FAILED by the reward (failureKind null); no reward at all (the verifier
 //   was skipped) → ERRORED / INFRASTRUCTURE.
+// - No exception, no passing reward, no test read and the verifier's output shows it crashed before
+//   any test ran (verifierCrash) → ERRORED / INFRASTRUCTURE, VerifierCrashError: like
+//   RewardFileNotFoundError, its reward of 0 says nothing certain about the agent.
 // Ambiguous types count as Infra unless the table leans Agent; unknown types are Infra until
 // classified, with the raw type kept.
 import { harborTimeMs, type TimingInfo, type TrialResult } from './result.js';
@@ -173,4 +176,16 @@ export function classifyTrial(result: TrialResult, opts: { passThreshold?: numbe
     verifierMs: durationMs(result.verifier),
     trialDir: null,
   };
+}
+
+/** Our own exception type for a verifier that died before running any test (tests/crash.ts). */
+export const VERIFIER_CRASH = 'VerifierCrashError';
+
+/**
+ * A verifier crash overrides an outcome only where Harbor saw nothing wrong: no exception recorded
+ * and no passing reward. `crash` is the line that shows it (readTrialTests), null when none does.
+ */
+export function verifierCrash<T extends RunResultLike>(result: T, crash: string | null): T {
+  if (!crash || result.exceptionType !== null || result.status === 'PASSED' || result.status === 'CANCELLED') return result;
+  return { ...result, status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: VERIFIER_CRASH, exceptionMessage: `the verifier crashed before any test ran: ${crash}`.slice(0, MAX_MESSAGE) };
 }

@@ -78,7 +78,12 @@ export const FAILURE_KINDS = ['AGENT', 'INFRASTRUCTURE'] as const;
 const count = z.number().int().min(0).nullable();
 
 export const TEST_STATUSES = ['PASSED', 'FAILED', 'SKIPPED', 'OTHER'] as const;
-export const TEST_SOURCES = ['ctrf', 'pytest'] as const;
+/**
+ * The reader a run's tests came from (runner/src/harbor/tests/): report files (ctrf.json, JUnit XML,
+ * jest/vitest `--json`, `go test -json`) or the output in verifier/test-stdout.txt (pytest, unittest,
+ * `go test -v`, cargo test / nextest). Issue 16 item 14 added all but the first two.
+ */
+export const TEST_SOURCES = ['ctrf', 'pytest', 'junit', 'jest', 'go', 'unittest', 'cargo'] as const;
 
 /**
  * Bounds of a run's test results, so a finished event stays well inside NATS' 1 MiB payload:
@@ -91,12 +96,15 @@ export const testCaseSchema = z.object({
   name: z.string().min(1).max(TEST_LIMITS.nameChars),
   status: z.enum(TEST_STATUSES),
   durationMs: z.number().int().min(0).optional(),
-  /** The failure's message (CTRF `message`, else the start of `trace`; pytest: the text after " - "). */
+  /**
+   * The failure's text: the report's own assertion or trace (pytest-json-ctrf's generic `message` gives
+   * way to its `trace`), else the reader's best line; several lines when it is a trace.
+   */
   message: z.string().max(TEST_LIMITS.messageChars).optional(),
 });
 export type TestCase = z.infer<typeof testCaseSchema>;
 
-/** What the verifier said test by test (harbor-contract.md §9): from verifier/ctrf.json, else pytest's summary lines. */
+/** What the verifier said test by test (harbor-contract.md §9): from a report file, else the test runner's output lines. */
 export const testResultsSchema = z.object({
   /** null: the verifier left files, but no test could be read from them (the note says why). */
   source: z.enum(TEST_SOURCES).nullable(),

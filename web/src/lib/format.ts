@@ -34,6 +34,17 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} m`;
 }
 
+/**
+ * A test's duration, in seconds as test runners print them ("0.040 s", "1.53 s"); longer ones as
+ * duration() does.
+ */
+export function testDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${(ms / 1000).toFixed(3)} s`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  return duration(ms);
+}
+
 export function since(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '—';
   const s = Math.max(0, (now - Date.parse(iso)) / 1000);
