@@ -34,16 +34,22 @@ sim_job_regrade_cli() { # the arguments after `harbor job regrade`
   usage_error "job regrade" "the simulator regrades through a config file's source_jobs only (harbor run -c)"
 }
 
+# Job.__init__ derives the regrade trials before touching the file system: a refusal leaves no job dir.
+regrade_refuse() {
+  printf 'Traceback (most recent call last):\n  File "/opt/harbor/lib/python3.12/site-packages/harbor/job.py", line 118, in __init__\n    self._init_trial_configs()\n%s\n' "$1" >&2
+  exit 1
+}
+
 # After the config is read: the source trial and the agent it recorded (Harbor carries the source
 # trial's agent config; the agent never runs).
 REGRADE_SOURCE=
 regrade_source_agent() {
-  [ -d "$SOURCE_JOB_PATH" ] || fatal "ValueError: Source job directory does not exist: $SOURCE_JOB_PATH"
+  [ -d "$SOURCE_JOB_PATH" ] || regrade_refuse "ValueError: Source job directory does not exist: $SOURCE_JOB_PATH"
   for _d in "$SOURCE_JOB_PATH"/*/; do
     _d=${_d%/}
     if [ -f "$_d/config.json" ] && [ -f "$_d/result.json" ]; then REGRADE_SOURCE=$_d; break; fi
   done
-  [ -n "$REGRADE_SOURCE" ] || fatal "ValueError: No completed trials found to regrade in $SOURCE_JOB_PATH."
+  [ -n "$REGRADE_SOURCE" ] || regrade_refuse "ValueError: No completed trials found to regrade in $SOURCE_JOB_PATH."
   _flat=$(sed -z 's/[\r\n\t]/ /g; s/"\([A-Za-z_][A-Za-z0-9_]*\)"[[:space:]]*:/\n"\1":/g' "$REGRADE_SOURCE/config.json")
   _section= AGENT= MODEL=
   while IFS= read -r _l; do
@@ -73,10 +79,10 @@ EOF
   _name=${TASK_PATH%/}
   _name=${_name##*/}
   if [ "$REGRADE_TASK" != "$_name" ]; then
-    fatal "ValueError: Source job contains trials for tasks with no matching task path: $REGRADE_TASK. Provide -p task paths covering every task in the job."
+    regrade_refuse "ValueError: Source job contains trials for tasks with no matching task path: $REGRADE_TASK. Provide -p task paths covering every task in the job."
   fi
   if ! grep -Eq '^[[:space:]]*environment_mode[[:space:]]*=[[:space:]]*"separate"|^[[:space:]]*\[verifier\.environment\]' "$TASK_PATH/task.toml" 2>/dev/null; then
-    fatal "ValueError: Task at $TASK_PATH resolves to a shared-mode verifier, which needs a live agent environment; regrade re-runs verification against recorded artifacts only. If the verifier can grade from artifacts alone, set [verifier] environment_mode = \"separate\" in task.toml and read inputs from /logs/artifacts."
+    regrade_refuse "ValueError: Task at $TASK_PATH resolves to a shared-mode verifier, which needs a live agent environment; regrade re-runs verification against recorded artifacts only. If the verifier can grade from artifacts alone, set [verifier] environment_mode = \"separate\" in task.toml and read inputs from /logs/artifacts."
   fi
 }
 
