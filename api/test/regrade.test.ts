@@ -26,7 +26,7 @@ afterAll(async () => {
  */
 async function uploadVersion(name: string, sim: Record<string, string>, separate = true): Promise<string> {
   const files = tb2Task(name);
-  if (separate) files['task.toml'] = files['task.toml']!.replace('[verifier]\n', '[verifier]\nenvironment_mode = "separate"\n');
+  if (separate) files['task.toml'] = String(files['task.toml']).replace('[verifier]\n', '[verifier]\nenvironment_mode = "separate"\n');
   files['.harbor-sim'] = Object.entries(sim).map(([k, v]) => `${k}=${v}\n`).join('');
   const { body } = await uploadZips(api.url, [{ name: `${name}.zip`, bytes: await zip(under(name, files)) }]);
   const task = body.data.uploadTasks.data.files[0].tasks[0];
