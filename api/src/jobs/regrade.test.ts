@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import type { Db } from '../db/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
+import { addAttempts, retryableCounts } from './attempts.js';
 import { createJob } from './launch.js';
 import { regradeRuns, settleRegrade } from './regrade.js';
 
@@ -79,5 +80,8 @@ describe('regradeRuns', () => {
     expect(await regradeRuns(deps(), jobId, { which: 'FAILED' })).toBe(0);
     await regradeOnce('FAILED');
     expect(await roles(jobId)).toEqual(['1.1 FAILED REPLACED', '1.2 ERRORED EXTRA', '1.3 PASSED REPLACED', '1.4 FAILED COUNTED']);
+    // A repeat regraded last is not retried (that would run the agent again on the old upload): it is regraded again.
+    expect(await retryableCounts(db, jobId)).toMatchObject({ FAILED: 0, ERRORED: 0, UNSUCCESSFUL: 0 });
+    expect(await db.$transaction((tx) => addAttempts(tx, jobId, 'FAILED'))).toBe(0);
   });
 });
