@@ -111,6 +111,10 @@ async function expectedRuns(allAttempts = false) {
       startedAt: r.startedAt,
       finishedAt: r.finishedAt,
       attemptRole: r.attemptRole,
+      regradeOfId: r.regradeOfId,
+      regradeTaskId: r.regradeTaskId,
+      rewardFlag: r.rewardFlag,
+      rewardFlagDetail: r.rewardFlagDetail,
     }))
     .sort((a, b) => (a.taskName < b.taskName ? -1 : a.taskName > b.taskName ? 1 : a.taskId.localeCompare(b.taskId) || a.repeat - b.repeat || a.attempt - b.attempt));
 }

@@ -12,6 +12,8 @@ import { classifyTrial, verifierCrash } from './harbor/outcome.js';
 import { harborNotRunnable, spawnHarbor, type HarborProcess, type ParentDeathWrapper } from './harbor/process.js';
 import { HarborResultError, parseTrialResult } from './harbor/result.js';
 import { readTrialTests } from './harbor/tests/index.js';
+import { buildHarborRegradeConfig, regradeProblem } from './harbor/regrade.js';
+import { checkRewardIntegrity } from './harbor/reward-integrity.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
 import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
 import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
@@ -229,10 +231,17 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         docker: order.harbor.environmentType === 'docker',
         log: hooks.log,
       });
+      if (order.regrade) {
+        const problem = await regradeProblem(config.harborBin, config.jobsDir, order.regrade.sourceTrialDir);
+        if (problem) return finished(infra(problem, 'RegradeNotPossible'));
+      }
+      const harborConfig = order.regrade
+        ? buildHarborRegradeConfig({ ...order, regrade: order.regrade }, { taskDir, jobsDir: config.jobsDir }, deliveryCount)
+        : buildHarborJobConfig(order, { taskDir, jobsDir: config.jobsDir }, deliveryCount);
       await ownFiles(`JOBS_DIR (${config.jobsDir}) is not usable`, async () => {
         await mkdir(configDir, { recursive: true });
         await rm(jobDir, { recursive: true, force: true });
-        await writeFile(configFile, JSON.stringify(buildHarborJobConfig(order, { taskDir, jobsDir: config.jobsDir }, deliveryCount), null, 2));
+        await writeFile(configFile, JSON.stringify(harborConfig, null, 2));
       });
 
       capture = startLogCapture({
@@ -289,7 +298,15 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       if (parsed) {
         // Failed and errored runs too: which tests failed is what people open them for.
         const { tests, crash } = await readTrialTests(trialDir!);
-        const result: RunResult = { ...verifierCrash(classifyTrial(parsed), crash), trialDir: relative(trialDir), ...(tests ? { tests } : {}) };
+        const rewardFlag = await checkRewardIntegrity(trialDir!, parsed.verifier?.started_at ?? null);
+        const result: RunResult = {
+          ...verifierCrash(classifyTrial(parsed), crash),
+          trialDir: relative(trialDir),
+          ...(tests ? { tests } : {}),
+          ...(rewardFlag ? { rewardFlag } : {}),
+          // Harbor copies the source's agent_result into a regrade: that spend is the source run's, not this one's.
+          ...(order.regrade ? { inputTokens: null, cacheTokens: null, outputTokens: null, costUsd: null } : {}),
+        };
         if (stopReason === 'wall-clock' && result.status === 'CANCELLED') {
           return finished(infra(`the trial ran past ${guard} and was stopped`, 'WallClockExceeded', relative(trialDir)));
         }

@@ -13,6 +13,7 @@ export type AuditAction =
   | 'JOB_CANCELLED'
   | 'RUN_CANCELLED'
   | 'RUNS_RETRIED'
+  | 'RUNS_REGRADED'
   | 'JOB_DELETED'
   | 'BUDGET_SET'
   | 'QUOTA_SET'

@@ -129,7 +129,7 @@ describe('deployMigrations', () => {
       `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
     );
-    const { RunStatus, JobStatus, JobStopReason, FailureKind, AttemptRole, Difficulty, TestStatus, TestsSource, UserRole } = await import('../generated/prisma/enums.js');
+    const { RunStatus, JobStatus, JobStopReason, FailureKind, AttemptRole, Difficulty, TestStatus, TestsSource, UserRole, RewardFlag } = await import('../generated/prisma/enums.js');
     expect(Object.fromEntries(enums.map((e) => [e.typname, e.labels]))).toEqual({
       RunStatus: Object.values(RunStatus),
       JobStatus: Object.values(JobStatus),
@@ -140,6 +140,7 @@ describe('deployMigrations', () => {
       TestStatus: Object.values(TestStatus),
       TestsSource: Object.values(TestsSource),
       UserRole: Object.values(UserRole),
+      RewardFlag: Object.values(RewardFlag),
     });
   });
 

@@ -42,6 +42,14 @@ export interface RunRow {
   finishedAt: Date | null;
   /** COUNTED, REPLACED or EXTRA (jobs/attempts.ts): statistics count the COUNTED attempts only. */
   attemptRole: string;
+  // issue 16 items 11-12
+  /** For a regrade: the run whose agent output it graded again. */
+  regradeOfId: string | null;
+  /** For a regrade: the task upload whose tests graded it. */
+  regradeTaskId: string | null;
+  /** WRITTEN_BEFORE_VERIFIER or FILES_DISAGREE: the reward may be the agent's (unverified, never a pass). */
+  rewardFlag: string | null;
+  rewardFlagDetail: string | null;
 }
 
 export const RUN_COLUMNS = [
@@ -49,6 +57,7 @@ export const RUN_COLUMNS = [
   'exceptionType', 'exceptionMessage', 'failureKind', 'inputTokens', 'cacheTokens', 'outputTokens', 'costUsd',
   'environmentSetupMs', 'agentSetupMs', 'agentExecutionMs', 'verifierMs', 'durationMs', 'runnerId', 'deliveryCount',
   'createdAt', 'dispatchedAt', 'claimedAt', 'startedAt', 'finishedAt', 'attemptRole',
+  'regradeOfId', 'regradeTaskId', 'rewardFlag', 'rewardFlagDetail',
 ] as const satisfies readonly (keyof RunRow)[];
 
 /** A task's row of the per-task summary: its statistics (stats/service.ts) and its name. */
@@ -60,7 +69,7 @@ export const TASK_COLUMNS = [
   'taskId', 'taskName', 'runs', 'passed', 'failed', 'errored', 'erroredAgent', 'erroredInfrastructure', 'cancelled',
   'unfinished', 'scored', 'includesInfrastructure', 'passRate', 'passRateLow', 'passRateHigh', 'meanReward',
   'meanRewardByKey', 'durationP50Ms', 'durationP95Ms', 'phaseDurations', 'inputTokens', 'outputTokens', 'cacheTokens',
-  'costUsd', 'costPerPass', 'passAtK', 'extraAttempts', 'bestOf', 'bestOfPassed', 'bestOfPassRate',
+  'costUsd', 'costPerPass', 'passAtK', 'extraAttempts', 'bestOf', 'bestOfPassed', 'bestOfPassRate', 'unverified',
 ] as const satisfies readonly (keyof TaskRow)[];
 
 interface Cursor {
@@ -87,7 +96,9 @@ export async function* exportRuns(db: Db, jobId: string, allAttempts = false, pa
              r."environmentSetupMs", r."agentSetupMs", r."agentExecutionMs", r."verifierMs",
              (extract(epoch FROM (r."finishedAt" - r."startedAt")) * 1000)::float8 AS "durationMs",
              r."runnerId", r."deliveryCount", r."createdAt", r."dispatchedAt", r."claimedAt", r."startedAt", r."finishedAt",
-             r."attemptRole"::text AS "attemptRole"
+             r."attemptRole"::text AS "attemptRole",
+             r."regradeOfId"::text AS "regradeOfId", r."regradeTaskId"::text AS "regradeTaskId",
+             r."rewardFlag"::text AS "rewardFlag", r."rewardFlagDetail"
         FROM "Run" r JOIN "Task" t ON t.id = r."taskId"
        WHERE r."jobId" = ${jobId}::uuid AND (${allAttempts}::boolean OR r."attemptRole" = 'COUNTED')
          AND (${after === null}::boolean

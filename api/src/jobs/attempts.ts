@@ -30,12 +30,16 @@ export const RETRY_SELECTIONS = {
 export type RetrySelection = keyof typeof RETRY_SELECTIONS;
 const RETRY_SELECTION_NAMES = Object.keys(RETRY_SELECTIONS) as RetrySelection[];
 
-/** The latest attempt of each of the job's repeats, as `r`, among those the condition keeps. */
+/**
+ * The latest attempt of each of the job's repeats, as `r`, among those the condition keeps. A repeat
+ * whose latest attempt is a regrade (regrade.ts) has none: a retry would run the agent again on the
+ * old task, so such a repeat is regraded again instead (regradeRuns).
+ */
 function latestAttempts(jobId: string, condition: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     SELECT r.id, r."taskId", r.repeat, r.attempt, r.status, r."failureKind"
       FROM "Run" r
-     WHERE r."jobId" = ${jobId}::uuid AND ${condition}
+     WHERE r."jobId" = ${jobId}::uuid AND ${condition} AND r."regradeOfId" IS NULL
        AND NOT EXISTS (SELECT 1 FROM "Run" n
                         WHERE n."jobId" = r."jobId" AND n."taskId" = r."taskId" AND n.repeat = r.repeat AND n.attempt > r.attempt)`;
 }

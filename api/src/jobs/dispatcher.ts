@@ -60,15 +60,19 @@ export interface OrderRow {
   harborOptions: HarborOptions;
   envVar: string | null;
   ciphertext: string | null;
+  /** A regrade's source trial directory (relative to JOBS_DIR); null for an ordinary run. */
+  regradeSourceTrialDir: string | null;
 }
 
 /** What an order is made of, for `FROM "Run" r` joined as ORDER_JOINS. */
 const ORDER_COLUMNS = Prisma.sql`r.id, r."jobId", r."taskId", r.repeat, r.attempt, t.name AS "taskName", t."contentHash",
                t."agentTimeoutSec", t."verifierTimeoutSec", t."buildTimeoutSec",
-               j.agent, j.model, j."harborOptions", s."envVar", s.ciphertext`;
+               j.agent, j.model, j."harborOptions", s."envVar", s.ciphertext, src."harborTrialDir" AS "regradeSourceTrialDir"`;
+// A regrade's task is the upload whose tests grade it (regrade.ts), its source the run it regrades.
 const ORDER_JOINS = Prisma.sql`JOIN "Job" j ON j.id = r."jobId"
-          JOIN "Task" t ON t.id = r."taskId"
-          LEFT JOIN "ProviderSecret" s ON s.id = j."providerSecretId"`;
+          JOIN "Task" t ON t.id = COALESCE(r."regradeTaskId", r."taskId")
+          LEFT JOIN "ProviderSecret" s ON s.id = j."providerSecretId"
+          LEFT JOIN "Run" src ON src.id = r."regradeOfId"`;
 
 /** The order of one run as the dispatcher would publish it; null when the run is gone. */
 export async function orderRow(tx: Prisma.TransactionClient, runId: string): Promise<OrderRow | null> {
@@ -211,6 +215,7 @@ export async function publishOrder(deps: Pick<DispatcherDeps, 'js' | 'topology' 
     maxDurationSec: maxDurationSec(row),
     ...orderSecrets(deps.defaultSecrets, row),
     source: 'thr',
+    ...(row.regradeSourceTrialDir ? { regrade: { sourceTrialDir: row.regradeSourceTrialDir } } : {}),
   };
   await deps.js.publish(deps.topology.runOrder(row.jobId, row.id), encode(order), { msgID: orderMsgId(row.id, order.dispatch) });
 }

@@ -12,6 +12,7 @@ import type { Db } from '../db/client.js';
 import { replaceTests, testColumns } from '../tests/service.js';
 import { transition, type Applied } from '../runs/lifecycle.js';
 import { checkBudget } from './budget.js';
+import { settleRegrade } from './regrade.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -28,6 +29,8 @@ interface LockedRun {
   cancelRequested: boolean;
   /** The job's budget was reached (budget.ts): no run of it may start any more. */
   budgetStopped: boolean;
+  /** Set for a regrade (regrade.ts): its scored outcome becomes the verdict of the run it regrades. */
+  regradeOfId: string | null;
 }
 
 export interface EventOutcome {
@@ -57,6 +60,8 @@ function resultData(result: RunResult, at: Date): Prisma.RunUpdateInput {
     agentExecutionMs: result.agentExecutionMs,
     verifierMs: result.verifierMs,
     harborTrialDir: result.trialDir,
+    rewardFlag: result.rewardFlag?.kind ?? null,
+    rewardFlagDetail: result.rewardFlag?.detail ?? null,
     finishedAt: at,
   };
 }
@@ -66,7 +71,7 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
   return db.$transaction(async (tx) => {
     const [run] = await tx.$queryRaw<LockedRun[]>`
       SELECT r.id, r."jobId", r.status, r.dispatch, r."deliveryCount", r."lastEventSeq", j."cancelRequestedAt" IS NOT NULL AS "cancelRequested",
-             j."stopReason" IS NOT NULL AS "budgetStopped"
+             j."stopReason" IS NOT NULL AS "budgetStopped", r."regradeOfId"::text AS "regradeOfId"
         FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
        WHERE r.id = ${event.runId}::uuid FOR UPDATE OF r`;
     if (!run || run.jobId !== event.jobId) return { applied: null, stop: event.type !== 'finished' };
@@ -118,6 +123,7 @@ export async function applyEvent(db: Db, event: RunEvent, seq: number): Promise<
     } else {
       await transition(tx, run, to, { ...common, ...resultData(event.result, at), ...testColumns(event.result.tests) });
       await replaceTests(tx, run.id, event.result.tests);
+      if (run.regradeOfId) await settleRegrade(tx, run.id, run.regradeOfId, to);
       await addUsage(tx, run.jobId, event.result);
       if (event.result.costUsd) budgetReached = await checkBudget(tx, run.jobId);
     }

@@ -7,6 +7,7 @@ import '../tasks/schema.js';
 import '../runs/schema.js';
 import '../jobs/schema.js';
 import '../jobs/mutations.js';
+import '../jobs/regrade-schema.js';
 import '../quotas/schema.js';
 import '../audit/schema.js';
 import '../estimates/schema.js';

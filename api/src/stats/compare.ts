@@ -108,7 +108,7 @@ function countsQuery(jobIds: readonly string[], includeInfrastructure: boolean):
   const ids = Prisma.join(jobIds.map((id) => Prisma.sql`${id}::uuid`));
   return Prisma.sql`
     WITH counted AS (
-      SELECT r."jobId", r."taskId", r.status, r."failureKind", r."costUsd"
+      SELECT r."jobId", r."taskId", r.status, r."failureKind", r."costUsd", r."rewardFlag"
         FROM "Run" r
        WHERE r."jobId" IN (${ids}) AND r."attemptRole" = 'COUNTED'
     ),
@@ -116,7 +116,8 @@ function countsQuery(jobIds: readonly string[], includeInfrastructure: boolean):
       SELECT "jobId", "taskId", GROUPING("taskId") = 1 AS "isJob",
              count(*)::int AS runs,
              count(*) FILTER (WHERE ${isScored(includeInfrastructure)})::int AS scored,
-             count(*) FILTER (WHERE status = 'PASSED')::int AS passed,
+             -- An unverified reward (the agent may have written it) is no pass, as in the job's statistics.
+             count(*) FILTER (WHERE status = 'PASSED' AND "rewardFlag" IS NULL)::int AS passed,
              coalesce(sum("costUsd"), 0)::float8 AS "costUsd"
         FROM counted
        GROUP BY GROUPING SETS (("jobId"), ("jobId", "taskId"))

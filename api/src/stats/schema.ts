@@ -93,7 +93,12 @@ const statsFields = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, RunStats>) =
   runs: t.exposeInt('runs', {
     description: 'One per (task, repeat): its counted attempt, the first fair try (see AttemptRole). Extra attempts never count here.',
   }),
-  passed: t.exposeInt('passed'),
+  passed: t.exposeInt('passed', { description: 'PASSED runs whose reward the verifier wrote: a run with a reward flag is unverified instead.' }),
+  unverified: t.exposeInt('unverified', {
+    description:
+      'Scored runs whose reward the agent may have written (Run.rewardFlag): they stay in `scored` but never count as passes, ' +
+      'and add nothing to meanReward.',
+  }),
   failed: t.exposeInt('failed'),
   errored: t.exposeInt('errored'),
   erroredAgent: t.exposeInt('erroredAgent', { description: 'ERRORED runs not blamed on the infrastructure.' }),

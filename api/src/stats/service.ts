@@ -22,6 +22,8 @@ export interface PhaseDuration {
 export interface RunStats {
   runs: number;
   passed: number;
+  /** Scored runs whose reward the agent may have written (Run.rewardFlag): counted, never as passes. */
+  unverified: number;
   failed: number;
   errored: number;
   erroredAgent: number;
@@ -86,6 +88,7 @@ interface CountsRow {
   taskId: string | null;
   runs: number;
   passed: number;
+  unverified: number;
   failed: number;
   errored: number;
   erroredInfrastructure: number;
@@ -138,7 +141,8 @@ function countsQuery(jobId: string, includeInfrastructure: boolean): Prisma.Sql 
              count(*) FILTER (WHERE ${FAIR_TRY})::int AS "fairExtra",
              bool_or(e.status = 'PASSED') AS "extraPassed"
         FROM "Run" e
-       WHERE e."jobId" = ${jobId}::uuid AND e."attemptRole" = 'EXTRA'
+       -- A regrade is a new verdict of an attempt, not another try: never a "best of N" attempt.
+       WHERE e."jobId" = ${jobId}::uuid AND e."attemptRole" = 'EXTRA' AND e."regradeOfId" IS NULL
        GROUP BY e."taskId", e.repeat
     ),
     runs AS (
@@ -147,21 +151,23 @@ function countsQuery(jobId: string, includeInfrastructure: boolean): Prisma.Sql 
              coalesce(x.extra, 0) AS extra,
              -- Extra attempts follow a fair try, so a repeat that has some was scored.
              1 + coalesce(x."fairExtra", 0) AS tries,
-             (l.status = 'PASSED' OR coalesce(x."extraPassed", false)) AS "passedSome"
+             ((l.status = 'PASSED' AND l."rewardFlag" IS NULL) OR coalesce(x."extraPassed", false)) AS "passedSome"
         FROM (${countedRuns(jobId)}) l
         LEFT JOIN extras x ON x."taskId" = l."taskId" AND x.repeat = l.repeat
     ),
     totals AS (
       SELECT runs."taskId", GROUPING(runs."taskId") = 1 AS "isJob",
              count(*)::int AS runs,
-             count(*) FILTER (WHERE status = 'PASSED')::int AS passed,
+             -- A reward the agent may have written (rewardFlag) is unverified: scored, never a pass.
+             count(*) FILTER (WHERE status = 'PASSED' AND "rewardFlag" IS NULL)::int AS passed,
+             count(*) FILTER (WHERE "rewardFlag" IS NOT NULL)::int AS unverified,
              count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
              count(*) FILTER (WHERE status = 'ERRORED')::int AS errored,
              count(*) FILTER (WHERE status = 'ERRORED' AND "failureKind" = 'INFRASTRUCTURE')::int AS "erroredInfrastructure",
              count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled,
              count(*) FILTER (WHERE status IN ('QUEUED', 'CLAIMED', 'RUNNING'))::int AS unfinished,
              count(*) FILTER (WHERE scored)::int AS scored,
-             sum(CASE WHEN status = 'ERRORED' THEN 0 ELSE coalesce(reward, 0) END) FILTER (WHERE scored)::float8 AS "rewardSum",
+             sum(CASE WHEN status = 'ERRORED' OR "rewardFlag" IS NOT NULL THEN 0 ELSE coalesce(reward, 0) END) FILTER (WHERE scored)::float8 AS "rewardSum",
              percentile_cont(0.5) WITHIN GROUP (ORDER BY "durationMs") FILTER (WHERE scored) AS "durationP50",
              percentile_cont(0.95) WITHIN GROUP (ORDER BY "durationMs") FILTER (WHERE scored) AS "durationP95",
              ${percentiles('environmentSetupMs', 'environmentSetup')},
@@ -195,7 +201,7 @@ function rewardKeysQuery(jobId: string, includeInfrastructure: boolean): Prisma.
     WITH distinct_rewards AS (
       SELECT l."taskId", l.rewards, count(*) AS n
         FROM (${countedRuns(jobId)}) l
-       WHERE ${scored} AND l.status <> 'ERRORED' AND jsonb_typeof(l.rewards) = 'object'
+       WHERE ${scored} AND l.status <> 'ERRORED' AND l."rewardFlag" IS NULL AND jsonb_typeof(l.rewards) = 'object'
        GROUP BY l."taskId", l.rewards
     )
     SELECT CASE WHEN GROUPING(d."taskId") = 0 THEN d."taskId"::text END AS "taskId",
@@ -253,6 +259,7 @@ function toRunStats(
   return {
     runs: row.runs,
     passed: row.passed,
+    unverified: row.unverified,
     failed: row.failed,
     errored: row.errored,
     erroredAgent: row.errored - row.erroredInfrastructure,

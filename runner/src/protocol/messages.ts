@@ -69,6 +69,12 @@ export const runOrderSchema = z.object({
   maxDurationSec: z.number().positive().nullable().default(null),
   /** Dataset label Harbor records as `source`. */
   source: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).refine((s) => !s.includes('__'), 'no "__"').default('thr'),
+  // issue 16 item 11: regrade
+  /**
+   * Set for a regrade: Harbor re-runs only the verifier of `taskDir`'s task on the recorded agent output
+   * of the source run's trial (relative to JOBS_DIR), as `harbor job regrade` does; the agent never runs.
+   */
+  regrade: z.object({ sourceTrialDir: z.string().min(1).max(500).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'relative to JOBS_DIR, without ..') }).optional(),
 });
 export type RunOrder = z.infer<typeof runOrderSchema>;
 
@@ -119,6 +125,10 @@ export const testResultsSchema = z.object({
 });
 export type TestResults = z.infer<typeof testResultsSchema>;
 
+export const REWARD_FLAGS = ['WRITTEN_BEFORE_VERIFIER', 'FILES_DISAGREE'] as const;
+export const rewardFlagSchema = z.object({ kind: z.enum(REWARD_FLAGS), detail: z.string().max(1_000) });
+export type RewardFlag = z.infer<typeof rewardFlagSchema>;
+
 export const runResultSchema = z.object({
   status: z.enum(RUN_OUTCOMES),
   reward: z.number().nullable(),
@@ -138,6 +148,9 @@ export const runResultSchema = z.object({
   trialDir: z.string().max(500).nullable(),
   /** Per-test results when the verifier left a report; absent from runners older than this field. */
   tests: testResultsSchema.optional(),
+  // issue 16 item 12: reward integrity
+  /** The reward file may not be the verifier's (see runner/src/harbor/reward-integrity.ts); absent when it looked sound. */
+  rewardFlag: rewardFlagSchema.optional(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;
 

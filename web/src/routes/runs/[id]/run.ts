@@ -10,6 +10,10 @@ export const RunFields = graphql(`
     createdAt claimedAt startedAt finishedAt logUrl filesUrl
     task { id name }
     job { id name agent model }
+    rewardFlag rewardFlagDetail
+    regradeOf { id status reward }
+    regrades { id status reward }
+    regradeTask { id name }
   }
 `);
 
