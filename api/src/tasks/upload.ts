@@ -160,6 +160,7 @@ async function store(deps: UploadDeps, fileName: string, task: ExtractedTask): P
         fileCount: task.files!.length,
         uploadFileName: fileName,
         uploadRootPath: task.rootPath,
+        steps: task.steps ? (task.steps as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
       },
       select: { id: true },
     });

@@ -14,11 +14,14 @@ import { messages, problem, type Problem } from './problems.js';
 import { composeHostAccess } from './compose.js';
 import { checkTaskToml, type TomlCheck } from './task-config.js';
 import { checkInstruction, checkRequiredFiles, compareUtf8, contentHash, taskName, type TaskTree } from './task-checks.js';
+import { summariseSteps } from './step-summary.js';
 import type { ExtractedArchive, ExtractedTask, ExtractOptions } from './types.js';
 
 export { defaultPackageLimits, type PackageLimits, type UploadBudget } from './limits.js';
 export type { Problem, RejectionCode, WarningCode } from './problems.js';
 export type { TaskConfig } from './task-config.js';
+export type { TaskStepSummary } from './step-summary.js';
+export type { NetworkPolicy } from './task-steps.js';
 export type { ExtractedArchive, ExtractedTask, ExtractOptions, TaskFile } from './types.js';
 
 /** One task root while the archive is processed. */
@@ -206,6 +209,7 @@ async function stream(
 
 interface Validated extends ExtractedTask {
   toml: TomlCheck | null;
+  stepInstructions: Map<string, string>;
 }
 
 /** Every per-task check whose input is available; never reads a file that was not fully streamed. */
@@ -250,16 +254,29 @@ async function validate(task: TaskState, fileName: string): Promise<Validated> {
     for (const reason of reasons) warnings.push(problem('host_access', messages.hostAccess(reason), zipPath(rel)));
   }
 
-  let instruction: string | undefined;
-  const instructionFile = task.streamed.get('instruction.md');
-  if (instructionFile && instructionFile.size > MAX_TEXT_FILE_BYTES) {
-    errors.push(problem('instruction_invalid', messages.textTooLarge('instruction.md', MAX_TEXT_FILE_BYTES), zipPath('instruction.md')));
-  } else if (instructionFile) {
-    const checked = checkInstruction(await read('instruction.md'), zipPath('instruction.md'));
-    if (checked.error) errors.push(checked.error);
-    else instruction = checked.text!;
+  /** An instruction.md's text, or undefined when it is absent, too large or invalid (then reported). */
+  const readInstruction = async (rel: string, label?: string): Promise<string | undefined> => {
+    const file = task.streamed.get(rel);
+    if (file && file.size > MAX_TEXT_FILE_BYTES) {
+      errors.push(problem('instruction_invalid', messages.textTooLarge(rel, MAX_TEXT_FILE_BYTES), zipPath(rel)));
+    } else if (file) {
+      const checked = checkInstruction(await read(rel), zipPath(rel), label);
+      if (checked.error) errors.push(checked.error);
+      else return checked.text!;
+    }
+    return undefined;
+  };
+  const steps = toml?.config?.steps ?? null;
+  let instruction = await readInstruction('instruction.md');
+  // A multi-step task's agent reads only the steps' instructions; Harbor ignores the task's own.
+  if (steps && instruction === undefined && !task.tree.files.has('instruction.md')) instruction = '';
+  const stepInstructions = new Map<string, string>();
+  for (const step of steps ?? []) {
+    const rel = `steps/${step.name}/instruction.md`;
+    const text = await readInstruction(rel, zipPath(rel));
+    if (text !== undefined) stepInstructions.set(step.name, text);
   }
-  return { name, rootPath: task.root, errors, warnings, toml, ...(instruction === undefined ? {} : { instruction }) };
+  return { name, rootPath: task.root, errors, warnings, toml, stepInstructions, ...(instruction === undefined ? {} : { instruction }) };
 }
 
 /** Moves an accepted task to `<packageDir>/<name>` and describes it. */
@@ -289,5 +306,8 @@ async function accept(task: TaskState, result: Validated, packageDir: string): P
     sizeBytes: files.reduce((sum, f) => sum + f.size, 0),
     config,
     instruction: result.instruction,
+    steps: config.steps
+      ? summariseSteps(config.steps, config.separateVerifier, config.os === 'windows', files.map((f) => f.path), result.stepInstructions)
+      : null,
   };
 }

@@ -29,6 +29,10 @@ export type WarningCode =
   | 'missing_test_outputs'
   | 'missing_solution'
   | 'unknown_toml_key'
+  /** A key Harbor reads only in another setting (e.g. multi_step_reward_strategy without [[steps]]). */
+  | 'ignored_toml_key'
+  /** schema_version newer than the platform knows: loaded, unknown keys ignored. */
+  | 'newer_schema_version'
   /** The compose file gives containers access to the runner host; createJob refuses the task unless an ADMIN allows it. */
   | 'host_access';
 
@@ -99,5 +103,12 @@ export const messages = {
   taskYamlIgnored: () => 'task.yaml is ignored; task.toml is used',
   missingTestOutputs: (file: string) => `${q(file)} is missing (Terminal-Bench tests usually live there)`,
   hostAccess: (reason: string) => `host access: ${reason}`,
+  missingStepTest: (stepFile: string, sharedFile: string, step: string) =>
+    `step ${q(step)} has no test script: required file ${q(stepFile)} (or the shared ${q(sharedFile)}) is missing`,
+  missingStepSolutions: (steps: string[], script: string) =>
+    `step${steps.length === 1 ? '' : 's'} ${steps.map(q).join(', ')} ha${steps.length === 1 ? 's' : 've'} no solution/${script} ` +
+    '(nor does the task): the oracle agent cannot check them',
+  stepInstructionNotUtf8: (file: string) => `${file} is not valid UTF-8`,
+  stepInstructionEmpty: (file: string) => `${file} is empty`,
   missingSolution: (file: string) => `${q(file)} is missing: the oracle agent cannot check this task`,
 } as const;

@@ -2,6 +2,7 @@
 import type { PackageLimits, UploadBudget } from './limits.js';
 import type { Problem } from './problems.js';
 import type { TaskConfig } from './task-config.js';
+import type { TaskStepSummary } from './step-summary.js';
 
 export interface TaskFile {
   /** Relative to the task root, '/'-separated. */
@@ -25,8 +26,10 @@ export interface ExtractedTask {
   files?: TaskFile[];
   sizeBytes?: number;
   config?: TaskConfig;
-  /** instruction.md as UTF-8 text (a leading BOM removed; the stored file keeps it). */
+  /** instruction.md as UTF-8 text (a leading BOM removed; the stored file keeps it); '' for a multi-step task without one. */
   instruction?: string;
+  /** The steps of a multi-step task, null for a single-step one. */
+  steps?: TaskStepSummary[] | null;
 }
 
 export interface ExtractedArchive {
