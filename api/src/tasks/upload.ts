@@ -161,6 +161,8 @@ async function store(deps: UploadDeps, fileName: string, task: ExtractedTask): P
         uploadFileName: fileName,
         uploadRootPath: task.rootPath,
         steps: task.steps ? (task.steps as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
+        convertedFrom: task.conversion?.from ?? null,
+        conversionNotes: task.conversion ? (task.conversion.notes as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
       },
       select: { id: true },
     });

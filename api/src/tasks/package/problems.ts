@@ -17,7 +17,8 @@ export type RejectionCode =
   | 'missing_required_file'
   | 'task_toml_invalid'
   | 'instruction_invalid'
-  | 'tb1_format'
+  /** A Terminal-Bench 1 task that cannot be converted automatically; one problem per reason. */
+  | 'tb1_not_convertible'
   | 'no_task_found'
   | 'ambiguous_layout'
   | 'duplicate_task_name';
@@ -85,9 +86,10 @@ export const messages = {
   instructionNotUtf8: () => 'instruction.md is not valid UTF-8',
   instructionEmpty: () => 'instruction.md is empty',
   textTooLarge: (file: string, limit: number) => `${file} is larger than the ${formatBytes(limit)} limit for this file`,
-  tb1: () =>
-    'Terminal-Bench 1 layout detected (task.yaml); convert it to the Terminal-Bench 2 format ' +
-    '(task.toml, instruction.md, environment/, tests/test.sh) before uploading',
+  tb1WithoutYaml: () =>
+    'Terminal-Bench 1 layout detected (run-tests.sh, Dockerfile or docker-compose.yaml) but no task.yaml: ' +
+    'the instruction and limits of a TB1 task live there, so it cannot be converted',
+  tb1NotConvertible: (reason: string) => `Terminal-Bench 1 task cannot be converted automatically: ${reason}`,
   noTask: () => 'no task found: a task is a folder that directly contains a file named task.toml',
   nested: (outer: string, inner: string) =>
     `ambiguous layout: the task folder ${q(inner)} is inside the task folder ${q(outer)}`,

@@ -3,6 +3,7 @@ import type { PackageLimits, UploadBudget } from './limits.js';
 import type { Problem } from './problems.js';
 import type { TaskConfig } from './task-config.js';
 import type { TaskStepSummary } from './step-summary.js';
+import type { ConversionNote } from './tb1-stage.js';
 
 export interface TaskFile {
   /** Relative to the task root, '/'-separated. */
@@ -30,6 +31,8 @@ export interface ExtractedTask {
   instruction?: string;
   /** The steps of a multi-step task, null for a single-step one. */
   steps?: TaskStepSummary[] | null;
+  /** Set when the upload was a Terminal-Bench 1 task converted to these files. */
+  conversion?: { from: 'TB1'; notes: ConversionNote[] };
 }
 
 export interface ExtractedArchive {
