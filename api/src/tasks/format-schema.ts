@@ -19,7 +19,10 @@ export const TaskStepRef = builder.objectRef<TaskStepSummary>('TaskStep').implem
     instruction: t.exposeString('instruction', { description: 'steps/<name>/instruction.md, Markdown source (an excerpt when long).' }),
     instructionTruncated: t.exposeBoolean('instructionTruncated'),
     agentTimeoutSec: t.exposeFloat('agentTimeoutSec', { nullable: true, description: "Null: the task's [agent] timeout." }),
-    verifierTimeoutSec: t.exposeFloat('verifierTimeoutSec', { nullable: true, description: "Null: the task's [verifier] timeout." }),
+    verifierTimeoutSec: t.exposeFloat('verifierTimeoutSec', {
+      nullable: true,
+      description: "Null: Harbor's default for a step's verifier (600 s; a step's [steps.verifier] does not inherit the task's timeout).",
+    }),
     agentNetwork: t.expose('agentNetwork', { type: NetworkPolicyRef, nullable: true, description: "Null: the task's policy." }),
     verifierNetwork: t.expose('verifierNetwork', { type: NetworkPolicyRef, nullable: true, description: "Null: the task's policy." }),
     minReward: t.field({
