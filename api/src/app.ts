@@ -24,6 +24,7 @@ import { LiveLogFeed } from './logs/feed.js';
 import { handleExport } from './exports/http.js';
 import { handleDownload } from './logs/http.js';
 import { handleTrialFile } from './trials/http.js';
+import { handleTaskOriginal } from './tasks/http.js';
 import { trialScrubbers } from './trials/secrets.js';
 import { DomainError } from './schema/errors.js';
 import { defaultEdgeConfig } from './edge/config.js';
@@ -186,6 +187,7 @@ export function buildApp(deps: AppDeps): App {
       if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
       if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
       if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
+      if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
       const pathname = (req.url ?? '/').split('?', 1)[0];
       if (!deps.web || pathname === GRAPHQL_PATH) return graphql(req, res);
       setSecurityHeaders(res, 'web');

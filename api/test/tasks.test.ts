@@ -38,7 +38,8 @@ describe('uploadTasks', () => {
       { name: 'old.zip', bytes: await zip(under('old-task', { 'task.yaml': 'instruction: do it\n', 'run-tests.sh': 'pytest\n' })) },
     ]);
 
-    expect(result).toMatchObject({ created: 2, duplicates: 0, rejected: 1, rejectedFiles: 2 });
+    // old.zip is a TB1 task (task.yaml) that cannot be converted: rejected as a task, with the reason.
+    expect(result).toMatchObject({ created: 2, duplicates: 0, rejected: 2, rejectedFiles: 1 });
     const [fixGit, bundle, notes, old] = result.files;
     expect(fixGit.tasks).toMatchObject([{ name: 'fix-git', rootPath: 'fix-git', status: 'CREATED', errors: [] }]);
     expect(bundle.tasks.map((t: any) => [t.name, t.status])).toEqual(
@@ -56,8 +57,8 @@ describe('uploadTasks', () => {
       ]),
     );
     expect(notes).toMatchObject({ tasks: [], errors: [{ code: 'zip_invalid' }] });
-    expect(old.errors.map((e: any) => e.code)).toEqual(['tb1_format']);
-    expect(old.errors[0].message).toMatch(/Terminal-Bench 1/);
+    expect(old.tasks).toMatchObject([{ name: 'old-task', status: 'REJECTED', errors: [{ code: 'tb1_not_convertible', path: 'old-task/Dockerfile' }] }]);
+    expect(old.tasks[0].errors[0].message).toMatch(/^Terminal-Bench 1 task cannot be converted automatically: Dockerfile is missing/);
 
     // Stored byte for byte under TASKS_DIR/<hash>/<name>/, and nothing of the rejected task.
     const hash = fixGit.tasks[0].task.contentHash;

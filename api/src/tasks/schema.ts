@@ -8,7 +8,8 @@ import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/erro
 import { parseId } from '../schema/ids.js';
 import { planned } from '../schema/planned.js';
 import { deleteTask, TASK_ORDERS, TaskInUseError, taskWhere, type TaskOrder } from './library.js';
-import type { Problem, TaskFile } from './package/index.js';
+import type { Problem, TaskFile, TaskStepSummary } from './package/index.js';
+import { ConversionNoteRef, environmentOf, TaskStepRef, type ConversionNote } from './format-schema.js';
 import { uploadTasks, type UploadedFile, type UploadedTask, type UploadResult, type UploadStatus } from './upload.js';
 
 const DifficultyEnum = builder.enumType(Difficulty, { name: 'Difficulty' });
@@ -79,6 +80,52 @@ builder.prismaObject('Task', {
     uploadRootPath: t.exposeString('uploadRootPath', { nullable: true, description: 'Its folder inside that zip.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was uploaded.' }),
     runCount: t.relationCount('runs'),
+    os: t.string({
+      description: '[environment].os: linux or windows (Windows tasks need a runner with Windows containers).',
+      select: { metadata: true },
+      resolve: (task) => String(environmentOf(task.metadata).os ?? 'linux').toLowerCase(),
+    }),
+    gpus: t.int({
+      description: '[environment].gpus: GPUs the task needs (0 = none).',
+      select: { metadata: true },
+      resolve: (task) => Number(environmentOf(task.metadata).gpus ?? 0),
+    }),
+    gpuTypes: t.stringList({
+      nullable: true,
+      description: '[environment].gpu_types: acceptable GPU models; null = any.',
+      select: { metadata: true },
+      resolve: (task) => (environmentOf(task.metadata).gpu_types as string[] | undefined) ?? null,
+    }),
+    steps: t.field({
+      type: [TaskStepRef],
+      nullable: true,
+      description: 'The steps of a multi-step task, in order; null for a single-step task.',
+      select: { steps: true },
+      resolve: (task) => task.steps as unknown as TaskStepSummary[] | null,
+    }),
+    multiStepRewardStrategy: t.string({
+      nullable: true,
+      description: "How a multi-step task's trial reward comes from its steps: mean (Harbor's default) or final; null for single-step tasks.",
+      select: { steps: true, metadata: true },
+      resolve: (task) =>
+        task.steps === null ? null : String((task.metadata as { multi_step_reward_strategy?: unknown }).multi_step_reward_strategy ?? 'mean'),
+    }),
+    convertedFrom: t.exposeString('convertedFrom', {
+      nullable: true,
+      description: 'TB1 when the upload was a Terminal-Bench 1 task converted to this package on upload.',
+    }),
+    conversionNotes: t.field({
+      type: [ConversionNoteRef],
+      description: 'What the conversion changed and what to check by hand; empty for tasks uploaded as they are.',
+      select: { conversionNotes: true },
+      resolve: (task) => (task.conversionNotes as unknown as ConversionNote[] | null) ?? [],
+    }),
+    originalUrl: t.string({
+      nullable: true,
+      description: 'Download of the files as uploaded, before the conversion (same sign-in as other downloads).',
+      select: { id: true, convertedFrom: true },
+      resolve: (task) => (task.convertedFrom ? `/tasks/${task.id}/original.zip` : null),
+    }),
   }),
 });
 

@@ -160,6 +160,9 @@ async function store(deps: UploadDeps, fileName: string, task: ExtractedTask): P
         fileCount: task.files!.length,
         uploadFileName: fileName,
         uploadRootPath: task.rootPath,
+        steps: task.steps ? (task.steps as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
+        convertedFrom: task.conversion?.from ?? null,
+        conversionNotes: task.conversion ? (task.conversion.notes as unknown as Prisma.InputJsonArray) : Prisma.DbNull,
       },
       select: { id: true },
     });

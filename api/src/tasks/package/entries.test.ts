@@ -89,11 +89,35 @@ describe('entry-level rejections', () => {
     ]);
   });
 
-  it('rejects non-ASCII names without the UTF-8 flag as non_utf8_name', async () => {
+  it('rejects a name that is UTF-8 neither with nor without the flag as non_utf8_name', async () => {
     const latin1 = Buffer.from('fix-git/caf\xe9.txt', 'latin1');
     const archive = await scratch.extract(rawZip([...task(), { name: latin1, data: 'x' }]));
     expect(codes(archive.tasks[0]!.errors)).toEqual(['non_utf8_name']);
     expect(archive.tasks[0]!.errors[0]!.message).toContain('file names must be UTF-8 (ASCII recommended)');
+  });
+
+  it('reads valid UTF-8 names without the UTF-8 flag as UTF-8 (Info-ZIP under a C locale)', async () => {
+    // Info-ZIP zip 3.0 run with LANG=C stores the bytes as they are and leaves bit 11 clear.
+    const name = Buffer.from('fix-git/tests/données-é.txt', 'utf8');
+    const archive = await scratch.extract(rawZip([...task(), { name, data: 'x', flags: 0 }]));
+    expect(archive.errors).toEqual([]);
+    expect(archive.tasks[0]!.errors).toEqual([]);
+    expect(archive.tasks[0]!.files!.map((f) => f.path)).toContain('tests/données-é.txt');
+  });
+
+  it('ignores a Unicode Path field whose CRC does not match the raw name', async () => {
+    // A stale field (the entry was renamed by a tool that kept the old extra field): the raw name wins.
+    const rawName = Buffer.from('fix-git/new.txt', 'utf8');
+    const stale = Buffer.from('fix-git/old.txt', 'utf8');
+    const field = Buffer.alloc(9 + stale.length);
+    field.writeUInt16LE(0x7075, 0);
+    field.writeUInt16LE(5 + stale.length, 2);
+    field.writeUInt8(1, 4);
+    field.writeUInt32LE(crc32(stale), 5);
+    stale.copy(field, 9);
+    const archive = await scratch.extract(rawZip([...task(), { name: rawName, data: 'x', extra: field }]));
+    expect(archive.tasks[0]!.files!.map((f) => f.path)).toContain('new.txt');
+    expect(archive.tasks[0]!.files!.map((f) => f.path)).not.toContain('old.txt');
   });
 
   it('rejects invalid UTF-8 with the flag, and control characters, as non_utf8_name', async () => {

@@ -89,7 +89,6 @@ export function readEntries(zip: ZipFile, signal?: AbortSignal): Promise<Entry[]
 }
 
 const GP_ENCRYPTED = 0x1;
-const GP_UTF8 = 0x800;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -102,22 +101,20 @@ interface DecodedName {
 }
 
 /**
- * Bit 11 declares UTF-8. Without it only ASCII is accepted, except when the Info-ZIP Unicode Path
- * extra field (0x7075, written by Info-ZIP `zip` on Unix) carries a UTF-8 name whose CRC matches.
+ * Names are read as UTF-8 whether or not bit 11 (the UTF-8 flag) is set: Info-ZIP `zip` under a C
+ * locale writes UTF-8 bytes without the flag, and those names are as good as flagged ones. The
+ * Info-ZIP Unicode Path extra field (0x7075, version 1) wins over the raw name when its CRC matches
+ * the raw bytes (a stale field, left by a tool that renamed the entry, does not). Only a name that is
+ * UTF-8 neither way is refused (tb2-task-format.md §3 `non_utf8_name`).
  */
 export function decodeName(entry: Entry): DecodedName {
   const raw = entry.fileNameRaw;
+  const field = entry.extraFields.find((f) => f.id === 0x7075);
   let name: string | null = null;
-  if ((entry.generalPurposeBitFlag & GP_UTF8) !== 0) {
-    name = utf8(raw);
-  } else if (raw.every((byte) => byte < 0x80)) {
-    name = raw.toString('latin1');
-  } else {
-    const field = entry.extraFields.find((f) => f.id === 0x7075);
-    if (field && field.data.length >= 5 && field.data[0] === 1 && field.data.readUInt32LE(1) === crc32(raw)) {
-      name = utf8(field.data.subarray(5));
-    }
+  if (field && field.data.length >= 5 && field.data[0] === 1 && field.data.readUInt32LE(1) === crc32(raw)) {
+    name = utf8(field.data.subarray(5));
   }
+  name ??= utf8(raw);
   if (name === null) return { name: new TextDecoder('utf-8').decode(raw), invalid: 'encoding' };
   return { name, invalid: CONTROL.test(name) ? 'control' : null };
 }

@@ -3,7 +3,7 @@
 //
 // Order: read the whole central directory (entry checks, root detection), then stream only the
 // entries inside task folders, task.toml and instruction.md first, then the rest in zip order.
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Entry, ZipFile } from 'yauzl';
 import { ancestors, openZip, readEntries, scanEntries, ZipDamaged, type ZipItem } from './entries.js';
@@ -14,11 +14,19 @@ import { messages, problem, type Problem } from './problems.js';
 import { composeHostAccess } from './compose.js';
 import { checkTaskToml, type TomlCheck } from './task-config.js';
 import { checkInstruction, checkRequiredFiles, compareUtf8, contentHash, taskName, type TaskTree } from './task-checks.js';
+import { summariseSteps } from './step-summary.js';
+import { convertStage, zipOriginal, type ConversionNote } from './tb1-stage.js';
 import type { ExtractedArchive, ExtractedTask, ExtractOptions } from './types.js';
 
 export { defaultPackageLimits, type PackageLimits, type UploadBudget } from './limits.js';
 export type { Problem, RejectionCode, WarningCode } from './problems.js';
 export type { TaskConfig } from './task-config.js';
+export type { TaskStepSummary } from './step-summary.js';
+export type { NetworkPolicy } from './task-steps.js';
+export type { ConversionNote } from './tb1-stage.js';
+
+/** The original files of a converted task, zipped beside its folder: <package>/.original.zip (task names never start with a dot). */
+export const ORIGINAL_ZIP = '.original.zip';
 export type { ExtractedArchive, ExtractedTask, ExtractOptions, TaskFile } from './types.js';
 
 /** One task root while the archive is processed. */
@@ -34,10 +42,16 @@ interface TaskState {
   /** A size cap was passed: the rest of the task is not read. */
   capped: { kind: 'file' | 'task'; path: string; bytes: number; limit: number } | null;
   streamed: Map<string, StreamedFile>;
+  /** Exec bit of each file, as it will be stored. */
+  executable: Map<string, boolean>;
+  /** A Terminal-Bench 1 task: converted to TB2 after streaming. */
+  tb1: boolean;
+  /** Set once a TB1 task was converted: `stage`, `tree` and `streamed` then describe the TB2 files. */
+  conversion: { originalStage: string; originalFiles: string[]; originalExecutable: Map<string, boolean>; notes: ConversionNote[] } | null;
 }
 
 /** Read first: everything else about a task depends on them. */
-const ESSENTIAL = new Set(['task.toml', 'instruction.md']);
+const ESSENTIAL = new Set(['task.toml', 'instruction.md', 'task.yaml']);
 const OUTSIDE_LISTED = 5;
 
 /** Never throws for bad input; only for an abort (with its reason) or I/O failures of workDir. */
@@ -103,6 +117,9 @@ async function unpack(
     meter: { bytes: 0 },
     capped: null,
     streamed: new Map(),
+    executable: new Map(),
+    tb1: layout.tb1.has(root),
+    conversion: null,
   }));
   // An entry-level problem inside a task folder rejects that task only; elsewhere, the archive.
   for (const { problem: p, paths } of scan.findings) {
@@ -120,6 +137,7 @@ async function unpack(
       task.explicitFolders.push(rel);
     } else {
       if (!task.items.has(rel)) task.items.set(rel, item);
+      task.executable.set(rel, item.executable);
       task.tree.files.add(rel);
     }
     for (const folder of ancestors(rel)) task.tree.folders.add(folder);
@@ -127,6 +145,9 @@ async function unpack(
 
   archive.uncompressedBytes = await stream(zip, tasks, archive, limits, opts.budget, signal);
   signal?.throwIfAborted();
+  for (const [i, task] of tasks.entries()) {
+    if (task.tb1 && archive.errors.length === 0) await convert(task, path.join(workDir, String(i), '.converted'));
+  }
 
   const results = await Promise.all(tasks.map((task) => validate(task, opts.fileName)));
   const byName = new Map<string, string[]>();
@@ -204,8 +225,28 @@ async function stream(
   return meter.bytes;
 }
 
+/** Converts a fully streamed TB1 task in place (its state then describes the TB2 files), or records why not. */
+async function convert(task: TaskState, out: string): Promise<void> {
+  const complete = !task.capped && task.errors.length === 0 && [...task.items].every(([rel, item]) => item.blocked || task.streamed.has(rel));
+  if (!complete) return;
+  const zipPath = (rel: string) => (task.root === '' ? rel : `${task.root}/${rel}`);
+  const converted = await convertStage(task.stage, task.streamed, task.executable, out, zipPath);
+  if ('errors' in converted) {
+    task.errors.push(...converted.errors);
+    return;
+  }
+  task.conversion = {
+    originalStage: task.stage,
+    originalFiles: [...task.streamed.keys()],
+    originalExecutable: task.executable,
+    notes: converted.notes,
+  };
+  Object.assign(task, { stage: converted.stage, tree: converted.tree, streamed: converted.streamed, executable: converted.executable, explicitFolders: [] });
+}
+
 interface Validated extends ExtractedTask {
   toml: TomlCheck | null;
+  stepInstructions: Map<string, string>;
 }
 
 /** Every per-task check whose input is available; never reads a file that was not fully streamed. */
@@ -214,6 +255,12 @@ async function validate(task: TaskState, fileName: string): Promise<Validated> {
   const errors = [...task.errors];
   const warnings: Problem[] = [];
   const read = (rel: string) => readFile(safeJoin(task.stage, rel));
+  if (task.tb1 && !task.conversion) {
+    // Not converted (a rejected archive, a cap, or the reasons in task.errors): TB2 checks would only add noise.
+    const { name } = taskName(task.root, fileName, null, zipPath('task.yaml'));
+    if (task.capped) errors.push(problem('task_too_large', messages.taskTooLarge(name, task.capped.bytes, task.capped.limit), task.root || null));
+    return { name, rootPath: task.root, errors, warnings, toml: null, stepInstructions: new Map() };
+  }
 
   let toml: TomlCheck | null = null;
   const tomlFile = task.streamed.get('task.toml');
@@ -250,33 +297,52 @@ async function validate(task: TaskState, fileName: string): Promise<Validated> {
     for (const reason of reasons) warnings.push(problem('host_access', messages.hostAccess(reason), zipPath(rel)));
   }
 
-  let instruction: string | undefined;
-  const instructionFile = task.streamed.get('instruction.md');
-  if (instructionFile && instructionFile.size > MAX_TEXT_FILE_BYTES) {
-    errors.push(problem('instruction_invalid', messages.textTooLarge('instruction.md', MAX_TEXT_FILE_BYTES), zipPath('instruction.md')));
-  } else if (instructionFile) {
-    const checked = checkInstruction(await read('instruction.md'), zipPath('instruction.md'));
-    if (checked.error) errors.push(checked.error);
-    else instruction = checked.text!;
+  /** An instruction.md's text, or undefined when it is absent, too large or invalid (then reported). */
+  const readInstruction = async (rel: string, label?: string): Promise<string | undefined> => {
+    const file = task.streamed.get(rel);
+    if (file && file.size > MAX_TEXT_FILE_BYTES) {
+      errors.push(problem('instruction_invalid', messages.textTooLarge(rel, MAX_TEXT_FILE_BYTES), zipPath(rel)));
+    } else if (file) {
+      const checked = checkInstruction(await read(rel), zipPath(rel), label);
+      if (checked.error) errors.push(checked.error);
+      else return checked.text!;
+    }
+    return undefined;
+  };
+  const steps = toml?.config?.steps ?? null;
+  let instruction = await readInstruction('instruction.md');
+  // A multi-step task's agent reads only the steps' instructions; Harbor ignores the task's own.
+  if (steps && instruction === undefined && !task.tree.files.has('instruction.md')) instruction = '';
+  const stepInstructions = new Map<string, string>();
+  for (const step of steps ?? []) {
+    const rel = `steps/${step.name}/instruction.md`;
+    const text = await readInstruction(rel, zipPath(rel));
+    if (text !== undefined) stepInstructions.set(step.name, text);
   }
-  return { name, rootPath: task.root, errors, warnings, toml, ...(instruction === undefined ? {} : { instruction }) };
+  return { name, rootPath: task.root, errors, warnings, toml, stepInstructions, ...(instruction === undefined ? {} : { instruction }) };
 }
 
 /** Moves an accepted task to `<packageDir>/<name>` and describes it. */
 async function accept(task: TaskState, result: Validated, packageDir: string): Promise<ExtractedTask> {
   const config = result.toml?.config;
-  const unread = [...task.items].filter(([rel]) => !task.streamed.has(rel));
+  const unread = task.conversion ? [] : [...task.items].filter(([rel]) => !task.streamed.has(rel));
   if (!config || result.instruction === undefined || unread.length > 0) {
     throw new Error(`task ${result.name}: accepted without being fully read`);
   }
   const dir = safeJoin(packageDir, result.name);
   await rename(task.stage, dir);
+  const { conversion } = task;
+  if (conversion) {
+    // Kept beside the task folder, so it moves into the store with it.
+    await zipOriginal(conversion.originalStage, conversion.originalFiles, conversion.originalExecutable, path.join(packageDir, ORIGINAL_ZIP));
+    await rm(conversion.originalStage, { recursive: true, force: true });
+  }
   for (const folder of task.explicitFolders) await mkdir(safeJoin(dir, folder), { recursive: true });
   if (config.dockerImage !== null && !task.tree.folders.has('environment')) await mkdir(safeJoin(dir, 'environment'));
 
   const streamed = [...task.streamed].map(([rel, file]) => ({ path: rel, ...file }));
   const files = streamed
-    .map(({ path: p, size }) => ({ path: p, size, executable: task.items.get(p)!.executable }))
+    .map(({ path: p, size }) => ({ path: p, size, executable: task.executable.get(p) ?? false }))
     .sort((a, b) => compareUtf8(a.path, b.path));
   return {
     name: result.name,
@@ -289,5 +355,9 @@ async function accept(task: TaskState, result: Validated, packageDir: string): P
     sizeBytes: files.reduce((sum, f) => sum + f.size, 0),
     config,
     instruction: result.instruction,
+    steps: config.steps
+      ? summariseSteps(config.steps, config.separateVerifier, config.os === 'windows', files.map((f) => f.path), result.stepInstructions)
+      : null,
+    ...(conversion ? { conversion: { from: 'TB1' as const, notes: conversion.notes } } : {}),
   };
 }

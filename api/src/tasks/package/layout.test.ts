@@ -156,20 +156,22 @@ describe('accepted layouts', () => {
 });
 
 describe('layout rejections', () => {
-  it('rejects a TB1 task (task.yaml) as tb1_format', async () => {
+  it('treats a folder with task.yaml and no task.toml as a TB1 task to convert (rejected here with its reasons)', async () => {
     const archive = await scratch.extract({
       'old-task/task.yaml': 'instruction: do it\n',
       'old-task/Dockerfile': 'FROM ubuntu\n',
-      'old-task/run-tests.sh': 'pytest\n',
+      'old-task/run-tests.sh': 'bash $TEST_DIR/run-uv-pytest.sh\n',
     });
-    expect(codes(archive.errors)).toEqual(['tb1_format']);
-    expect(archive.errors[0]!.message).toContain('Terminal-Bench 1 layout detected (task.yaml)');
-    expect(archive.tasks).toEqual([]);
+    expect(archive.errors).toEqual([]);
+    expect(archive.tasks).toMatchObject([{ name: 'old-task', rootPath: 'old-task' }]);
+    expect(archive.tasks[0]!.errors.map((e) => [e.code, e.path])).toEqual([['tb1_not_convertible', 'old-task/run-tests.sh']]);
+    expect(archive.tasks[0]!.errors[0]!.message).toContain('Terminal-Bench 1 task cannot be converted automatically: run-tests.sh reads $TEST_DIR/run-uv-pytest.sh');
   });
 
-  it('rejects a root-level TB1 Dockerfile without task.yaml as tb1_format', async () => {
+  it('rejects a root-level TB1 Dockerfile without task.yaml as tb1_not_convertible', async () => {
     const archive = await scratch.extract({ Dockerfile: 'FROM ubuntu\n', 'tests/test_outputs.py': '' });
-    expect(codes(archive.errors)).toEqual(['tb1_format']);
+    expect(codes(archive.errors)).toEqual(['tb1_not_convertible']);
+    expect(archive.errors[0]!.message).toContain('but no task.yaml');
   });
 
   it('rejects an archive without task.toml as no_task_found', async () => {

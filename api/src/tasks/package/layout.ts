@@ -4,9 +4,14 @@ import type { ZipItem } from './entries.js';
 import { messages, problem, type Problem } from './problems.js';
 
 export interface Layout {
-  /** Every folder that directly contains a file named task.toml ('' = the archive root), sorted. */
+  /**
+   * Every folder that directly contains a file named task.toml ('' = the archive root), and every
+   * folder with a TB1 task.yaml but no task.toml (converted on upload), sorted.
+   */
   roots: string[];
-  /** Archive-level: no_task_found, tb1_format, ambiguous_layout. */
+  /** The roots that are Terminal-Bench 1 tasks. */
+  tb1: Set<string>;
+  /** Archive-level: no_task_found, tb1_not_convertible, ambiguous_layout. */
   errors: Problem[];
   /** Files outside every root (ignored, warned about). */
   outside: string[];
@@ -46,15 +51,16 @@ const TB1_ROOT_FILES = new Set(['run-tests.sh', 'Dockerfile', 'docker-compose.ya
 
 export function detectLayout(items: ZipItem[]): Layout {
   const files = items.filter((item) => !item.isDir).map((item) => item.path);
-  const roots = [...new Set(files.filter((p) => basename(p) === 'task.toml').map(dirname))].sort();
+  const tb2 = [...new Set(files.filter((p) => basename(p) === 'task.toml').map(dirname))];
+  // A task.yaml beside a task.toml, or inside a TB2 task (a fixture), is the TB2 task's file.
+  const tb1 = [...new Set(files.filter((p) => basename(p) === 'task.yaml').map(dirname))].filter((dir) => rootOf(tb2, dir) < 0);
+  const roots = [...tb2, ...tb1].sort();
   const errors: Problem[] = [];
 
   if (roots.length === 0) {
-    const tb1 = files.some(
-      (p) => basename(p) === 'task.yaml' || (TB1_ROOT_FILES.has(basename(p)) && p.split('/').length <= 2),
-    );
-    errors.push(tb1 ? problem('tb1_format', messages.tb1()) : problem('no_task_found', messages.noTask()));
-    return { roots, errors, outside: [] };
+    const tb1Files = files.some((p) => TB1_ROOT_FILES.has(basename(p)) && p.split('/').length <= 2);
+    errors.push(tb1Files ? problem('tb1_not_convertible', messages.tb1WithoutYaml()) : problem('no_task_found', messages.noTask()));
+    return { roots, tb1: new Set(), errors, outside: [] };
   }
 
   for (const inner of roots) {
@@ -64,5 +70,5 @@ export function detectLayout(items: ZipItem[]): Layout {
   }
 
   const outside = files.filter((p) => rootOf(roots, p) < 0).sort();
-  return { roots, errors, outside };
+  return { roots, tb1: new Set(tb1), errors, outside };
 }

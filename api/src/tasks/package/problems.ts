@@ -17,7 +17,8 @@ export type RejectionCode =
   | 'missing_required_file'
   | 'task_toml_invalid'
   | 'instruction_invalid'
-  | 'tb1_format'
+  /** A Terminal-Bench 1 task that cannot be converted automatically; one problem per reason. */
+  | 'tb1_not_convertible'
   | 'no_task_found'
   | 'ambiguous_layout'
   | 'duplicate_task_name';
@@ -29,6 +30,10 @@ export type WarningCode =
   | 'missing_test_outputs'
   | 'missing_solution'
   | 'unknown_toml_key'
+  /** A key Harbor reads only in another setting (e.g. multi_step_reward_strategy without [[steps]]). */
+  | 'ignored_toml_key'
+  /** schema_version newer than the platform knows: loaded, unknown keys ignored. */
+  | 'newer_schema_version'
   /** The compose file gives containers access to the runner host; createJob refuses the task unless an ADMIN allows it. */
   | 'host_access';
 
@@ -81,9 +86,10 @@ export const messages = {
   instructionNotUtf8: () => 'instruction.md is not valid UTF-8',
   instructionEmpty: () => 'instruction.md is empty',
   textTooLarge: (file: string, limit: number) => `${file} is larger than the ${formatBytes(limit)} limit for this file`,
-  tb1: () =>
-    'Terminal-Bench 1 layout detected (task.yaml); convert it to the Terminal-Bench 2 format ' +
-    '(task.toml, instruction.md, environment/, tests/test.sh) before uploading',
+  tb1WithoutYaml: () =>
+    'Terminal-Bench 1 layout detected (run-tests.sh, Dockerfile or docker-compose.yaml) but no task.yaml: ' +
+    'the instruction and limits of a TB1 task live there, so it cannot be converted',
+  tb1NotConvertible: (reason: string) => `Terminal-Bench 1 task cannot be converted automatically: ${reason}`,
   noTask: () => 'no task found: a task is a folder that directly contains a file named task.toml',
   nested: (outer: string, inner: string) =>
     `ambiguous layout: the task folder ${q(inner)} is inside the task folder ${q(outer)}`,
@@ -99,5 +105,12 @@ export const messages = {
   taskYamlIgnored: () => 'task.yaml is ignored; task.toml is used',
   missingTestOutputs: (file: string) => `${q(file)} is missing (Terminal-Bench tests usually live there)`,
   hostAccess: (reason: string) => `host access: ${reason}`,
+  missingStepTest: (stepFile: string, sharedFile: string, step: string) =>
+    `step ${q(step)} has no test script: required file ${q(stepFile)} (or the shared ${q(sharedFile)}) is missing`,
+  missingStepSolutions: (steps: string[], script: string) =>
+    `step${steps.length === 1 ? '' : 's'} ${steps.map(q).join(', ')} ha${steps.length === 1 ? 's' : 've'} no solution/${script} ` +
+    '(nor does the task): the oracle agent cannot check them',
+  stepInstructionNotUtf8: (file: string) => `${file} is not valid UTF-8`,
+  stepInstructionEmpty: (file: string) => `${file} is empty`,
   missingSolution: (file: string) => `${q(file)} is missing: the oracle agent cannot check this task`,
 } as const;

@@ -66,9 +66,33 @@ export function checkRequiredFiles(
   const has = (rel: string) => tree.files.has(rel);
   const windows = toml?.config?.os === 'windows';
 
-  if (!has('instruction.md')) missing('instruction.md');
-  const test = windows ? 'tests/test.bat' : 'tests/test.sh';
-  if (!has(test)) missing(test);
+  const config = toml?.config ?? null;
+  const steps = config?.steps ?? null;
+  const testScript = windows ? 'test.bat' : 'test.sh';
+  const solveScript = windows ? 'solve.bat' : 'solve.sh';
+  if (steps) {
+    // Harbor: each step needs steps/<name>/instruction.md and a test script of its own or the
+    // task's shared one, unless its verifier runs in a separate environment.
+    const noSolution: string[] = [];
+    for (const step of steps) {
+      const dir = `steps/${step.name}`;
+      if (!has(`${dir}/instruction.md`)) missing(`${dir}/instruction.md`);
+      const separate = step.separateVerifier ?? config!.separateVerifier;
+      if (!separate && !has(`${dir}/tests/${testScript}`) && !has(`tests/${testScript}`)) {
+        const p = zipPath(`${dir}/tests/${testScript}`);
+        errors.push(problem('missing_required_file', messages.missingStepTest(p, zipPath(`tests/${testScript}`), step.name), p));
+      }
+      if (!has(`${dir}/solution/${solveScript}`) && !has(`solution/${solveScript}`)) noSolution.push(step.name);
+    }
+    if (noSolution.length > 0) {
+      const p = zipPath(`steps/${noSolution[0]}/solution/${solveScript}`);
+      warnings.push(problem('missing_solution', messages.missingStepSolutions(noSolution, solveScript), p));
+    }
+  } else {
+    if (!has('instruction.md')) missing('instruction.md');
+    const test = `tests/${testScript}`;
+    if (!has(test) && !config?.separateVerifier) missing(test);
+  }
 
   if (has('environment')) {
     errors.push(problem('missing_required_file', messages.environmentNotFolder(zipPath('environment')), zipPath('environment')));
@@ -80,26 +104,33 @@ export function checkRequiredFiles(
     }
   }
 
-  if (!has('tests/test_outputs.py')) {
+  if (!steps && !has('tests/test_outputs.py')) {
     warnings.push(problem('missing_test_outputs', messages.missingTestOutputs(zipPath('tests/test_outputs.py')), zipPath('tests/test_outputs.py')));
   }
-  if (!has('solution/solve.sh') && !(windows && has('solution/solve.bat'))) {
+  if (!steps && !has('solution/solve.sh') && !(windows && has('solution/solve.bat'))) {
     warnings.push(problem('missing_solution', messages.missingSolution(zipPath('solution/solve.sh')), zipPath('solution/solve.sh')));
   }
   if (has('task.yaml')) warnings.push(problem('task_yaml_ignored', messages.taskYamlIgnored(), zipPath('task.yaml')));
   return { errors, warnings };
 }
 
-/** instruction.md must be UTF-8 and not blank. Returns the text with a leading BOM removed. */
-export function checkInstruction(bytes: Uint8Array, path: string): { text: string | null; error: Problem | null } {
+/**
+ * instruction.md (or a step's, named by `label`) must be UTF-8 and not blank. Returns the text with a
+ * leading BOM removed.
+ */
+export function checkInstruction(bytes: Uint8Array, path: string, label?: string): { text: string | null; error: Problem | null } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    return { text: null, error: problem('instruction_invalid', messages.instructionNotUtf8(), path) };
+    const message = label ? messages.stepInstructionNotUtf8(label) : messages.instructionNotUtf8();
+    return { text: null, error: problem('instruction_invalid', message, path) };
   }
   if (text.startsWith('\uFEFF')) text = text.slice(1);
-  if (text.trim() === '') return { text: null, error: problem('instruction_invalid', messages.instructionEmpty(), path) };
+  if (text.trim() === '') {
+    const message = label ? messages.stepInstructionEmpty(label) : messages.instructionEmpty();
+    return { text: null, error: problem('instruction_invalid', message, path) };
+  }
   return { text, error: null };
 }
 

@@ -34,6 +34,11 @@ describe('task.toml', () => {
       storageMb: 10240,
       dockerImage: 'alexgshaw/fix-git:20251031',
       os: 'linux',
+      gpus: null,
+      gpuTypes: null,
+      steps: null,
+      multiStepRewardStrategy: null,
+      separateVerifier: false,
       raw: expect.objectContaining({ version: '1.0', environment: expect.objectContaining({ memory: '2G' }) }),
     });
   });
@@ -139,8 +144,118 @@ describe('task.toml', () => {
     ]);
   });
 
-  it('rejects multi-step tasks', () => {
-    expect(messagesOf('[[steps]]\nname = "one"\n')).toEqual(['task.toml: multi-step tasks ([[steps]]) are not supported yet']);
+  it('reads [[steps]] with per-step timeouts, network policy and min_reward (schema 1.4)', () => {
+    const result = check(
+      [
+        'schema_version = "1.4"',
+        'multi_step_reward_strategy = "final"',
+        '[[steps]]',
+        'name = "scaffold"',
+        'min_reward = 1.0',
+        '[steps.agent]',
+        'timeout_sec = 60.0',
+        'network_mode = "no-network"',
+        '[steps.verifier]',
+        'timeout_sec = 30.0',
+        '[[steps]]',
+        'name = "implement"',
+        'min_reward = { tests = 0.5 }',
+        '[steps.agent]',
+        'allowed_hosts = ["pypi.org", "files.pythonhosted.org"]',
+        '',
+      ].join('\n'),
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect(result.config!.multiStepRewardStrategy).toBe('final');
+    expect(result.config!.steps).toEqual([
+      {
+        name: 'scaffold',
+        agentTimeoutSec: 60,
+        verifierTimeoutSec: 30,
+        agentNetwork: { mode: 'no-network', allowedHosts: [] },
+        verifierNetwork: null,
+        minReward: 1,
+        separateVerifier: null,
+      },
+      {
+        name: 'implement',
+        agentTimeoutSec: null,
+        verifierTimeoutSec: null,
+        // Hosts without a mode mean an allowlist, as in Harbor.
+        agentNetwork: { mode: 'allowlist', allowedHosts: ['pypi.org', 'files.pythonhosted.org'] },
+        verifierNetwork: null,
+        minReward: { tests: 0.5 },
+        separateVerifier: null,
+      },
+    ]);
+  });
+
+  it('defaults multi_step_reward_strategy to mean for multi-step tasks and ignores it otherwise', () => {
+    expect(check('[[steps]]\nname = "one"\n').config!.multiStepRewardStrategy).toBe('mean');
+    const single = check('multi_step_reward_strategy = "mean"\n');
+    expect(single.config!.multiStepRewardStrategy).toBeNull();
+    expect(codes(single.warnings)).toEqual(['ignored_toml_key']);
+  });
+
+  it('rejects bad steps with every reason', () => {
+    expect(
+      messagesOf(
+        [
+          'multi_step_reward_strategy = "sum"',
+          '[[steps]]',
+          'name = "../escape"',
+          '[[steps]]',
+          'name = "a"',
+          'min_reward = "high"',
+          '[steps.agent]',
+          'timeout_sec = -5',
+          'network_mode = "public"',
+          'allowed_hosts = ["https://pypi.org/simple"]',
+          '[steps.verifier]',
+          'environment_mode = "sideways"',
+          '[[steps]]',
+          'name = "a"',
+          '[[steps]]',
+          'title = "no name"',
+          '',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'task.toml: multi_step_reward_strategy must be "mean" or "final" (got "sum")',
+      "task.toml: [[steps]] \"../escape\": the step name becomes the folder steps/<name>/; use 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit and without '..'",
+      'task.toml: [[steps]] "a".agent.timeout_sec must be a positive number (got -5)',
+      'task.toml: [[steps]] "a".agent.allowed_hosts entries must be bare host names, not URLs, ports or paths (got "https://pypi.org/simple")',
+      'task.toml: [[steps]] "a".agent.allowed_hosts is only valid with network_mode = "allowlist" (got "public")',
+      'task.toml: [[steps]] "a".min_reward must be a number or a table of numbers per reward key (got "high")',
+      'task.toml: [[steps]] "a".verifier.environment_mode must be "shared" or "separate" (got "sideways")',
+      'task.toml: [[steps]] #4 needs a string name (got undefined)',
+      'task.toml: [[steps]] "a" appears twice; step names must be unique',
+    ]);
+  });
+
+  it('accepts schema versions up to 1.4 quietly and warns about newer ones', () => {
+    expect(check('schema_version = "1.4"\n').warnings).toEqual([]);
+    expect(check('schema_version = "1.3"\n').warnings).toEqual([]);
+    const newer = check('schema_version = "1.10"\n');
+    expect(newer.errors).toEqual([]);
+    expect(newer.warnings.map((w) => [w.code, w.message])).toEqual([
+      [
+        'newer_schema_version',
+        'task.toml: schema_version "1.10" is newer than 1.4, the newest this platform knows; keys it does not know are ignored, as Harbor does',
+      ],
+    ]);
+  });
+
+  it('reads Windows and GPU tasks and keeps [environment] as parsed in raw', () => {
+    const result = check('[environment]\nos = "windows"\ngpus = 2\ngpu_types = ["H100", "A100"]\n');
+    expect(result.errors).toEqual([]);
+    expect(result.config).toMatchObject({ os: 'windows', gpus: 2, gpuTypes: ['H100', 'A100'] });
+    expect(result.config!.raw).toEqual({ environment: { os: 'windows', gpus: 2, gpu_types: ['H100', 'A100'] } });
+    expect(messagesOf('[environment]\ngpus = 1.5\ngpu_types = "H100"\n')).toEqual([
+      'task.toml: [environment].gpus must be a whole number of GPUs, 0 or more (got 1.5)',
+      'task.toml: [environment].gpu_types must be a list of GPU type names such as ["H100", "A100"] (got "H100")',
+    ]);
   });
 
   it('keeps raw JSON-safe: dates as ISO strings, inf as a string', () => {

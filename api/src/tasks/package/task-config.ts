@@ -3,6 +3,17 @@
 // Harbor as it looks in the UI. Every problem is collected, not only the first.
 import { parse, TomlError } from 'smol-toml';
 import { problem, q, type Problem } from './problems.js';
+import {
+  isNewerSchema,
+  isTable,
+  KNOWN_SCHEMA_VERSION,
+  networkPolicy,
+  parseGpus,
+  parseSteps,
+  taskSeparateVerifier,
+  type RewardStrategy,
+  type TaskStepConfig,
+} from './task-steps.js';
 
 export interface TaskConfig {
   name: string | null;
@@ -18,6 +29,14 @@ export interface TaskConfig {
   storageMb: number | null;
   dockerImage: string | null;
   os: 'linux' | 'windows';
+  gpus: number | null;
+  gpuTypes: string[] | null;
+  /** `[[steps]]` of a multi-step task, in order; null for a single-step task. */
+  steps: TaskStepConfig[] | null;
+  /** Set (default "mean") only for multi-step tasks. */
+  multiStepRewardStrategy: RewardStrategy | null;
+  /** [verifier] runs in its own environment, so tests/ is not needed for it. */
+  separateVerifier: boolean;
   /** The whole parsed document, JSON-safe (TOML dates as ISO strings, inf/nan as strings). */
   raw: Record<string, unknown>;
 }
@@ -42,10 +61,6 @@ const PART = '[A-Za-z0-9_-][A-Za-z0-9._-]*';
 const TASK_NAME = new RegExp(`^${PART}(/${PART})?$`);
 
 type Table = Record<string, unknown>;
-
-function isTable(value: unknown): value is Table {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
 
 /** `path` is the task.toml path inside the zip, put on every problem. */
 export function checkTaskToml(bytes: Uint8Array, path: string): TomlCheck {
@@ -77,10 +92,21 @@ export function checkTaskToml(bytes: Uint8Array, path: string): TomlCheck {
       warnings.push(problem('unknown_toml_key', `task.toml: unknown key ${q(key)} is ignored`, path));
     }
   }
-  if (doc.steps !== undefined) fail('multi-step tasks ([[steps]]) are not supported yet');
+  const warn = (code: 'unknown_toml_key' | 'ignored_toml_key' | 'newer_schema_version', message: string) =>
+    warnings.push(problem(code, `task.toml: ${message}`, path));
+  const { steps, strategy } = parseSteps(doc, fail, (message) =>
+    warn(message.includes('unknown key') ? 'unknown_toml_key' : 'ignored_toml_key', message),
+  );
 
-  v.str('', 'version');
-  v.str('', 'schema_version');
+  const version = v.str('', 'version');
+  // Harbor renames `version` to `schema_version` on load; either may carry it.
+  const schemaVersion = v.str('', 'schema_version') ?? version;
+  if (schemaVersion !== null && isNewerSchema(schemaVersion)) {
+    warn(
+      'newer_schema_version',
+      `schema_version ${q(schemaVersion)} is newer than ${KNOWN_SCHEMA_VERSION}, the newest this platform knows; keys it does not know are ignored, as Harbor does`,
+    );
+  }
   v.str('', 'source');
   if (doc.artifacts !== undefined && !Array.isArray(doc.artifacts)) fail(`artifacts must be a list (got ${show(doc.artifacts)})`);
 
@@ -131,6 +157,11 @@ export function checkTaskToml(bytes: Uint8Array, path: string): TomlCheck {
     if (typeof env.docker_image === 'string' && env.docker_image.trim() !== '') dockerImage = env.docker_image;
     else fail(`[environment].docker_image must be a non-empty string (got ${show(env.docker_image)})`);
   }
+  const { gpus, gpuTypes } = parseGpus(env, fail);
+  networkPolicy(env, '[environment]', fail);
+  if (agent) networkPolicy(agent, '[agent]', fail);
+  if (verifier) networkPolicy(verifier, '[verifier]', fail);
+  const separateVerifier = taskSeparateVerifier(verifier, fail);
   let os: 'linux' | 'windows' = 'linux';
   if (env.os !== undefined) {
     const lower = typeof env.os === 'string' ? env.os.toLowerCase() : null;
@@ -155,6 +186,11 @@ export function checkTaskToml(bytes: Uint8Array, path: string): TomlCheck {
     storageMb,
     dockerImage,
     os,
+    gpus,
+    gpuTypes,
+    steps,
+    multiStepRewardStrategy: strategy,
+    separateVerifier,
     raw: toJson(doc) as Record<string, unknown>,
   };
   return { config, errors, warnings, taskName, taskNameValid };

@@ -2,6 +2,8 @@
 import type { PackageLimits, UploadBudget } from './limits.js';
 import type { Problem } from './problems.js';
 import type { TaskConfig } from './task-config.js';
+import type { TaskStepSummary } from './step-summary.js';
+import type { ConversionNote } from './tb1-stage.js';
 
 export interface TaskFile {
   /** Relative to the task root, '/'-separated. */
@@ -25,8 +27,12 @@ export interface ExtractedTask {
   files?: TaskFile[];
   sizeBytes?: number;
   config?: TaskConfig;
-  /** instruction.md as UTF-8 text (a leading BOM removed; the stored file keeps it). */
+  /** instruction.md as UTF-8 text (a leading BOM removed; the stored file keeps it); '' for a multi-step task without one. */
   instruction?: string;
+  /** The steps of a multi-step task, null for a single-step one. */
+  steps?: TaskStepSummary[] | null;
+  /** Set when the upload was a Terminal-Bench 1 task converted to these files. */
+  conversion?: { from: 'TB1'; notes: ConversionNote[] };
 }
 
 export interface ExtractedArchive {

@@ -15,6 +15,20 @@ export const TaskRowFields = graphql(`
 `);
 export type TaskRow = ResultOf<typeof TaskRowFields>;
 
+/** What the task page shows of a task's format: runtime needs, steps, and a TB1 conversion. */
+export const TaskFormatFields = graphql(`
+  fragment TaskFormat on Task {
+    os gpus gpuTypes multiStepRewardStrategy convertedFrom originalUrl
+    conversionNotes { kind message }
+    steps {
+      name instruction instructionTruncated agentTimeoutSec verifierTimeoutSec minReward tests solution files
+      agentNetwork { mode allowedHosts } verifierNetwork { mode allowedHosts }
+    }
+  }
+`);
+export type TaskFormat = ResultOf<typeof TaskFormatFields>;
+export type TaskStep = NonNullable<TaskFormat['steps']>[number];
+
 export const TaskDetailFields = graphql(
   `
   fragment TaskDetail on Task {
@@ -24,9 +38,10 @@ export const TaskDetailFields = graphql(
     warnings { ...Problem } files { path sizeBytes executable }
     failingTests(first: 10) { name failures runs lastMessage sampleRunId }
     createdBy { id name }
+    ...TaskFormat
   }
 `,
-  [TaskRowFields, ProblemFields],
+  [TaskRowFields, ProblemFields, TaskFormatFields],
 );
 export type TaskDetail = ResultOf<typeof TaskDetailFields>;
 export type TaskFile = TaskDetail['files'][number];
@@ -37,7 +52,7 @@ export const UploadedFileFields = graphql(
   `
   fragment UploadedFile on UploadedFile {
     fileName sizeBytes errors { ...Problem } warnings { ...Problem }
-    tasks { name rootPath status task { id name } errors { ...Problem } warnings { ...Problem } }
+    tasks { name rootPath status task { id name convertedFrom } errors { ...Problem } warnings { ...Problem } }
   }
 `,
   [ProblemFields],
