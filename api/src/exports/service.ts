@@ -42,6 +42,14 @@ export interface RunRow {
   finishedAt: Date | null;
   /** COUNTED, REPLACED or EXTRA (jobs/attempts.ts): statistics count the COUNTED attempts only. */
   attemptRole: string;
+  // Issue 16 item 3: Harbor's record beyond the outcome (runs/details.ts).
+  agentVersion: string | null;
+  modelUsage: unknown;
+  agentMetadata: unknown;
+  exceptionTraceback: string | null;
+  exceptionOccurredAt: Date | null;
+  verifierEnvironmentMode: string | null;
+  stepResults: unknown;
 }
 
 export const RUN_COLUMNS = [
@@ -49,6 +57,7 @@ export const RUN_COLUMNS = [
   'exceptionType', 'exceptionMessage', 'failureKind', 'inputTokens', 'cacheTokens', 'outputTokens', 'costUsd',
   'environmentSetupMs', 'agentSetupMs', 'agentExecutionMs', 'verifierMs', 'durationMs', 'runnerId', 'deliveryCount',
   'createdAt', 'dispatchedAt', 'claimedAt', 'startedAt', 'finishedAt', 'attemptRole',
+  'agentVersion', 'modelUsage', 'agentMetadata', 'exceptionTraceback', 'exceptionOccurredAt', 'verifierEnvironmentMode', 'stepResults',
 ] as const satisfies readonly (keyof RunRow)[];
 
 /** A task's row of the per-task summary: its statistics (stats/service.ts) and its name. */
@@ -87,7 +96,9 @@ export async function* exportRuns(db: Db, jobId: string, allAttempts = false, pa
              r."environmentSetupMs", r."agentSetupMs", r."agentExecutionMs", r."verifierMs",
              (extract(epoch FROM (r."finishedAt" - r."startedAt")) * 1000)::float8 AS "durationMs",
              r."runnerId", r."deliveryCount", r."createdAt", r."dispatchedAt", r."claimedAt", r."startedAt", r."finishedAt",
-             r."attemptRole"::text AS "attemptRole"
+             r."attemptRole"::text AS "attemptRole",
+             r."agentVersion", r."modelUsage", r."agentMetadata", r."exceptionTraceback", r."exceptionOccurredAt",
+             r."verifierEnvironmentMode", r."stepResults"
         FROM "Run" r JOIN "Task" t ON t.id = r."taskId"
        WHERE r."jobId" = ${jobId}::uuid AND (${allAttempts}::boolean OR r."attemptRole" = 'COUNTED')
          AND (${after === null}::boolean
