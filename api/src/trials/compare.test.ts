@@ -15,6 +15,11 @@ function step(source: string, keystrokes: string[] = []): Omit<TrajectoryStep, '
     completionTokens: null,
     cachedTokens: null,
     costUsd: null,
+    modelName: null,
+    metricsExtra: null,
+    extra: null,
+    copied: false,
+    subTrajectories: [],
   };
 }
 
