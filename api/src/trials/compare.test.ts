@@ -45,6 +45,18 @@ describe('alignTrajectories', () => {
     expect(firstDivergence).toBeNull();
   });
 
+  it('leaves copied context out: a continuation repeats steps the agent already took', () => {
+    const copied = { ...step('agent', ['ls\n']), copied: true };
+    const a = trajectory(step('agent', ['ls\n']), copied, step('agent', ['make\n']));
+    const b = trajectory(step('agent', ['ls\n']), step('agent', ['make\n']));
+    const { steps, firstDivergence } = alignTrajectories(a, b, { a: passed, b: passed });
+    expect(steps.map((s) => [s.a?.index, s.b?.index, s.diverges])).toEqual([
+      [0, 0, false],
+      [2, 1, false],
+    ]);
+    expect(firstDivergence).toBeNull();
+  });
+
   it('finds the first pair whose keystrokes differ', () => {
     const a = trajectory(step('agent', ['ls\n']), step('agent', ['make\n']), step('agent', ['make test\n']));
     const b = trajectory(step('agent', ['ls\n']), step('agent', ['make all\n']), step('agent', ['make test\n']));
