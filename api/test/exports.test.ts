@@ -47,6 +47,17 @@ beforeAll(async () => {
           deliveryCount: finished ? 1 : 0,
           startedAt: finished ? at : null,
           finishedAt: finished ? new Date(at.getTime() + 1500 + i) : null,
+          // Harbor's record beyond the outcome (issue 16 item 3), on some of them.
+          agentVersion: finished ? '2.0.0' : null,
+          modelUsage: status === 'PASSED' ? [{ model: 'anthropic/claude-sonnet-4', inputTokens: 1000, cacheTokens: 0, outputTokens: 20, costUsd: 0.01 }] : undefined,
+          agentMetadata: status === 'PASSED' ? { values: { n_episodes: 3 }, apiRequestTimes: { count: 3, medianMs: 900, p95Ms: 1200, maxMs: 1200 }, omittedKeys: [] } : undefined,
+          exceptionTraceback: status === 'ERRORED' ? `Traceback (most recent call last):\n  File "trial.py", line 1\nAssertionError: ${TRICKY}` : null,
+          exceptionOccurredAt: status === 'ERRORED' ? at : null,
+          verifierEnvironmentMode: status === 'PASSED' ? 'shared' : null,
+          stepResults:
+            status === 'FAILED'
+              ? [{ name: 'build', reward: 0, rewards: { reward: 0 }, exceptionType: null, exceptionMessage: null, agentExecutionMs: 5, verifierMs: 2, inputTokens: 10, outputTokens: 2, costUsd: null }]
+              : undefined,
         };
       }),
     ),
@@ -115,6 +126,13 @@ async function expectedRuns(allAttempts = false) {
       regradeTaskId: r.regradeTaskId,
       rewardFlag: r.rewardFlag,
       rewardFlagDetail: r.rewardFlagDetail,
+      agentVersion: r.agentVersion,
+      modelUsage: r.modelUsage,
+      agentMetadata: r.agentMetadata,
+      exceptionTraceback: r.exceptionTraceback,
+      exceptionOccurredAt: r.exceptionOccurredAt,
+      verifierEnvironmentMode: r.verifierEnvironmentMode,
+      stepResults: r.stepResults,
     }))
     .sort((a, b) => (a.taskName < b.taskName ? -1 : a.taskName > b.taskName ? 1 : a.taskId.localeCompare(b.taskId) || a.repeat - b.repeat || a.attempt - b.attempt));
 }

@@ -40,7 +40,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-const RUNS = `query($id: ID!) { job(id: $id) { runs(first: 10) { edges { node { id status exceptionType exceptionMessage logUrl harborTrialDir } } } } }`;
+const RUNS = `query($id: ID!) { job(id: $id) { runs(first: 10) { edges { node { id status exceptionType exceptionMessage exceptionTraceback logUrl harborTrialDir } } } } }`;
 const runsOf = async (jobId: string) => (await graphql(api.url, RUNS, { id: jobId })).data.job.runs.edges.map((e: any) => e.node);
 
 it('a runner refuses hand-made orders whose secret would replace PATH, PYTHONPATH, LD_PRELOAD or DOCKER_HOST: the runs error, Harbor never starts', async () => {
@@ -108,6 +108,8 @@ it('a key Harbor prints is absent from GraphQL, logs, exports, every NATS messag
   const [byDefault] = await runsOf(defaultJob);
   // The simulator did print the keys there: each message says where it was.
   expect(own.exceptionMessage).toMatch(/Incorrect API key provided: \[REDACTED\]/);
+  // Harbor's traceback ends with the same message: scrubbed on the runner before it was sent.
+  expect(own.exceptionTraceback).toMatch(/ApiRateLimitError: .*Incorrect API key provided: \[REDACTED\]\)$/);
   expect(byDefault.exceptionType).toBe('HarborFailed');
   expect(byDefault.exceptionMessage).toMatch(/Incorrect API key provided: \[REDACTED\]/);
 

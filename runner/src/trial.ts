@@ -8,6 +8,7 @@ import type { RunnerConfig } from './config.js';
 import { RunnerFault, ownFiles } from './health.js';
 import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
 import { cleanUpEarlierDeliveries } from './harbor/leftovers.js';
+import { trialDetails, tracebackTail } from './harbor/details.js';
 import { classifyTrial, verifierCrash } from './harbor/outcome.js';
 import { harborNotRunnable, spawnHarbor, type HarborProcess, type ParentDeathWrapper } from './harbor/process.js';
 import { HarborResultError, parseTrialResult } from './harbor/result.js';
@@ -15,7 +16,7 @@ import { readTrialTests } from './harbor/tests/index.js';
 import { buildHarborRegradeConfig, regradeProblem } from './harbor/regrade.js';
 import { checkRewardIntegrity } from './harbor/reward-integrity.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
-import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
+import { DETAIL_LIMITS, type LogChunk, type RunOrder, type RunResult } from './protocol/messages.js';
 import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
 import { scrubFilesAtRest } from './secrets/files.js';
 import { hostPathPlaceholders } from './secrets/host-paths.js';
@@ -124,8 +125,9 @@ function openRedacted(config: RunnerConfig, order: RunOrder): string[] {
 
 /**
  * What the runner reports about a trial, without keys or host paths: the exception message (Harbor's
- * own exception_message, or the tail of its output), test messages, and a release's reason, which
- * also becomes the heartbeat's lastError.
+ * own exception_message, or the tail of its output) and traceback, the steps' exception messages,
+ * the agent's metadata strings, test messages, and a release's reason, which also becomes the
+ * heartbeat's lastError.
  */
 function scrubOutcome(outcome: TrialOutcome, scrubber: Scrubber): TrialOutcome {
   if (!scrubber.active) return outcome;
@@ -146,8 +148,27 @@ function scrubOutcome(outcome: TrialOutcome, scrubber: Scrubber): TrialOutcome {
       ...result,
       exceptionMessage: result.exceptionMessage === null ? null : scrubber.scrub(result.exceptionMessage),
       ...(tests ? { tests } : {}),
+      ...scrubDetails(result, scrubber),
     },
   };
+}
+
+/** The scrubbed copies of the details' free text (details.ts); fields a result lacks stay absent. */
+function scrubDetails(result: RunResult, scrubber: Scrubber): Partial<RunResult> {
+  const scrub = (text: string | null) => (text === null ? null : scrubber.scrub(text));
+  const out: Partial<RunResult> = {};
+  // Cut again after scrubbing: a placeholder may be longer than what it replaced.
+  if (result.exceptionTraceback !== undefined) out.exceptionTraceback = tracebackTail(scrub(result.exceptionTraceback));
+  if (result.steps) {
+    out.steps = result.steps.map((step) => ({ ...step, exceptionMessage: scrub(step.exceptionMessage)?.slice(0, DETAIL_LIMITS.stepMessageChars) ?? null }));
+  }
+  if (result.agentMetadata) {
+    const values = Object.fromEntries(
+      Object.entries(result.agentMetadata.values).map(([k, v]) => [k, typeof v === 'string' ? scrubber.scrub(v).slice(0, DETAIL_LIMITS.metadataValueChars) : v]),
+    );
+    out.agentMetadata = { ...result.agentMetadata, values };
+  }
+  return out;
 }
 
 /** Keys out of the trial's files at rest (secrets/files.ts); a failure is logged, never the run's. */
@@ -301,6 +322,7 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
         const rewardFlag = await checkRewardIntegrity(trialDir!, parsed.verifier?.started_at ?? null);
         const result: RunResult = {
           ...verifierCrash(classifyTrial(parsed), crash),
+          ...trialDetails(parsed),
           trialDir: relative(trialDir),
           ...(tests ? { tests } : {}),
           ...(rewardFlag ? { rewardFlag } : {}),

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { trialDetails } from '../src/harbor/details.js';
 import { classifyTrial } from '../src/harbor/outcome.js';
 import { HarborResultError, parseJobResult, parseTrialResult } from '../src/harbor/result.js';
 import { readTrialTests as readTrial } from '../src/harbor/tests/index.js';
@@ -330,6 +331,64 @@ describe('harbor simulator: outcomes', () => {
     expect((await trialResult(trialDir)).exception_info?.exception_type).toBe('EnvironmentStartTimeoutError');
     expect((await jobResult(s)).stats).toMatchObject({ n_retries: 2, n_completed_trials: 1, n_errored_trials: 1 });
     expect((await readText(path.join(s.jobDir, 'job.log'))).match(/Retrying trial/g)).toHaveLength(2);
+  });
+});
+
+describe("harbor simulator: the trial's record beyond the outcome", () => {
+  it.concurrent('writes the traceback, its time, the verifier mode and the agent metadata as Harbor does', async ({ expect }) => {
+    const s = await setup();
+    expect((await runSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'agent-timeout', HARBOR_SIM_STEPS: '3', HARBOR_SIM_MODEL_USAGE: '1' })).code).toBe(0);
+    const trial = await trialResult(await trialDirOf(s));
+    const details = trialDetails(trial);
+    expect(details).toMatchObject({ agentVersion: '2.0.0', verifierEnvironmentMode: 'shared', steps: [] });
+    expect(details.exceptionTraceback).toMatch(/^Traceback \(most recent call last\):[^]*AgentTimeoutError: Agent execution timed out/);
+    expect(Date.parse(details.exceptionOccurredAt!)).toBeGreaterThanOrEqual(Date.parse(trial.agent_execution!.started_at!));
+    expect(details.agentMetadata).toMatchObject({ values: { n_episodes: 3, summarization_count: 0 }, apiRequestTimes: { count: 3 }, omittedKeys: [] });
+    expect(details.modelUsage).toEqual([{ model: 'openrouter/anthropic/claude-sonnet-4', inputTokens: 1000, cacheTokens: 0, outputTokens: 200, costUsd: 0.01 }]);
+
+    // Harbor resolves the verifier mode when the trial starts: it is there when the environment failed too.
+    const infra = await setup();
+    await writeFile(path.join(infra.taskDir, 'task.toml'), '[task]\nname = "fix-git"\n\n[verifier]\nenvironment_mode = "separate"\n');
+    expect((await runSim(runArgs(infra), { HARBOR_SIM_SCENARIO: 'infra-error' })).code).toBe(0);
+    const failed = await trialResult(await trialDirOf(infra));
+    expect(failed).toMatchObject({ verifier_environment_mode: 'separate', agent_result: null });
+    expect(trialDetails(failed).modelUsage).toEqual([]);
+  });
+
+  const MULTI = '[task]\nname = "fix-git"\n\n[[steps]]\nname = "build"\n\n[[steps]]\nname = "ship"\nmin_reward = 0.5\n\n[[steps]]\nname = "verify"\n';
+
+  it.concurrent.each([
+    { strategy: null, rewards: '1,0.5,0', scenario: 'pass', reward: 0.5, status: 'FAILED', exceptionType: null },
+    { strategy: 'final', rewards: '1,0.5,0', scenario: 'pass', reward: 0, status: 'FAILED', exceptionType: null },
+    { strategy: 'mean', rewards: '1,1', scenario: 'agent-timeout', reward: 2 / 3, status: 'FAILED', exceptionType: 'AgentTimeoutError' },
+    { strategy: 'mean', rewards: '1,1', scenario: 'reward-missing', reward: 1, status: 'ERRORED', exceptionType: 'RewardFileNotFoundError' },
+  ])('multi-step ($strategy, $rewards, $scenario): per-step results and the trial reward by the strategy', async ({ strategy, rewards, scenario, reward, status, exceptionType }) => {
+    const s = await setup();
+    await writeFile(path.join(s.taskDir, 'task.toml'), (strategy ? `multi_step_reward_strategy = "${strategy}"\n` : '') + MULTI);
+    expect((await runSim(runArgs(s), { HARBOR_SIM_SCENARIO: scenario, HARBOR_SIM_STEPS: '6', HARBOR_SIM_STEP_REWARDS: rewards })).code).toBe(0);
+    const trial = await trialResult(await trialDirOf(s));
+    expect(trial).toMatchObject({ agent_result: null, verifier_environment_mode: null, exception_info: null });
+    expect(trial.step_results!.map((r) => r.step_name)).toEqual(['build', 'ship', 'verify']);
+    const details = trialDetails(trial);
+    const expected = rewards.split(',').map(Number);
+    expect(details.steps.map((r) => r.reward)).toEqual(
+      scenario === 'reward-missing' ? [...expected, null] : scenario === 'agent-timeout' ? [...expected, 0] : expected,
+    );
+    expect(details.steps.at(-1)!.exceptionType).toBe(exceptionType);
+    for (const step of details.steps) {
+      expect(step.agentExecutionMs).toBeGreaterThan(0);
+      expect(step.verifierMs).toBeGreaterThan(0);
+    }
+    // The steps take their turns: each one's agent starts after the previous one's verifier.
+    const times = trial.step_results!.flatMap((r) => [r.agent_execution!.started_at!, r.agent_execution!.finished_at!, r.verifier!.started_at!, r.verifier!.finished_at!]);
+    expect(times.map((t) => Date.parse(t))).toEqual([...times.map((t) => Date.parse(t))].sort((a, b) => a - b));
+    const outcome = classifyTrial(trial);
+    expect(outcome.reward).toBeCloseTo(reward, 5);
+    expect(outcome).toMatchObject({ status, exceptionType, inputTokens: 1000, outputTokens: 200, costUsd: 0.01 });
+    const evals = (await jobResult(s)).stats.evals['terminus-2__anthropic/claude-sonnet-4__terminal-bench-2'];
+    // Harbor counts only trial-level exceptions as errors; a step's stays in its step.
+    expect(evals).toMatchObject({ n_errors: 0, exception_stats: {} });
+    expect(evals!.metrics![0]!.mean).toBeCloseTo(reward, 5);
   });
 });
 

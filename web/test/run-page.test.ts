@@ -221,6 +221,12 @@ test('an errored run names the failure kind in words', async () => {
   await page.goto(`${platform.url}/runs/${runId}`);
   await expect(page.locator('[data-failure-kind]').textContent()).resolves.toBe('Infrastructure failure');
   await expect(page.locator('[data-failure]').textContent()).resolves.toContain('RuntimeError');
+  // Harbor's traceback, folded under the failure; the verifier mode Harbor resolved at the start.
+  const traceback = page.locator('[data-traceback]');
+  await expect(traceback.getAttribute('open')).resolves.toBeNull();
+  await traceback.locator('summary').click();
+  await expect(traceback.locator('pre').textContent()).resolves.toMatch(/^Traceback \(most recent call last\):[^]*RuntimeError: Docker compose command failed/);
+  await expect(page.locator('[data-verifier-mode]').textContent()).resolves.toBe("in the agent's container");
   await page.locator('[data-end-of-log]').waitFor({ timeout: 30_000 });
   await expect(page.locator('[data-section="trial"]').getAttribute('aria-selected')).resolves.toBe('true');
 });

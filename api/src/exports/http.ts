@@ -35,10 +35,24 @@ function fail(res: ServerResponse, status: number, message: string): void {
   res.end(`${message}\n`);
 }
 
+/** Free text a run carries that Harbor wrote: the exception's message and traceback, the steps' messages. */
+function scrubRun(row: RunRow, scrubber: Scrubber): RunRow {
+  const scrub = (text: string | null) => (text === null ? null : scrubber.scrub(text));
+  // Each step as stored (its keys in their order), only its message replaced.
+  const scrubStep = (step: unknown) =>
+    step && typeof step === 'object' && typeof (step as { exceptionMessage?: unknown }).exceptionMessage === 'string'
+      ? { ...step, exceptionMessage: scrubber.scrub((step as { exceptionMessage: string }).exceptionMessage) }
+      : step;
+  return {
+    ...row,
+    exceptionMessage: scrub(row.exceptionMessage),
+    exceptionTraceback: scrub(row.exceptionTraceback),
+    stepResults: Array.isArray(row.stepResults) ? row.stepResults.map(scrubStep) : row.stepResults,
+  };
+}
+
 async function* scrubbedRuns(rows: AsyncIterable<RunRow>, scrubber: Scrubber): AsyncGenerator<RunRow> {
-  for await (const row of rows) {
-    yield row.exceptionMessage === null || !scrubber.active ? row : { ...row, exceptionMessage: scrubber.scrub(row.exceptionMessage) };
-  }
+  for await (const row of rows) yield scrubber.active ? scrubRun(row, scrubber) : row;
 }
 
 /** Handles the export routes; returns false for any other request. */

@@ -50,6 +50,14 @@ export interface RunRow {
   /** WRITTEN_BEFORE_VERIFIER or FILES_DISAGREE: the reward may be the agent's (unverified, never a pass). */
   rewardFlag: string | null;
   rewardFlagDetail: string | null;
+  // Issue 16 item 3: Harbor's record beyond the outcome (runs/details.ts).
+  agentVersion: string | null;
+  modelUsage: unknown;
+  agentMetadata: unknown;
+  exceptionTraceback: string | null;
+  exceptionOccurredAt: Date | null;
+  verifierEnvironmentMode: string | null;
+  stepResults: unknown;
 }
 
 export const RUN_COLUMNS = [
@@ -58,6 +66,7 @@ export const RUN_COLUMNS = [
   'environmentSetupMs', 'agentSetupMs', 'agentExecutionMs', 'verifierMs', 'durationMs', 'runnerId', 'deliveryCount',
   'createdAt', 'dispatchedAt', 'claimedAt', 'startedAt', 'finishedAt', 'attemptRole',
   'regradeOfId', 'regradeTaskId', 'rewardFlag', 'rewardFlagDetail',
+  'agentVersion', 'modelUsage', 'agentMetadata', 'exceptionTraceback', 'exceptionOccurredAt', 'verifierEnvironmentMode', 'stepResults',
 ] as const satisfies readonly (keyof RunRow)[];
 
 /** A task's row of the per-task summary: its statistics (stats/service.ts) and its name. */
@@ -98,7 +107,9 @@ export async function* exportRuns(db: Db, jobId: string, allAttempts = false, pa
              r."runnerId", r."deliveryCount", r."createdAt", r."dispatchedAt", r."claimedAt", r."startedAt", r."finishedAt",
              r."attemptRole"::text AS "attemptRole",
              r."regradeOfId"::text AS "regradeOfId", r."regradeTaskId"::text AS "regradeTaskId",
-             r."rewardFlag"::text AS "rewardFlag", r."rewardFlagDetail"
+             r."rewardFlag"::text AS "rewardFlag", r."rewardFlagDetail",
+             r."agentVersion", r."modelUsage", r."agentMetadata", r."exceptionTraceback", r."exceptionOccurredAt",
+             r."verifierEnvironmentMode", r."stepResults"
         FROM "Run" r JOIN "Task" t ON t.id = r."taskId"
        WHERE r."jobId" = ${jobId}::uuid AND (${allAttempts}::boolean OR r."attemptRole" = 'COUNTED')
          AND (${after === null}::boolean

@@ -63,6 +63,21 @@ function resultData(result: RunResult, at: Date): Prisma.RunUpdateInput {
     rewardFlag: result.rewardFlag?.kind ?? null,
     rewardFlagDetail: result.rewardFlag?.detail ?? null,
     finishedAt: at,
+    ...detailData(result),
+  };
+}
+
+/** Issue 16 item 3's fields; an older runner sends none of them, and then they stay empty. */
+function detailData(result: RunResult): Prisma.RunUpdateInput {
+  const json = (value: unknown) => (value === undefined || value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
+  return {
+    agentVersion: result.agentVersion ?? null,
+    modelUsage: result.modelUsage?.length ? json(result.modelUsage) : Prisma.DbNull,
+    agentMetadata: json(result.agentMetadata),
+    exceptionTraceback: result.exceptionTraceback ?? null,
+    exceptionOccurredAt: result.exceptionOccurredAt ? new Date(result.exceptionOccurredAt) : null,
+    verifierEnvironmentMode: result.verifierEnvironmentMode ?? null,
+    stepResults: result.steps?.length ? json(result.steps) : Prisma.DbNull,
   };
 }
 

@@ -12,7 +12,7 @@ import { TestsSourceEnum } from '../tests/schema.js';
 import { agentLogEpisode, fileUrl, listTrialFiles, trialDir, type TrialFile } from '../trials/files.js';
 import { TrajectoryRef, TrialFileRef } from '../trials/schema.js';
 import { RUN_SECRET_SELECT } from '../trials/secrets.js';
-import { readTrajectory } from '../trials/trajectory.js';
+import { readSubTrajectory, readTrajectory } from '../trials/trajectory.js';
 
 export const RunStatusEnum = builder.enumType(RunStatus, { name: 'RunStatus' });
 export const FailureKindEnum = builder.enumType(FailureKind, {
@@ -168,6 +168,17 @@ builder.prismaObjectField('Run', 'trajectory', (t) =>
       'trial runs). Empty with a note when the agent writes no trajectory or the file cannot be read.',
     select: { harborTrialDir: true, ...RUN_SECRET_SELECT },
     resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: ctx.trialScrubbers(run).scrub }),
+  }),
+);
+
+builder.prismaObjectField('Run', 'subTrajectory', (t) =>
+  t.field({
+    type: TrajectoryRef,
+    description: 'One summarisation sub-trajectory of the agent (a name from Trajectory.subTrajectories), read like the trajectory.',
+    args: { file: t.arg.string({ required: true, description: 'e.g. trajectory.summarization-1-summary.json' }) },
+    select: { harborTrialDir: true, ...RUN_SECRET_SELECT },
+    resolve: async (run, args, ctx) =>
+      readSubTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), args.file, { scrub: ctx.trialScrubbers(run).scrub }),
   }),
 );
 

@@ -5,6 +5,7 @@ import '../health/schema.js';
 import '../auth/schema.js';
 import '../tasks/schema.js';
 import '../runs/schema.js';
+import '../runs/details.js';
 import '../jobs/schema.js';
 import '../jobs/mutations.js';
 import '../jobs/regrade-schema.js';

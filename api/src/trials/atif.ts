@@ -1,12 +1,15 @@
 // ATIF trajectories (harbor-contract.md §9) turned into what a browser may see: the steps with their
 // messages, reasoning, tool calls, observations and per-step metrics. Pure functions, no I/O.
 //
-// Tolerant by design: ATIF v1.0 to v1.7 differ in optional fields, agents other than terminus-2 fill
+// Tolerant by design: ATIF v1.0 to v1.8 differ in optional fields, agents other than terminus-2 fill
 // them loosely, and the file is read while it is being rewritten. Every field is parsed on its own
 // and a field of the wrong type becomes null instead of failing the step; unknown fields are
-// dropped. Token-id arrays and logprobs are never read (they are not in the schema below), and
-// `extra` objects are not passed on either: they are free-form and can be huge.
+// dropped. Token-id arrays and logprobs are never read (they are not in the schema below); the
+// free-form `extra` objects of a step and of its metrics are kept only when small (atif-content.ts).
 import { z } from 'zod';
+import { boundedExtra, capStrings, contentText, cut, reasoningText } from './atif-content.js';
+
+export { contentText, cut } from './atif-content.js';
 
 /** Steps kept per trajectory (all files together): a long run has a few hundred; beyond this the page would crawl. */
 export const MAX_STEPS = 2_000;
@@ -27,12 +30,23 @@ export interface Observation {
   content: string;
 }
 
+/** A trajectory the step handed work to (terminus-2: the three files of a context summarisation). */
+export interface SubTrajectoryRef {
+  /** The file next to the trajectory (trajectory.summarization-N-<kind>.json), when it is one. */
+  file: string | null;
+  sessionId: string | null;
+  /** What the delegation was, e.g. "Context summarization 1: Step 1 - Summary generation". */
+  summary: string | null;
+}
+
 export interface TrajectoryStep {
   /** 0-based position in the whole trajectory, continuation files included. */
   index: number;
   stepId: number | null;
   timestamp: string | null;
   source: string;
+  /** The model of this step when the agent named one (it may differ from the trajectory's). */
+  modelName: string | null;
   message: string;
   reasoning: string | null;
   toolCalls: ToolCall[];
@@ -41,6 +55,16 @@ export interface TrajectoryStep {
   completionTokens: number | null;
   cachedTokens: number | null;
   costUsd: number | null;
+  /** metrics.extra, bounded: e.g. reasoning or cache-write tokens. */
+  metricsExtra: Record<string, unknown> | null;
+  /** step.extra, bounded: e.g. a tool's exit code and duration. */
+  extra: Record<string, unknown> | null;
+  /**
+   * is_copied_context (ATIF v1.5+): a step repeated from an earlier file for context after a
+   * summarisation, not new work. Shown folded, never counted as a step.
+   */
+  copied: boolean;
+  subTrajectories: SubTrajectoryRef[];
 }
 
 export interface FinalMetrics {
@@ -49,6 +73,15 @@ export interface FinalMetrics {
   totalCachedTokens: number | null;
   totalCostUsd: number | null;
   totalSteps: number | null;
+}
+
+/** A summarisation sub-trajectory found next to the trajectory, viewable on its own. */
+export interface SubTrajectoryFile {
+  /** trajectory.summarization-<index>-<kind>.json */
+  file: string;
+  index: number;
+  /** summary, questions or answers (terminus-2's three subagents). */
+  kind: string;
 }
 
 export interface Trajectory {
@@ -61,6 +94,10 @@ export interface Trajectory {
   finalMetrics: FinalMetrics | null;
   /** Why the trajectory is missing, partial or empty; null when it was read whole. */
   note: string | null;
+  /** Summarisation sub-trajectories in the agent folder, in order (trajectory.ts fills them). */
+  subTrajectories: SubTrajectoryFile[];
+  /** A JSON file that is not ATIF (e.g. a plain list of episodes), pretty-printed and bounded; null otherwise. */
+  raw: string | null;
 }
 
 // ---- schema ------------------------------------------------------------------------------------
@@ -75,9 +112,12 @@ const metricsSchema = z
     completion_tokens: optNumber,
     cached_tokens: optNumber,
     cost_usd: optNumber,
+    extra: z.unknown().optional(),
   })
   .nullish()
   .catch(null);
+
+const subagentRefSchema = z.object({ trajectory_path: optString, session_id: optString, extra: z.unknown().optional() });
 
 const toolCallSchema = z.object({
   tool_call_id: optId,
@@ -88,6 +128,7 @@ const toolCallSchema = z.object({
 const observationResultSchema = z.object({
   source_call_id: optId,
   content: z.unknown().optional(),
+  subagent_trajectory_ref: z.array(z.unknown()).nullish().catch(null),
 });
 
 const stepSchema = z.object({
@@ -103,6 +144,8 @@ const stepSchema = z.object({
     .nullish()
     .catch(null),
   metrics: metricsSchema,
+  is_copied_context: z.boolean().nullish().catch(null),
+  extra: z.unknown().optional(),
 });
 
 const documentSchema = z.object({
@@ -188,19 +231,27 @@ function toStep(s: z.infer<typeof stepSchema>): Omit<TrajectoryStep, 'index'> {
     });
   }
   const observations: Observation[] = [];
+  const subTrajectories: SubTrajectoryRef[] = [];
   for (const raw of s.observation?.results ?? []) {
     const result = observationResultSchema.safeParse(raw);
     if (!result.success) continue;
+    for (const ref of result.data.subagent_trajectory_ref ?? []) {
+      const parsed = subagentRefSchema.safeParse(ref);
+      if (parsed.success && subTrajectories.length < 20) subTrajectories.push(subTrajectoryRef(parsed.data));
+    }
+    // A result that only delegates (no content) is shown through its references, not as an empty output.
+    if (result.data.content == null && result.data.subagent_trajectory_ref?.length) continue;
     observations.push({
       sourceCallId: result.data.source_call_id == null ? null : String(result.data.source_call_id),
       content: cut(contentText(result.data.content), MAX_TEXT_CHARS),
     });
   }
-  const reasoning = contentText(s.reasoning_content);
+  const reasoning = reasoningText(s.reasoning_content);
   return {
     stepId: s.step_id ?? null,
     timestamp: s.timestamp ?? null,
     source: s.source ?? 'unknown',
+    modelName: s.model_name ?? null,
     message: cut(contentText(s.message), MAX_TEXT_CHARS),
     reasoning: reasoning ? cut(reasoning, MAX_TEXT_CHARS) : null,
     toolCalls,
@@ -209,26 +260,25 @@ function toStep(s: z.infer<typeof stepSchema>): Omit<TrajectoryStep, 'index'> {
     completionTokens: s.metrics?.completion_tokens ?? null,
     cachedTokens: s.metrics?.cached_tokens ?? null,
     costUsd: s.metrics?.cost_usd ?? null,
+    metricsExtra: boundedExtra(s.metrics?.extra),
+    extra: boundedExtra(s.extra),
+    copied: s.is_copied_context === true,
+    subTrajectories,
   };
 }
 
-/** A message or observation: a string, or content parts of which text parts are shown and others named. */
-export function contentText(value: unknown): string {
-  if (value == null) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const parts = Array.isArray(value) ? value : [value];
-  return parts
-    .map((part) => {
-      if (typeof part === 'string') return part;
-      if (!part || typeof part !== 'object') return '';
-      const p = part as Record<string, unknown>;
-      if (typeof p.text === 'string') return p.text;
-      if (typeof p.content === 'string') return p.content;
-      return typeof p.type === 'string' ? `[${p.type}]` : '';
-    })
-    .filter((text) => text !== '')
-    .join('\n');
+/** Summarisation files are named trajectory.summarization-<index>-<kind>.json (terminus-2). */
+export const SUB_TRAJECTORY = /^trajectory\.summarization-(\d{1,4})-([a-z0-9_-]{1,40})\.json$/;
+
+function subTrajectoryRef(ref: z.infer<typeof subagentRefSchema>): SubTrajectoryRef {
+  // The path is written by the agent under test: only a sibling summarisation file is linked.
+  const name = ref.trajectory_path ? ref.trajectory_path.slice(ref.trajectory_path.lastIndexOf('/') + 1) : null;
+  const extra = ref.extra && typeof ref.extra === 'object' ? (ref.extra as Record<string, unknown>) : {};
+  return {
+    file: name && SUB_TRAJECTORY.test(name) ? name : null,
+    sessionId: ref.session_id ? cut(ref.session_id, 200) : null,
+    summary: typeof extra.summary === 'string' ? cut(extra.summary, 500) : null,
+  };
 }
 
 /** Older writers put the arguments in as a JSON string; an object is easier to show and compare. */
@@ -241,21 +291,6 @@ function parseArguments(value: unknown): unknown {
   } catch {
     return value;
   }
-}
-
-/** Cuts long text, saying how much was left out. */
-export function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max)}\n… [${(text.length - max).toLocaleString('en-US')} more characters not shown; the whole file is in the trial's files]`;
-}
-
-function capStrings(value: unknown, max: number, depth = 0): unknown {
-  if (typeof value === 'string') return cut(value, max);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.slice(0, 200).map((v) => capStrings(v, max, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value).slice(0, 100)) out[k] = capStrings(v, max, depth + 1);
-  return out;
 }
 
 // ---- truncated files -----------------------------------------------------------------------------
@@ -321,5 +356,24 @@ export function joinFiles(files: ParsedFile[], notes: string[]): Trajectory {
     // The totals of the last file cover the whole run when the agent continued in new files.
     finalMetrics: last?.finalMetrics ?? null,
     note: all.length ? all.join(' ') : null,
+    subTrajectories: [],
+    raw: null,
+  };
+}
+
+/** Characters of a non-ATIF JSON file shown as it is (pretty-printed). */
+export const MAX_RAW_CHARS = 200_000;
+
+/**
+ * A trajectory file that is JSON but not ATIF (a plain list of episodes, a custom agent's log):
+ * shown as it is, pretty-printed and bounded, with a note, rather than as "could not be read".
+ */
+export function rawTrajectory(doc: unknown, name: string): Trajectory {
+  const pretty = JSON.stringify(doc, null, 2) ?? 'null';
+  const shape = Array.isArray(doc) ? `a list of ${doc.length} item(s)` : doc !== null && typeof doc === 'object' ? 'an object without a "steps" list' : `a ${typeof doc}`;
+  return {
+    ...joinFiles([], []),
+    raw: cut(pretty, MAX_RAW_CHARS),
+    note: `${name} is JSON but not an ATIF trajectory (${shape}); it is shown as it is.`,
   };
 }

@@ -15,6 +15,11 @@ function step(source: string, keystrokes: string[] = []): Omit<TrajectoryStep, '
     completionTokens: null,
     cachedTokens: null,
     costUsd: null,
+    modelName: null,
+    metricsExtra: null,
+    extra: null,
+    copied: false,
+    subTrajectories: [],
   };
 }
 
@@ -36,6 +41,18 @@ describe('alignTrajectories', () => {
     expect(steps.map((s) => [s.index, s.a?.index, s.b?.index, s.diverges])).toEqual([
       [0, 2, 1, false],
       [1, 3, 2, false],
+    ]);
+    expect(firstDivergence).toBeNull();
+  });
+
+  it('leaves copied context out: a continuation repeats steps the agent already took', () => {
+    const copied = { ...step('agent', ['ls\n']), copied: true };
+    const a = trajectory(step('agent', ['ls\n']), copied, step('agent', ['make\n']));
+    const b = trajectory(step('agent', ['ls\n']), step('agent', ['make\n']));
+    const { steps, firstDivergence } = alignTrajectories(a, b, { a: passed, b: passed });
+    expect(steps.map((s) => [s.a?.index, s.b?.index, s.diverges])).toEqual([
+      [0, 0, false],
+      [2, 1, false],
     ]);
     expect(firstDivergence).toBeNull();
   });

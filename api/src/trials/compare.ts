@@ -1,8 +1,8 @@
 // Attempt vs attempt: two trajectories of the same task aligned step by step, and the first point
 // where they went apart. Pure functions over parsed trajectories.
 //
-// The rule: only the agent's steps are aligned (system and user steps are the same prompt for every
-// attempt), by their order: the i-th agent step of one attempt faces the i-th of the other. A pair
+// The rule: only the agent's own steps are aligned (system and user steps are the same prompt for
+// every attempt; copied context is not new work), by their order: the i-th agent step of one attempt faces the i-th of the other. A pair
 // diverges when the commands of its tool calls differ — for terminus-2 the keystrokes of each
 // bash_command, for other tools the function name and arguments — or when only one attempt has a
 // step there. When every pair matches, the attempts diverge at the end if their outcomes differ.
@@ -73,8 +73,9 @@ function outcomeText(o: Outcome): string {
 }
 
 export function alignTrajectories(a: Trajectory, b: Trajectory, outcomes?: { a: Outcome; b: Outcome }): Alignment {
-  const agentA = a.steps.filter((s) => s.source === 'agent');
-  const agentB = b.steps.filter((s) => s.source === 'agent');
+  // Copied context repeats earlier steps after a summarisation: aligning it would pair old work twice.
+  const agentA = a.steps.filter((s) => s.source === 'agent' && !s.copied);
+  const agentB = b.steps.filter((s) => s.source === 'agent' && !s.copied);
   const steps: AlignedStep[] = [];
   let firstDivergence: Divergence | null = null;
   for (let i = 0; i < Math.max(agentA.length, agentB.length); i++) {

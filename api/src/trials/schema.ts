@@ -4,7 +4,7 @@
 import { builder } from '../schema/builder.js';
 import { InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
-import type { FinalMetrics, Observation, ToolCall, Trajectory, TrajectoryStep } from './atif.js';
+import type { FinalMetrics, Observation, SubTrajectoryFile, SubTrajectoryRef, ToolCall, Trajectory, TrajectoryStep } from './atif.js';
 import { alignTrajectories, type AlignedStep, type Divergence } from './compare.js';
 import { fileUrl, trialDir, type TrialFile } from './files.js';
 import { RUN_SECRET_SELECT } from './secrets.js';
@@ -31,6 +31,24 @@ const ObservationRef = builder.objectRef<Observation>('Observation').implement({
   }),
 });
 
+const SubTrajectoryLinkRef = builder.objectRef<SubTrajectoryRef>('SubTrajectoryLink').implement({
+  description: 'A trajectory a step handed work to, e.g. one of the three subagents of a terminus-2 context summarisation.',
+  fields: (t) => ({
+    file: t.exposeString('file', { nullable: true, description: 'Its file beside the trajectory, readable with Run.subTrajectory; null when it is elsewhere.' }),
+    sessionId: t.exposeString('sessionId', { nullable: true }),
+    summary: t.exposeString('summary', { nullable: true }),
+  }),
+});
+
+const SubTrajectoryFileRef = builder.objectRef<SubTrajectoryFile>('SubTrajectoryFile').implement({
+  description: 'A summarisation sub-trajectory in the agent folder (trajectory.summarization-<index>-<kind>.json).',
+  fields: (t) => ({
+    file: t.exposeString('file'),
+    index: t.exposeInt('index', { description: 'Which summarisation (1, 2, …).' }),
+    kind: t.exposeString('kind', { description: 'summary, questions or answers for terminus-2.' }),
+  }),
+});
+
 const TrajectoryStepRef = builder.objectRef<TrajectoryStep>('TrajectoryStep').implement({
   description: 'One step of an ATIF trajectory. Token-id arrays and logprobs are never sent.',
   fields: (t) => ({
@@ -46,6 +64,18 @@ const TrajectoryStepRef = builder.objectRef<TrajectoryStep>('TrajectoryStep').im
     completionTokens: t.exposeInt('completionTokens', { nullable: true }),
     cachedTokens: t.exposeInt('cachedTokens', { nullable: true }),
     costUsd: t.exposeFloat('costUsd', { nullable: true }),
+    modelName: t.exposeString('modelName', { nullable: true, description: "This step's model, when the agent named one; it may differ from the trajectory's." }),
+    metricsExtra: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'metrics.extra (e.g. reasoning or cache-write tokens); strings cut at 500 characters, a note instead when over 4,000 characters of JSON.',
+      resolve: (s) => s.metricsExtra,
+    }),
+    extra: t.field({ type: 'JSON', nullable: true, description: 'step.extra (e.g. tool exit codes, durations), bounded like metricsExtra.', resolve: (s) => s.extra }),
+    copied: t.exposeBoolean('copied', {
+      description: 'A step repeated from an earlier file for context after a summarisation (is_copied_context): not new work, not counted.',
+    }),
+    subTrajectories: t.expose('subTrajectories', { type: [SubTrajectoryLinkRef], description: 'Trajectories this step handed work to.' }),
   }),
 });
 
@@ -71,7 +101,15 @@ export const TrajectoryRef = builder.objectRef<Trajectory>('Trajectory').impleme
     finalMetrics: t.expose('finalMetrics', { type: FinalMetricsRef, nullable: true }),
     note: t.exposeString('note', {
       nullable: true,
-      description: 'Why the trajectory is missing, partial or empty (no file, truncated, malformed, too large); null when read whole.',
+      description: 'Why the trajectory is missing, partial, empty or raw (no file, truncated, malformed, too large, not ATIF); null when read whole.',
+    }),
+    subTrajectories: t.expose('subTrajectories', {
+      type: [SubTrajectoryFileRef],
+      description: 'The summarisation sub-trajectories beside it, in order; each readable with Run.subTrajectory.',
+    }),
+    raw: t.exposeString('raw', {
+      nullable: true,
+      description: 'A file that is JSON but not ATIF (e.g. a list of episodes), pretty-printed, at most 200,000 characters; steps are then empty.',
     }),
   }),
 });

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_STEPS, MAX_TEXT_CHARS, salvageTruncated } from './atif.js';
-import { readTrajectory } from './trajectory.js';
+import { MAX_RAW_CHARS, MAX_STEPS, MAX_TEXT_CHARS, salvageTruncated } from './atif.js';
+import { readSubTrajectory, readTrajectory } from './trajectory.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -37,6 +37,11 @@ describe('readTrajectory', () => {
       stepId: 3,
       timestamp: '2026-09-02T14:01:09.480Z',
       source: 'agent',
+      modelName: 'anthropic/claude-sonnet-4',
+      metricsExtra: null,
+      extra: { episode: 0, huge: 'not for the browser' },
+      copied: false,
+      subTrajectories: [],
       message: 'Let me look at the repository first.',
       reasoning: 'The HEAD ref may be broken; inspect .git.',
       toolCalls: [{ id: 'call_3_1', functionName: 'bash_command', arguments: { keystrokes: 'cd /app && git status\n', duration: 1 } }],
@@ -51,11 +56,13 @@ describe('readTrajectory', () => {
     expect(t.finalMetrics).toEqual({ totalPromptTokens: 4310, totalCompletionTokens: 265, totalCachedTokens: 1500, totalCostUsd: 0.016905, totalSteps: 6 });
   });
 
-  it('never passes on token-id arrays, logprobs or extra', async () => {
+  it("never passes on token-id arrays, logprobs or the agent's config; a step's small extra is kept", async () => {
     await useFixture('terminus-2');
-    const sent = JSON.stringify(await readTrajectory(trial));
-    for (const word of ['prompt_token_ids', 'completion_token_ids', 'logprobs', 'not for the browser', 'parser']) expect(sent).not.toContain(word);
+    const t = await readTrajectory(trial);
+    const sent = JSON.stringify(t);
+    for (const word of ['prompt_token_ids', 'completion_token_ids', 'logprobs', 'parser']) expect(sent).not.toContain(word);
     expect(sent).not.toContain('[1,2,3,4,5,6,7,8]');
+    expect(t.steps[2]!.extra).toEqual({ episode: 0, huge: 'not for the browser' });
   });
 
   it('reads content parts, string arguments and wrong-typed fields without failing the step', async () => {
@@ -64,7 +71,7 @@ describe('readTrajectory', () => {
     expect(t.schemaVersion).toBe('ATIF-v1.7');
     expect(t.modelName).toBeNull();
     expect(t.steps).toHaveLength(3);
-    expect(t.steps[0]!.message).toBe('Make the tests pass.\n[image]');
+    expect(t.steps[0]!.message).toBe('Make the tests pass.\n[image: image/png, screen.png]');
     expect(t.steps[1]).toMatchObject({
       message: 'Running the tests.',
       reasoning: 'Start with pytest.',
@@ -157,5 +164,64 @@ describe('readTrajectory', () => {
     const first = t.steps[0]!.observations[0]!.content;
     expect(first.length).toBeLessThan(MAX_TEXT_CHARS + 200);
     expect(first).toMatch(/… \[10 more characters not shown; the whole file is in the trial's files\]$/);
+  });
+
+  it('reads ATIF-v1.8 after a summarisation: copied context flagged, per-step models, extras, audio, sub-trajectories', async () => {
+    await useFixture('terminus-2-v1.8');
+    const t = await readTrajectory(trial);
+    expect(t.note).toBeNull();
+    expect(t.schemaVersion).toBe('ATIF-v1.8');
+    expect(t.steps.map((s) => [s.index, s.stepId, s.source, s.copied])).toEqual([
+      [0, 1, 'user', false],
+      [1, 2, 'agent', false],
+      [2, 3, 'system', false],
+      [3, 1, 'user', true],
+      [4, 2, 'agent', true],
+      [5, 3, 'user', false],
+      [6, 4, 'agent', false],
+    ]);
+    const first = t.steps[1]!;
+    expect(first.modelName).toBe('anthropic/claude-sonnet-4-20250514');
+    expect(first.metricsExtra).toEqual({ reasoning_tokens: 40, cache_creation_input_tokens: 640 });
+    expect(first.extra).toEqual({ tool_exit_codes: { call_0_1: 128 }, command_duration_sec: 1.04 });
+    // The summarisation step links its three subagents, and shows no empty output for them.
+    expect(t.steps[2]!.observations).toEqual([]);
+    expect(t.steps[2]!.subTrajectories.map((r) => [r.file, r.summary])).toEqual([
+      ['trajectory.summarization-1-summary.json', 'Context summarization 1: Step 1 - Summary generation'],
+      ['trajectory.summarization-1-questions.json', 'Context summarization 1: Step 2 - Question asking'],
+      ['trajectory.summarization-1-answers.json', 'Context summarization 1: Step 3 - Answer providing'],
+    ]);
+    // "null" as a string is no reasoning; v1.8 audio is named, not sent.
+    expect(t.steps[6]!.reasoning).toBeNull();
+    expect(t.steps[6]!.observations[0]!.content).toBe('HEAD is now at 9f8e7d6 good\n[audio: audio/wav, 3.3 seconds, audio/terminal-bell.wav]');
+    expect(t.subTrajectories).toEqual([
+      { file: 'trajectory.summarization-1-summary.json', index: 1, kind: 'summary' },
+      { file: 'trajectory.summarization-1-questions.json', index: 1, kind: 'questions' },
+      { file: 'trajectory.summarization-1-answers.json', index: 1, kind: 'answers' },
+    ]);
+    expect(JSON.stringify(t)).not.toContain('prompt_token_ids');
+  });
+
+  it('reads a summarisation sub-trajectory by name, and only such names', async () => {
+    await useFixture('terminus-2-v1.8');
+    const sub = await readSubTrajectory(trial, 'trajectory.summarization-1-questions.json');
+    expect(sub).toMatchObject({ agentName: 'terminus-2-summarization-questions', note: null });
+    expect(sub.steps.map((s) => s.source)).toEqual(['user', 'agent']);
+    expect((await readSubTrajectory(trial, '../../result.json')).note).toMatch(/not a summarisation trajectory name/);
+    expect((await readSubTrajectory(trial, 'trajectory.summarization-9-summary.json', { retryMs: 1 })).note).toBe(
+      'agent/trajectory.summarization-9-summary.json is missing.',
+    );
+  });
+
+  it('shows a JSON file that is not ATIF as it is, with a note', async () => {
+    const episodes = [{ episode: 0, prompt: 'Fix the repo', response: 'git status' }, { episode: 1, prompt: 'ok', response: 'done' }];
+    await writeFile(agentFile('trajectory.json'), JSON.stringify(episodes));
+    const t = await readTrajectory(trial, { retryMs: 1 });
+    expect(t.steps).toEqual([]);
+    expect(t.raw).toBe(JSON.stringify(episodes, null, 2));
+    expect(t.note).toBe('agent/trajectory.json is JSON but not an ATIF trajectory (a list of 2 item(s)); it is shown as it is.');
+    await writeFile(agentFile('trajectory.json'), JSON.stringify({ log: 'x'.repeat(MAX_RAW_CHARS + 50) }));
+    const big = await readTrajectory(trial, { retryMs: 1 });
+    expect(big.raw!.length).toBeLessThan(MAX_RAW_CHARS + 200);
   });
 });

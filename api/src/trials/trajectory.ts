@@ -1,9 +1,20 @@
 // Reads a run's trajectory on demand from its trial directory: agent/trajectory.json, then the
-// continuation files it links to (trajectory.cont-N.json after a summarisation). Nothing is stored:
-// the file is the truth while the agent runs, and a page re-reads it when the log says it changed.
-import { readFile, stat } from 'node:fs/promises';
+// continuation files it links to (trajectory.cont-N.json after a summarisation), and the names of
+// the summarisation sub-trajectories beside it (trajectory.summarization-N-<kind>.json), each
+// readable on its own. Nothing is stored: the file is the truth while the agent runs, and a page
+// re-reads it when the log says it changed.
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { joinFiles, parseTrajectoryDocument, salvageTruncated, type ParsedFile, type Trajectory } from './atif.js';
+import {
+  joinFiles,
+  parseTrajectoryDocument,
+  rawTrajectory,
+  salvageTruncated,
+  SUB_TRAJECTORY,
+  type ParsedFile,
+  type SubTrajectoryFile,
+  type Trajectory,
+} from './atif.js';
 
 /**
  * Larger files are not parsed: token-id arrays and logprobs of a long run can reach tens of MB,
@@ -29,7 +40,9 @@ type FileRead =
   | { kind: 'missing' }
   | { kind: 'too-large'; size: number }
   | { kind: 'truncated'; file: ParsedFile | null }
-  | { kind: 'malformed'; reason: string };
+  | { kind: 'malformed'; reason: string }
+  /** Whole JSON, but not ATIF: shown raw. */
+  | { kind: 'not-atif'; doc: unknown };
 
 async function readOnce(file: string, scrub: (text: string) => string): Promise<FileRead> {
   const info = await stat(file).catch(() => null);
@@ -52,8 +65,8 @@ async function readOnce(file: string, scrub: (text: string) => string): Promise<
   }
   try {
     return { kind: 'ok', file: parseTrajectoryDocument(doc) };
-  } catch (error) {
-    return { kind: 'malformed', reason: (error as Error).message };
+  } catch {
+    return { kind: 'not-atif', doc };
   }
 }
 
@@ -86,13 +99,15 @@ function endsAt(message: string, length: number): boolean {
 /** Reads one file; a half-written one (the writer is not atomic) is read once more after a pause. */
 async function readWithRetry(file: string, options: Required<ReadOptions>): Promise<FileRead> {
   const first = await readOnce(file, options.scrub);
-  if (first.kind !== 'truncated' && first.kind !== 'malformed') return first;
+  if (first.kind !== 'truncated' && first.kind !== 'malformed' && first.kind !== 'not-atif') return first;
   await new Promise((resolve) => setTimeout(resolve, options.retryMs));
   return readOnce(file, options.scrub);
 }
 
 function describe(read: Exclude<FileRead, { kind: 'ok' }>, name: string): string {
   switch (read.kind) {
+    case 'not-atif':
+      return `${name} could not be read: it is not an ATIF trajectory (no "steps" list).`;
     case 'missing':
       return `${name} is missing.`;
     case 'too-large':
@@ -119,7 +134,9 @@ export async function readTrajectory(dir: string | null, options: ReadOptions = 
   if (first.kind === 'missing') {
     return empty('This trial has no agent/trajectory.json: the agent does not write one (or has not yet). Its text logs are listed instead.');
   }
-  if (first.kind !== 'ok' && !(first.kind === 'truncated' && first.file)) return empty(describe(first, TRAJECTORY_PATH));
+  const subTrajectories = await listSubTrajectories(agentDir);
+  if (first.kind === 'not-atif') return { ...rawTrajectory(first.doc, TRAJECTORY_PATH), subTrajectories };
+  if (first.kind !== 'ok' && !(first.kind === 'truncated' && first.file)) return { ...empty(describe(first, TRAJECTORY_PATH)), subTrajectories };
 
   const files: ParsedFile[] = [first.file!];
   const notes: string[] = first.kind === 'ok' ? [] : [describe(first, TRAJECTORY_PATH)];
@@ -143,5 +160,37 @@ export async function readTrajectory(dir: string | null, options: ReadOptions = 
       break;
     }
   }
-  return joinFiles(files, notes);
+  return { ...joinFiles(files, notes), subTrajectories };
+}
+
+const KIND_ORDER = ['summary', 'questions', 'answers'];
+
+/** The summarisation sub-trajectories in the agent folder: by summarisation, then summary, questions, answers. */
+export async function listSubTrajectories(agentDir: string): Promise<SubTrajectoryFile[]> {
+  const names = await readdir(agentDir).catch(() => [] as string[]);
+  const rank = (kind: string) => (KIND_ORDER.includes(kind) ? KIND_ORDER.indexOf(kind) : KIND_ORDER.length);
+  return names
+    .map((file) => {
+      const m = SUB_TRAJECTORY.exec(file);
+      return m ? { file, index: Number(m[1]), kind: m[2]! } : null;
+    })
+    .filter((f): f is SubTrajectoryFile => f !== null)
+    .sort((a, b) => a.index - b.index || rank(a.kind) - rank(b.kind) || (a.kind < b.kind ? -1 : 1))
+    .slice(0, 200);
+}
+
+/**
+ * One summarisation sub-trajectory of a trial, by its file name (only names of that pattern, in the
+ * agent folder, are read: the name comes from a client).
+ */
+export async function readSubTrajectory(dir: string | null, file: string, options: ReadOptions = {}): Promise<Trajectory> {
+  const empty = (note: string): Trajectory => ({ ...joinFiles([], []), note });
+  if (!SUB_TRAJECTORY.test(file)) return empty(`"${file.slice(0, 100)}" is not a summarisation trajectory name (trajectory.summarization-N-<kind>.json).`);
+  if (!dir) return empty('The run has no trial directory yet.');
+  const read = { retryMs: options.retryMs ?? RETRY_MS, scrub: options.scrub ?? ((text: string) => text) };
+  const result = await readWithRetry(path.join(dir, 'agent', file), read);
+  if (result.kind === 'ok') return joinFiles([result.file], []);
+  if (result.kind === 'not-atif') return rawTrajectory(result.doc, `agent/${file}`);
+  if (result.kind === 'truncated' && result.file) return joinFiles([result.file], [describe(result, `agent/${file}`)]);
+  return empty(describe(result, `agent/${file}`));
 }

@@ -13,7 +13,7 @@
 //   RewardFileNotFoundError, its reward of 0 says nothing certain about the agent.
 // Ambiguous types count as Infra unless the table leans Agent; unknown types are Infra until
 // classified, with the raw type kept.
-import { harborTimeMs, type TimingInfo, type TrialResult } from './result.js';
+import { harborTimeMs, type AgentContext, type ExceptionInfo, type TimingInfo, type TrialResult } from './result.js';
 
 export type RunStatus = 'PASSED' | 'FAILED' | 'ERRORED' | 'CANCELLED';
 export type FailureKind = 'AGENT' | 'INFRASTRUCTURE';
@@ -99,14 +99,14 @@ export function primaryReward(rewards: Record<string, number> | null): number | 
 }
 
 /** Rewards Harbor could not read as numbers (pydantic writes NaN as null) are left out. */
-function finiteRewards(result: TrialResult): Record<string, number> | null {
-  const raw = result.verifier_result?.rewards;
+export function finiteRewards(verifierResult: TrialResult['verifier_result']): Record<string, number> | null {
+  const raw = verifierResult?.rewards;
   if (!raw) return null;
   const entries = Object.entries(raw).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]));
   return entries.length ? Object.fromEntries(entries) : null;
 }
 
-function durationMs(timing: TimingInfo | null): number | null {
+export function durationMs(timing: TimingInfo | null): number | null {
   if (!timing?.started_at || !timing.finished_at) return null;
   const start = harborTimeMs(timing.started_at);
   const end = harborTimeMs(timing.finished_at);
@@ -130,12 +130,34 @@ const MAX_MESSAGE = 20_000;
 /** Floating-point rewards such as 0.1 + 0.2 + 0.7 must still reach a threshold of 1. */
 const EPSILON = 1e-9;
 
+/**
+ * Multi-step trials (Harbor's MultiStepTrial) record the agent and any exception per step and
+ * leave the trial-level ones null; the trial's reward is the steps' mean or the final step's.
+ * Tokens are the steps' sums (as Harbor's compute_token_cost_totals), and the first step exception
+ * stands for the trial's, named after its step: a step that failed must not read as a clean run.
+ */
+function stepException(result: TrialResult): ExceptionInfo | null {
+  const step = result.step_results?.find((s) => s.exception_info);
+  if (!step?.exception_info) return null;
+  const message = step.exception_info.exception_message ?? '';
+  return { ...step.exception_info, exception_message: `step "${step.step_name ?? '?'}": ${message}` };
+}
+
+function agentTotals(result: TrialResult): Pick<AgentContext, 'n_input_tokens' | 'n_cache_tokens' | 'n_output_tokens' | 'cost_usd'> | null {
+  if (result.agent_result || !result.step_results?.length) return result.agent_result;
+  const contexts = result.step_results.map((s) => s.agent_result).filter((c): c is AgentContext => c !== null);
+  if (!contexts.length) return null;
+  const sum = (pick: (c: AgentContext) => number | null) =>
+    contexts.reduce<number | null>((total, c) => (pick(c) === null ? total : (total ?? 0) + pick(c)!), null);
+  return { n_input_tokens: sum((c) => c.n_input_tokens), n_cache_tokens: sum((c) => c.n_cache_tokens), n_output_tokens: sum((c) => c.n_output_tokens), cost_usd: sum((c) => c.cost_usd) };
+}
+
 export function classifyTrial(result: TrialResult, opts: { passThreshold?: number } = {}): RunResultLike {
   const threshold = opts.passThreshold ?? 1;
-  const rewards = finiteRewards(result);
+  const rewards = finiteRewards(result.verifier_result);
   const reward = primaryReward(rewards);
-  const exception = result.exception_info;
-  const agent = result.agent_result;
+  const exception = result.exception_info ?? stepException(result);
+  const agent = agentTotals(result);
 
   let status: RunStatus;
   let failureKind: FailureKind | null = null;

@@ -54,6 +54,9 @@ const agentContextSchema = z.object({
   // Token-id arrays can be huge: kept, but not validated element by element.
   rollout_details: orNull(z.array(z.unknown())),
   metadata: orNull(z.record(z.string(), z.unknown())),
+  // Tokens and cost per model (newer Harbor). Its exact shape is not in any Harbor source we could
+  // read, so it is taken as it comes and normalised leniently in details.ts.
+  model_usage: orNull(z.unknown()),
 });
 
 const verifierResultSchema = z.object({
@@ -122,6 +125,10 @@ const counters = {
   n_errors: counter,
 };
 
+// `pass_at_k` and `reward_stats` are parsed but not stored: each Run is a one-trial Harbor job, so
+// pass_at_k is always {} (Harbor computes it only from two trials per task up) and reward_stats
+// names the one trial with the reward the trial result already carries. The platform computes
+// pass@k and reward statistics across a job's runs itself (stats/service.ts).
 const evalStatsSchema = z.object({
   n_trials: counter,
   n_errors: counter,

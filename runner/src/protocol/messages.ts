@@ -128,6 +128,58 @@ export type TestResults = z.infer<typeof testResultsSchema>;
 export const REWARD_FLAGS = ['WRITTEN_BEFORE_VERIFIER', 'FILES_DISAGREE'] as const;
 export const rewardFlagSchema = z.object({ kind: z.enum(REWARD_FLAGS), detail: z.string().max(1_000) });
 export type RewardFlag = z.infer<typeof rewardFlagSchema>;
+/**
+ * Bounds of what a finished event carries of Harbor's trial record beyond the outcome (issue 16
+ * item 3): a traceback's last 20,000 characters (the raise is at the end), a few dozen models and
+ * metadata entries, and the steps of a multi-step task. Together well under 100 KB.
+ */
+export const DETAIL_LIMITS = {
+  tracebackChars: 20_000, models: 50, metadataEntries: 50, metadataValueChars: 500, steps: 100, stepMessageChars: 2_000,
+} as const;
+
+const harborNumber = z.number().min(0).nullable();
+
+/** Tokens and cost of one model the agent used (Harbor's agent_result.model_usage). */
+export const modelUsageSchema = z.object({
+  model: z.string().min(1).max(300),
+  inputTokens: count,
+  cacheTokens: count,
+  outputTokens: count,
+  costUsd: harborNumber,
+});
+export type ModelUsage = z.infer<typeof modelUsageSchema>;
+
+/** Count, median, 95th percentile and maximum of a list of durations, instead of the list. */
+export const durationSummarySchema = z.object({ count: z.number().int().min(0), medianMs: harborNumber, p95Ms: harborNumber, maxMs: harborNumber });
+export type DurationSummary = z.infer<typeof durationSummarySchema>;
+
+/** agent_result.metadata, bounded: its small scalar entries, API request times summarised, the rest named. */
+export const agentMetadataSchema = z.object({
+  values: z
+    .record(z.string().max(100), z.union([z.string().max(DETAIL_LIMITS.metadataValueChars), z.number(), z.boolean(), z.null()]))
+    .refine((v) => Object.keys(v).length <= DETAIL_LIMITS.metadataEntries, `at most ${DETAIL_LIMITS.metadataEntries} entries`),
+  /** terminus-2's api_request_times_msec (one number per model call) as a summary. */
+  apiRequestTimes: durationSummarySchema.nullable(),
+  /** Keys whose values were lists or objects (e.g. all_messages), left out. */
+  omittedKeys: z.array(z.string().max(100)).max(DETAIL_LIMITS.metadataEntries),
+});
+export type AgentMetadata = z.infer<typeof agentMetadataSchema>;
+
+/** One step of a multi-step task (Harbor's step_results[]). */
+export const stepResultSchema = z.object({
+  name: z.string().max(200),
+  /** The step's own reward: its `reward` key, else the only key, else the mean (as the run's). */
+  reward: z.number().nullable(),
+  rewards: z.record(z.string(), z.number()).nullable(),
+  exceptionType: z.string().max(200).nullable(),
+  exceptionMessage: z.string().max(DETAIL_LIMITS.stepMessageChars).nullable(),
+  agentExecutionMs: count,
+  verifierMs: count,
+  inputTokens: count,
+  outputTokens: count,
+  costUsd: harborNumber,
+});
+export type StepResult = z.infer<typeof stepResultSchema>;
 
 export const runResultSchema = z.object({
   status: z.enum(RUN_OUTCOMES),
@@ -151,6 +203,16 @@ export const runResultSchema = z.object({
   // issue 16 item 12: reward integrity
   /** The reward file may not be the verifier's (see runner/src/harbor/reward-integrity.ts); absent when it looked sound. */
   rewardFlag: rewardFlagSchema.optional(),
+  // Issue 16 item 3: Harbor's record of the trial beyond the outcome; absent from older runners.
+  agentVersion: z.string().max(200).nullable().optional(),
+  modelUsage: z.array(modelUsageSchema).max(DETAIL_LIMITS.models).optional(),
+  agentMetadata: agentMetadataSchema.nullable().optional(),
+  exceptionTraceback: z.string().max(DETAIL_LIMITS.tracebackChars).nullable().optional(),
+  exceptionOccurredAt: isoTime.nullable().optional(),
+  /** "shared" or "separate": where the verifier ran; null for multi-step trials (resolved per step). */
+  verifierEnvironmentMode: z.string().max(50).nullable().optional(),
+  /** Multi-step tasks only: one entry per step that ran, in order. */
+  steps: z.array(stepResultSchema).max(DETAIL_LIMITS.steps).optional(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;
 

@@ -6,13 +6,15 @@ export const StepFields = graphql(`
     index stepId timestamp source message reasoning
     toolCalls { id functionName arguments } observations { sourceCallId content }
     promptTokens completionTokens cachedTokens costUsd
+    modelName metricsExtra extra copied subTrajectories { file sessionId summary }
   }
 `);
 
 export const TrajectoryFields = graphql(
   `
   fragment Trajectory on Trajectory {
-    schemaVersion agentName agentVersion modelName note
+    schemaVersion agentName agentVersion modelName note raw
+    subTrajectories { file index kind }
     steps { ...Step }
     finalMetrics { totalPromptTokens totalCompletionTokens totalCachedTokens totalCostUsd totalSteps }
   }
@@ -23,6 +25,21 @@ export const TrajectoryFields = graphql(
 export type StepView = ResultOf<typeof StepFields>;
 export type ToolCallView = StepView['toolCalls'][number];
 export type TrajectoryView = ResultOf<typeof TrajectoryFields>;
+
+/** An `extra` object (step.extra, metrics.extra) as short `key: value` lines; [] when absent. */
+export function extraLines(extra: unknown): string[] {
+  if (!extra || typeof extra !== 'object' || Array.isArray(extra)) return [];
+  return Object.entries(extra as Record<string, unknown>).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+}
+
+/**
+ * The step's model when it is worth saying: it differs from the model the trajectory (or the job)
+ * names. Providers report dated names ("claude-sonnet-4-20250514") for a configured
+ * "openrouter/anthropic/claude-sonnet-4"; those differ too, and the page shows what was used.
+ */
+export function stepModel(step: StepView, configured: string | null): string | null {
+  return step.modelName && step.modelName !== configured ? step.modelName : null;
+}
 
 /** What a tool call ran, for people: the keystrokes of a bash_command, else name(arguments). */
 export function commandText(call: ToolCallView): string {

@@ -8,6 +8,10 @@ export const RunFields = graphql(`
     inputTokens outputTokens cacheTokens costUsd
     environmentSetupMs agentSetupMs agentExecutionMs verifierMs
     createdAt claimedAt startedAt finishedAt logUrl filesUrl
+    agentVersion verifierEnvironmentMode exceptionTraceback exceptionOccurredAt
+    modelUsage { model inputTokens cacheTokens outputTokens costUsd }
+    agentMetadata { values omittedKeys apiRequestTimes { count medianMs p95Ms maxMs } }
+    stepResults { name reward rewards exceptionType exceptionMessage agentExecutionMs verifierMs inputTokens outputTokens costUsd }
     task { id name }
     job { id name agent model }
     rewardFlag rewardFlagDetail
