@@ -728,7 +728,7 @@ describe('harbor simulator: per-agent files (Harbor 0.22 src/harbor/agents/)', (
     expect(await exists(path.join(multiDir, 'verifier/reward.txt'))).toBe(false);
     expect(JSON.parse(await readText(path.join(multiDir, 'verifier/reward.json')))).toEqual({ reward: 0, style: 0.5 });
     expect((await trialResult(multiDir)).verifier_result?.rewards).toEqual({ reward: 0, style: 0.5 });
-    expect(Object.keys(Object.values((await jobResult(multi!)).stats.evals)[0]!.reward_stats)).toEqual(['reward', 'style']);
+    expect(Object.keys(Object.values((await jobResult(multi!)).stats.evals)[0]!.reward_stats ?? {})).toEqual(['reward', 'style']);
     const bothDir = await trialDirOf(both!);
     expect(await readText(path.join(bothDir, 'verifier/reward.txt'))).toBe('1\n');
     expect(JSON.parse(await readText(path.join(bothDir, 'verifier/reward.json')))).toEqual({ reward: 1 });
