@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
-import { SIMULATOR, simulatorEnv } from 'runner/test-support/simulator';
+// The runner's own test support, by path: the web package does not depend on the runner's.
+import { SIMULATOR, simulatorEnv } from '../../../runner/test/support/simulator.js';
 import { consumeLoginLink, forgetAdmin, registerAdmin } from './auth.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
