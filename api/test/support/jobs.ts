@@ -5,7 +5,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { waitFor } from 'runner/test-support';
 import { SIMULATOR, simulatorEnv } from 'runner/test-support/simulator';
-import { repoRoot } from '../../src/config/paths.js';
 import { graphql } from './app.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
 import { tb2Task, under, zip } from './task-zips.js';
