@@ -195,14 +195,14 @@ describe('cleanup after a finished trial', () => {
 
 describe("the runner's own branches, in process (startTrial on the simulator)", () => {
   /** Runs one trial of a world's order; `stopWhenStarted` stops it once the simulator's trial started. */
-  async function runTrial(sim: Record<string, string>, opts: { maxDurationSec?: number; stopWhenStarted?: boolean } = {}) {
+  async function runTrial(sim: Record<string, string>, opts: { maxDurationSec?: number; stopWhenStarted?: boolean; harborBin?: (root: string) => Promise<string> } = {}) {
     const w = await world({ HARBOR_SIM_PHASE_MS: '100', ...sim });
     const order = { ...w.order, maxDurationSec: opts.maxDurationSec ?? null };
     const config = {
       runnerId: 'runner-branches',
       tasksDir: w.tasksDir,
       jobsDir: w.jobsDir,
-      harborBin: SIMULATOR,
+      harborBin: opts.harborBin ? await opts.harborBin(w.root) : SIMULATOR,
       secretsKey: null,
       cancelGraceMs: 800,
       wallClockSlackMs: 800,
@@ -214,8 +214,26 @@ describe("the runner's own branches, in process (startTrial on the simulator)", 
       await until(async () => (await w.ledgerLines()).some((l) => l.startsWith('start ')), 'the trial to start');
       trial.stop('user');
     }
-    return { outcome: await trial.done, ledger: await w.ledgerLines() };
+    return { outcome: await trial.done, ledger: await w.ledgerLines(), root: w.root };
   }
+
+  it('passes no HARBOR_SIM_* variable of its own environment to Harbor: production does not know the simulator', async () => {
+    process.env.HARBOR_SIM_SCENARIO = 'fail';
+    try {
+      const { root } = await runTrial({}, {
+        harborBin: async (dir) => {
+          const bin = path.join(dir, 'print-env');
+          await writeFile(bin, `#!/bin/sh\nenv > ${dir}/harbor-env.txt\nexit 1\n`, { mode: 0o755 });
+          return bin;
+        },
+      });
+      const env = await readFile(path.join(root, 'harbor-env.txt'), 'utf8');
+      expect(env).toMatch(/^HARBOR_TELEMETRY=off$/m);
+      expect(env).not.toMatch(/^HARBOR_SIM_/m);
+    } finally {
+      delete process.env.HARBOR_SIM_SCENARIO;
+    }
+  }, 30_000);
 
   it.concurrent('Harbor failing without a result: HarborFailed, with what it said', async ({ expect }) => {
     const { outcome } = await runTrial({ HARBOR_SIM_SCENARIO: 'preflight-crash' });

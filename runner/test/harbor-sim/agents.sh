@@ -64,6 +64,8 @@ flush_agent_files() {
   cp -R "$STAGE_DIR/agent/." "$TRIAL_DIR/agent/" 2>/dev/null
   rm -rf "$STAGE_DIR/agent"
 }
+# On exit, and before the crash scenario's kill -9 (which skips the exit trap). A SIGKILL from
+# outside leaves it in TMPDIR, as a killed Harbor leaves its container.
 remove_stage() { [ -z "$STAGE_DIR" ] || rm -rf "$STAGE_DIR"; }
 
 # The agent's own log (appended); the recording (terminus-2).
@@ -265,7 +267,7 @@ run_phase_agent() {
   if [ "$AGENT_KIND" = nop ]; then
     # nop does nothing: no file, no token; a crash still happens halfway, a hang never ends.
     ms_to_s $((PHASE_MS / 2)); nap "$SECS"
-    [ "$SCENARIO" = crash ] && kill -9 $$
+    [ "$SCENARIO" = crash ] && { remove_stage; kill -9 $$; }
     nap "$SECS"
     [ "$SCENARIO" = hang ] && nap 86400
     agent_phase_ends
@@ -391,7 +393,7 @@ run_phase_agent() {
          \"tool_calls\": [$TOOL_J],
          \"observation\": {\"results\": [{\"source_call_id\": \"$TOOL_ID\", \"content\": \"$_prompt_out$_obs\"}]}$_metrics}"
     [ "$AGENT_KIND" = terminus ] && write_trajectory
-    if [ "$SCENARIO" = crash ] && [ $_step -ge $(((_steps + 1) / 2)) ]; then kill -9 $$; fi
+    if [ "$SCENARIO" = crash ] && [ $_step -ge $(((_steps + 1) / 2)) ]; then remove_stage; kill -9 $$; fi
     nap "$_batch_s"
   done
   if [ "$SCENARIO" = hang ]; then
