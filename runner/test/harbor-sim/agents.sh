@@ -204,7 +204,6 @@ agent_step_ends() {
     terminus)
       # terminus-2's episode files, written by Harbor's process (so at once, mounted or not).
       _ep=$TRIAL_DIR/agent/episode-$(($1 - 1))
-      mkdir -p "$_ep"
       if [ "$1" -eq 1 ]; then
         printf '%s\n' "You are an AI assistant tasked with solving command-line tasks in a Linux environment." \
           "Task Description:" "Solve the task $TASK_NAME. The task's files are in /app; the tests in /tests check the result." \
@@ -293,8 +292,15 @@ run_phase_agent() {
   TRAJ_STEPS="
         {\"step_id\": 1, \"timestamp\": \"$NOW\", \"source\": \"user\", \"message\": \"Solve the task $TASK_NAME. The task's files are in /app; the tests in /tests check the result.\"}"
   case $AGENT_KIND in
-    terminus) cast "{\"version\": 2, \"width\": 160, \"height\": 40, \"timestamp\": $((_t0 / 1000)), \"env\": {\"SHELL\": \"/bin/bash\", \"TERM\": \"tmux-256color\"}}
-" ;;
+    terminus)
+      cast "{\"version\": 2, \"width\": 160, \"height\": 40, \"timestamp\": $((_t0 / 1000)), \"env\": {\"SHELL\": \"/bin/bash\", \"TERM\": \"tmux-256color\"}}
+"
+      # Every episode's folder in one mkdir (Harbor makes each as its episode starts): no process
+      # per step, so hundreds of simulated terminus-2 runs stay cheap.
+      set --
+      _i=0
+      while [ $_i -lt "$_steps" ]; do set -- "$@" "$TRIAL_DIR/agent/episode-$_i"; _i=$((_i + 1)); done
+      mkdir -p "$@" ;;
     oracle) [ -n "$MOUNTED" ] && : >>"$AGENT_DIR/oracle.txt" ;;
     claude)
       mkdir -p "$AGENT_DIR/sessions/projects/-app"
