@@ -8,7 +8,7 @@ import { newSecret, TOKEN_PREFIX } from '../src/auth/secrets.js';
 import { freePort } from '../src/platform/ports.js';
 import { useToken } from '../test/support/auth.js';
 import { createTestDatabase } from '../test/support/database.js';
-import { SIMULATOR } from '../test/support/jobs.js';
+import { SIMULATOR, simulatorEnv } from 'runner/test-support/simulator';
 import { createTestNats, type TestNats } from '../test/support/nats.js';
 import { cleanEnv, startBuilt, type Started } from '../test/support/process.js';
 import { tb2Task, under, zip } from '../test/support/task-zips.js';
@@ -77,7 +77,8 @@ export async function deploy(label: string): Promise<Deployment> {
       const started = Array.from({ length: count }, (_, i) =>
         startBuilt(
           'runner/dist/main.js',
-          cleanEnv({ ...common, RUNNER_ID: `${label}-${runners.length + i}`, RUNNER_CONCURRENCY: String(slots), HARBOR_BIN: SIMULATOR, ...env }),
+          // HARBOR_SIM_* knobs go into a wrapper used as HARBOR_BIN: the runner passes none to Harbor.
+          simulatorEnv(cleanEnv({ ...common, RUNNER_ID: `${label}-${runners.length + i}`, RUNNER_CONCURRENCY: String(slots), HARBOR_BIN: SIMULATOR, ...env }), scratch),
         ),
       );
       runners.push(...started);

@@ -113,7 +113,8 @@ export async function benchLogs(): Promise<void> {
     for (const { runs, copies, tasks, label } of process.argv.includes('--quick') ? scenarios.slice(0, 2) : scenarios) {
       const perTask = runs === 1 ? 1 : runs / tasks.length;
       const created = await graphql(url, `mutation($i: CreateJobInput!) { createJob(input: $i) { ... on MutationCreateJobSuccess { data { id } } } }`, {
-        i: { taskIds: runs === 1 ? [tasks[0]] : tasks, agent: 'oracle', runsPerTask: perTask },
+        // terminus-2: the simulated agent that keeps a pane and rewrites its trajectory per step.
+        i: { taskIds: runs === 1 ? [tasks[0]] : tasks, agent: 'terminus-2', model: 'openrouter/anthropic/claude-sonnet-4', runsPerTask: perTask },
       });
       const jobId = created.data.createJob.data.id;
       let runIds: string[] = [];

@@ -10,6 +10,7 @@ import { freePort } from '../src/platform/ports.js';
 import { graphql } from './support/app.js';
 import { useToken } from './support/auth.js';
 import { adminUrl } from './support/database.js';
+import { simulatorEnv } from 'runner/test-support/simulator';
 import { CREATE_JOB, SIMULATOR } from './support/jobs.js';
 import { testNatsUrl } from './support/nats.js';
 import { cleanEnv, startEntry } from './support/process.js';
@@ -58,7 +59,7 @@ describe('npm start with nothing configured', () => {
   it('starts PostgreSQL, nats-server and a runner, migrates, runs a job, and Ctrl-C stops it all', async () => {
     const dataDir = await tempDir();
     const port = await freePort();
-    const env = cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HARBOR_BIN: SIMULATOR, HARBOR_SIM_PHASE_MS: '50' });
+    const env = simulatorEnv(cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HARBOR_BIN: SIMULATOR, HARBOR_SIM_PHASE_MS: '50' }), await tempDir());
 
     const first = startEntry('api/src/platform/start.ts', env);
     await first.waitFor(/Press Ctrl-C to stop/, 90_000);

@@ -239,8 +239,6 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       // The runner's own variables last: nothing an order carries can replace them.
       env.HARBOR_TELEMETRY = 'off';
       for (const name of RUNNER_PASSED_THROUGH_ENV) if (process.env[name]) env[name] = process.env[name]!;
-      // Simulator-only settings pass through so tests drive the same code path as production.
-      for (const [name, value] of Object.entries(process.env)) if (name.startsWith('HARBOR_SIM_') && value) env[name] = value;
 
       // The first delivery of the first dispatch has no predecessor to clean up after: skip the scan of
       // JOBS_DIR, which is shared storage and grows with every trial.

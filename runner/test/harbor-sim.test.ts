@@ -282,7 +282,7 @@ describe('harbor simulator: outcomes', () => {
     expect(a.source).toBe('adhoc');
     expect(Object.keys((await jobResult(noProvider)).stats.evals)).toEqual(['terminus-2__gpt-5__adhoc']);
     const b = await trialResult(await trialDirOf(oracle));
-    expect(b.agent_info).toEqual({ name: 'oracle', version: 'unknown', model_info: null });
+    expect(b.agent_info).toEqual({ name: 'oracle', version: '1.0.0', model_info: null });
     expect(Object.keys((await jobResult(oracle)).stats.evals)).toEqual(['oracle__terminal-bench-2']);
   });
 
@@ -440,7 +440,8 @@ describe('harbor simulator: live files', () => {
       const dir = await trialDirOf(s);
       return (await readText(path.join(dir, 'trial.log'))).includes('never returns') && dir;
     }, 'the hanging agent');
-    expect(await readdir(path.join(trialDir, 'agent'))).toEqual([]);
+    // terminus-2's episode files come from Harbor's own process, so they are there already.
+    expect((await readdir(path.join(trialDir, 'agent'))).filter((f) => !f.startsWith('episode-'))).toEqual([]);
     process.kill(sim.pid, 'SIGTERM');
     expect((await sim.exited).code).toBe(1);
     expect(await readText(path.join(trialDir, 'agent', 'terminus_2.pane'))).toContain(`sim-agent ${s.jobName} line 20`);
@@ -750,4 +751,111 @@ describe('harbor simulator: signals', () => {
     expect(events(preflight!.jobName)).toEqual([]); // the trial never started
   });
 
+});
+
+describe('harbor simulator: per-agent files (Harbor 0.22 src/harbor/agents/)', () => {
+  /** Files under agent/ of a finished trial, sorted, with session and rollout names generalised. */
+  async function agentFiles(trialDir: string): Promise<string[]> {
+    const files = (await readdir(path.join(trialDir, 'agent'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    return files
+      .map((e) => path.relative(path.join(trialDir, 'agent'), path.join(e.parentPath, e.name)))
+      .map((f) => f.replace(/[0-9a-f-]{36}\.jsonl$/, '<id>.jsonl').replace(/\d{4}\/\d{2}\/\d{2}\/rollout-.*$/, 'Y/M/D/rollout-<id>.jsonl'))
+      .sort();
+  }
+  const agentSetup = (name: string, model: string | null = 'anthropic/claude-sonnet-4-5') =>
+    setup({ config: (c) => ({ ...c, agents: [{ name, model_name: model }] }) });
+
+  const AGENTS = [
+    { agent: 'oracle', version: '1.0.0', status: 'PASSED', tokens: 1000, files: ['oracle.txt'] },
+    { agent: 'nop', version: '1.0.0', status: 'FAILED', tokens: null, files: [] },
+    {
+      agent: 'terminus-2', version: '2.0.0', status: 'PASSED', tokens: 1000,
+      files: ['episode-0/prompt.txt', 'episode-0/response.txt', 'episode-1/prompt.txt', 'episode-1/response.txt', 'recording.cast', 'terminus_2.pane', 'trajectory.json'],
+    },
+    {
+      agent: 'claude-code', version: '2.0.76', status: 'PASSED', tokens: 1000,
+      files: ['claude-code.txt', 'sessions/projects/-app/<id>.jsonl', 'setup/return-code.txt', 'setup/stdout.txt', 'trajectory.json'],
+    },
+    { agent: 'codex', version: '0.77.0', status: 'PASSED', tokens: 1000, files: ['codex.txt', 'sessions/Y/M/D/rollout-<id>.jsonl', 'setup/return-code.txt', 'setup/stdout.txt', 'trajectory.json'] },
+    { agent: 'aider', version: 'unknown', status: 'PASSED', tokens: null, files: ['aider.txt', 'setup/return-code.txt', 'setup/stdout.txt', 'trajectory.json'] },
+  ];
+
+  it.concurrent.each(AGENTS)('$agent writes its own files, version $version, $status', async ({ agent, version, status, tokens, files }) => {
+    const s = await agentSetup(agent);
+    expect((await runSim(runArgs(s), { HARBOR_SIM_PHASE_MS: '1000', HARBOR_SIM_LOG_LINES: '4' })).code).toBe(0);
+    const trialDir = await trialDirOf(s);
+    expect(await agentFiles(trialDir)).toEqual(files);
+    const result = await trialResult(trialDir);
+    expect(result.agent_info.version).toBe(version);
+    expect(result.agent_result?.n_input_tokens ?? null).toBe(tokens);
+    expect(classifyTrial(result).status).toBe(status);
+    const trialLog = await readText(path.join(trialDir, 'trial.log'));
+    // Installed agents' output is only in their own files; trial.log names the commands.
+    expect(/Running command: /.test(trialLog)).toBe(files.includes('setup/stdout.txt'));
+    if (files.includes('trajectory.json')) {
+      const trajectory = JSON.parse(await readText(path.join(trialDir, 'agent/trajectory.json')));
+      expect(trajectory.agent).toMatchObject({ name: agent, version });
+      expect(trajectory.steps).toHaveLength(3);
+      expect(trajectory.final_metrics.total_prompt_tokens).toBe(tokens);
+    }
+  });
+
+  it.concurrent('oracle: solve.sh output in oracle.txt while it runs; exit-code.txt when it fails', async ({ expect }) => {
+    const running = await agentSetup('oracle', null);
+    const sim = startSim(runArgs(running), { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_PHASE_MS: '600', HARBOR_SIM_LOG_LINES: '3' });
+    const dir = await waitFor(async () => {
+      const d = await trialDirOf(running);
+      return (await readText(path.join(d, 'agent/oracle.txt')).catch(() => '')).includes('line 3') && d;
+    }, 'oracle.txt to fill');
+    expect(await exists(path.join(dir, 'result.json'))).toBe(false);
+    process.kill(sim.pid, 'SIGTERM');
+    await sim.exited;
+
+    const failing = await agentSetup('oracle', null);
+    await runSim(runArgs(failing), { HARBOR_SIM_SCENARIO: 'fail' });
+    const failedDir = await trialDirOf(failing);
+    expect(await readText(path.join(failedDir, 'agent/exit-code.txt'))).toBe('1');
+    expect(await readText(path.join(failedDir, 'agent/oracle.txt'))).toMatch(/command not found\n$/);
+  });
+
+  it.concurrent('claude-code: stream-json lines and the session live, the ATIF trajectory only after the run', async ({ expect }) => {
+    const s = await agentSetup('claude-code');
+    const sim = startSim(runArgs(s), { HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_PHASE_MS: '600', HARBOR_SIM_LOG_LINES: '3' });
+    const dir = await waitFor(async () => {
+      const d = await trialDirOf(s);
+      return (await readText(path.join(d, 'trial.log'))).includes('never returns') && d;
+    }, 'the hanging agent');
+    const lines = (await readText(path.join(dir, 'agent/claude-code.txt'))).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: 'system', subtype: 'init' });
+    expect(lines.some((l) => l.type === 'assistant' && l.message.content.some((c: { type: string }) => c.type === 'tool_use'))).toBe(true);
+    expect(await agentFiles(dir)).toEqual(['claude-code.txt', 'sessions/projects/-app/<id>.jsonl', 'setup/return-code.txt', 'setup/stdout.txt']);
+    process.kill(sim.pid, 'SIGTERM');
+    await sim.exited;
+  });
+
+  it.concurrent('rewards: reward.json with several keys, both files, and a bad knob', async ({ expect }) => {
+    const [multi, both, bad] = await Promise.all([agentSetup('oracle'), agentSetup('oracle'), agentSetup('oracle')]);
+    const [, , badExit] = await Promise.all([
+      runSim(runArgs(multi!), { HARBOR_SIM_REWARDS: '{"reward": 0, "style": 0.5}' }),
+      runSim(runArgs(both!), { HARBOR_SIM_REWARD_FILE: 'both' }),
+      runSim(runArgs(bad!), { HARBOR_SIM_REWARDS: '{"a": "x"}' }),
+    ]);
+    const multiDir = await trialDirOf(multi!);
+    expect(await exists(path.join(multiDir, 'verifier/reward.txt'))).toBe(false);
+    expect(JSON.parse(await readText(path.join(multiDir, 'verifier/reward.json')))).toEqual({ reward: 0, style: 0.5 });
+    expect((await trialResult(multiDir)).verifier_result?.rewards).toEqual({ reward: 0, style: 0.5 });
+    expect(Object.keys(Object.values((await jobResult(multi!)).stats.evals)[0]!.reward_stats ?? {})).toEqual(['reward', 'style']);
+    const bothDir = await trialDirOf(both!);
+    expect(await readText(path.join(bothDir, 'verifier/reward.txt'))).toBe('1\n');
+    expect(JSON.parse(await readText(path.join(bothDir, 'verifier/reward.json')))).toEqual({ reward: 1 });
+    expect(badExit.code).toBe(2);
+    expect(badExit.stderr).toContain('HARBOR_SIM_REWARDS');
+  });
+
+  it.concurrent.each(['malformed', 'truncated'])('RESULT=%s: the final trial result.json does not parse', async (mode) => {
+    const s = await agentSetup('oracle');
+    expect((await runSim(runArgs(s), { HARBOR_SIM_RESULT: mode })).code).toBe(0);
+    const text = await readText(path.join(await trialDirOf(s), 'result.json'));
+    expect(() => parseTrialResult(text)).toThrow(HarborResultError);
+  });
 });

@@ -1,6 +1,9 @@
 // A finished trial is never thrown away: its outcome is kept on disk until it is published and the
 // order acked, through a NATS outage, and across the runner's death, so Harbor runs once per run.
 // Each test runs its own nats-server, which it stops and starts again on the same port and store.
+// Also the runner's branches for a trial Harbor did not finish cleanly, in process: Harbor failing
+// without a result, an unreadable result.json, SIGKILL after the cancel grace, the wall-clock guard
+// (end to end through the API: api/test/outcomes-e2e.test.ts).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -188,4 +191,76 @@ describe('cleanup after a finished trial', () => {
     expect(outcome).toMatchObject({ kind: 'finished', result: { status: 'PASSED', reward: 1 } });
     expect(lines.join('\n')).toMatch(/cannot remove .*\.runner\/run-.*\.json: EROFS/);
   }, 60_000);
+});
+
+describe("the runner's own branches, in process (startTrial on the simulator)", () => {
+  /** Runs one trial of a world's order; `stopWhenStarted` stops it once the simulator's trial started. */
+  async function runTrial(sim: Record<string, string>, opts: { maxDurationSec?: number; stopWhenStarted?: boolean; harborBin?: (root: string) => Promise<string> } = {}) {
+    const w = await world({ HARBOR_SIM_PHASE_MS: '100', ...sim });
+    const order = { ...w.order, maxDurationSec: opts.maxDurationSec ?? null };
+    const config = {
+      runnerId: 'runner-branches',
+      tasksDir: w.tasksDir,
+      jobsDir: w.jobsDir,
+      harborBin: opts.harborBin ? await opts.harborBin(w.root) : SIMULATOR,
+      secretsKey: null,
+      cancelGraceMs: 800,
+      wallClockSlackMs: 800,
+      logPollMs: 100,
+      logFlushMs: 50,
+    } as RunnerConfig;
+    const trial = startTrial(config, order, 1, await findParentDeathWrapper(), { started: () => {}, publishLog: async () => {}, log: () => {} });
+    if (opts.stopWhenStarted) {
+      await until(async () => (await w.ledgerLines()).some((l) => l.startsWith('start ')), 'the trial to start');
+      trial.stop('user');
+    }
+    return { outcome: await trial.done, ledger: await w.ledgerLines(), root: w.root };
+  }
+
+  it('passes no HARBOR_SIM_* variable of its own environment to Harbor: production does not know the simulator', async () => {
+    process.env.HARBOR_SIM_SCENARIO = 'fail';
+    try {
+      const { root } = await runTrial({}, {
+        harborBin: async (dir) => {
+          const bin = path.join(dir, 'print-env');
+          await writeFile(bin, `#!/bin/sh\nenv > ${dir}/harbor-env.txt\nexit 1\n`, { mode: 0o755 });
+          return bin;
+        },
+      });
+      const env = await readFile(path.join(root, 'harbor-env.txt'), 'utf8');
+      expect(env).toMatch(/^HARBOR_TELEMETRY=off$/m);
+      expect(env).not.toMatch(/^HARBOR_SIM_/m);
+    } finally {
+      delete process.env.HARBOR_SIM_SCENARIO;
+    }
+  }, 30_000);
+
+  it.concurrent('Harbor failing without a result: HarborFailed, with what it said', async ({ expect }) => {
+    const { outcome } = await runTrial({ HARBOR_SIM_SCENARIO: 'preflight-crash' });
+    expect(outcome).toMatchObject({ kind: 'finished', result: { status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'HarborFailed' } });
+    expect(outcome.kind === 'finished' && outcome.result.exceptionMessage).toMatch(/^Harbor exited with status 1 without a trial result:\n[\s\S]*SIM_MISSING_VARIABLE/);
+  }, 30_000);
+
+  it.concurrent.each(['malformed', 'truncated'])('an unreadable result.json (%s): ResultUnreadable', async (mode) => {
+    const { outcome } = await runTrial({ HARBOR_SIM_RESULT: mode });
+    expect(outcome).toMatchObject({ kind: 'finished', result: { status: 'ERRORED', exceptionType: 'ResultUnreadable', exceptionMessage: expect.stringMatching(/^Harbor's trial result\.json cannot be read: /) } });
+  }, 30_000);
+
+  it.concurrent('a cancel whose cleanup outlasts the grace: SIGKILL, no trial result, CANCELLED', async ({ expect }) => {
+    const { outcome, ledger } = await runTrial({ HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_CANCEL_DELAY_MS: '60000' }, { stopWhenStarted: true });
+    expect(outcome).toMatchObject({ kind: 'finished', result: { status: 'CANCELLED' } });
+    expect(ledger.filter((l) => l.startsWith('end '))).toEqual([]); // killed: its exit trap never ran
+  }, 30_000);
+
+  it.concurrent.each([
+    ['stopped', '200', ['cancelled']],
+    ['killed', '60000', []],
+  ])('the wall-clock guard: a hanging trial is %s', async (how, delay, ends) => {
+    const { outcome, ledger } = await runTrial({ HARBOR_SIM_SCENARIO: 'hang', HARBOR_SIM_CANCEL_DELAY_MS: delay }, { maxDurationSec: 0.5 });
+    expect(outcome).toMatchObject({
+      kind: 'finished',
+      result: { status: 'ERRORED', failureKind: 'INFRASTRUCTURE', exceptionType: 'WallClockExceeded', exceptionMessage: `the trial ran past the runner's wall-clock guard (1 s) and was ${how}` },
+    });
+    expect(ledger.filter((l) => l.startsWith('end ')).map((l) => l.split(' ')[5])).toEqual(ends);
+  }, 30_000);
 });

@@ -31,11 +31,11 @@ async function upload(name: string, sim: Record<string, string>): Promise<string
   return task.task.id;
 }
 
-/** A job of one run of the task with the oracle agent; returns the run id. */
-async function launch(taskId: string, name: string): Promise<string> {
+/** A job of one run of the task with the oracle agent (or another); returns the run id. */
+async function launch(taskId: string, name: string, agent: { agent: string; model?: string } = { agent: 'oracle' }): Promise<string> {
   const data = await platform.graphql(
     `mutation ($input: CreateJobInput!) { createJob(input: $input) { __typename ... on Error { message } ... on MutationCreateJobSuccess { data { runs(first: 1) { edges { node { id } } } } } } }`,
-    { input: { taskIds: [taskId], agent: 'oracle', runsPerTask: 1, name } },
+    { input: { taskIds: [taskId], ...agent, runsPerTask: 1, name } },
   );
   const job = data.createJob;
   if (!job.data) throw new Error(`createJob: ${job.message}`);
@@ -137,7 +137,7 @@ test('lines arrive live, in order and once; the result panel fills in; the downl
   expect(timings).toMatch(/Verifier\s*\d/);
   await expect(page.locator('[data-download="files"]').getAttribute('href')).resolves.toBe(`/runs/${passedRun}/files.zip`);
 
-  // The sections count their lines; the agent one holds the pane's 200 lines (and trajectory steps).
+  // The sections count their lines; the agent one holds oracle.txt's 200 lines (solve.sh's output).
   const agentTab = page.locator('[data-section="agent"]');
   expect(Number((await agentTab.locator('.n').textContent())?.replace(/,/g, ''))).toBeGreaterThanOrEqual(200);
   await agentTab.click();
@@ -229,6 +229,30 @@ test('an errored run names the failure kind in words', async () => {
   await expect(page.locator('[data-verifier-mode]').textContent()).resolves.toBe("in the agent's container");
   await page.locator('[data-end-of-log]').waitFor({ timeout: 30_000 });
   await expect(page.locator('[data-section="trial"]').getAttribute('aria-selected')).resolves.toBe('true');
+});
+
+test("each agent's run shows its own log: the oracle's solve.sh output, claude-code's stream-json and converted trajectory", async () => {
+  // The oracle run of the first test: no trajectory, its log is oracle.txt.
+  await page.goto(`${platform.url}/runs/${passedRun}?tab=trajectory`);
+  await page.locator('[data-agent-logs]').waitFor({ timeout: 30_000 });
+  await expect(page.locator('[data-agent-logs] li button').allTextContents()).resolves.toEqual(['agent/oracle.txt']);
+  await expect(page.locator('[data-trajectory]').getAttribute('data-steps')).resolves.toBe('0');
+  await page.locator('[data-agent-logs] li button').first().click();
+  await expect(page.locator('.shown pre').textContent()).resolves.toMatch(/sim-agent \S+ line 1\n/);
+
+  const taskId = await upload('claude-task', { HARBOR_SIM_PHASE_MS: '600', HARBOR_SIM_LOG_LINES: '4' });
+  const runId = await launch(taskId, 'web-run-claude', { agent: 'claude-code', model: 'anthropic/claude-sonnet-4-5' });
+  expect(await waitForStatus(runId, (s) => s !== 'QUEUED' && s !== 'CLAIMED' && s !== 'RUNNING')).toBe('PASSED');
+  await page.goto(`${platform.url}/runs/${runId}`);
+  await page.locator('[data-end-of-log]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-section="agent"]').click();
+  const agentText = (await page.$$eval('.viewport .logline .text', (els) => els.map((e) => e.textContent ?? ''))).join('\n');
+  expect(agentText).toContain('"type":"system","subtype":"init"');
+  expect(agentText).toContain('claude-code installed'); // agent/setup/stdout.txt
+  await page.goto(`${platform.url}/runs/${runId}?tab=trajectory`);
+  await page.locator('[data-agent-logs]').waitFor({ timeout: 30_000 });
+  expect(Number(await page.locator('[data-trajectory]').getAttribute('data-steps'))).toBeGreaterThan(0);
+  await expect(page.locator('[data-agent-logs] li button').allTextContents()).resolves.toEqual(['agent/claude-code.txt']);
 });
 
 test('a missing run says so', async () => {

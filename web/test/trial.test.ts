@@ -20,7 +20,8 @@ const FINAL = new Set(['PASSED', 'FAILED', 'ERRORED', 'CANCELLED']);
 async function launch(taskIds: string[], name: string): Promise<string> {
   const data = await platform.graphql(
     `mutation ($input: CreateJobInput!) { createJob(input: $input) { __typename ... on Error { message } ... on MutationCreateJobSuccess { data { id } } } }`,
-    { input: { taskIds, agent: 'oracle', runsPerTask: 2, name } },
+    // terminus-2: the agent whose simulated trial has a trajectory, a recording and a pane.
+    { input: { taskIds, agent: 'terminus-2', model: 'openrouter/anthropic/claude-sonnet-4', runsPerTask: 2, name } },
   );
   if (!data.createJob.data) throw new Error(`createJob: ${data.createJob.message}`);
   return data.createJob.data.id;

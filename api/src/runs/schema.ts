@@ -148,6 +148,7 @@ builder.prismaObjectField('Run', 'filesUrl', (t) =>
 interface AgentLog extends TrialFile {
   runId: string;
   episode: number | null;
+  rank: number;
 }
 
 const AgentLogRef = builder.objectRef<AgentLog>('AgentLog').implement({
@@ -206,9 +207,9 @@ builder.prismaObjectField('Run', 'agentLogs', (t) =>
       const logs: AgentLog[] = [];
       for (const f of (await listTrialFiles(dir)).files) {
         const log = agentLogEpisode(f.path);
-        if (log) logs.push({ ...f, runId: run.id, episode: log.episode });
+        if (log) logs.push({ ...f, runId: run.id, ...log });
       }
-      return logs.sort((x, y) => (x.episode ?? -1) - (y.episode ?? -1) || (x.path < y.path ? -1 : 1));
+      return logs.sort((x, y) => (x.episode ?? -1) - (y.episode ?? -1) || x.rank - y.rank || (x.path < y.path ? -1 : 1));
     },
   }),
 );

@@ -4,13 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { waitFor } from 'runner/test-support';
-import { repoRoot } from '../../src/config/paths.js';
+import { SIMULATOR, simulatorEnv } from 'runner/test-support/simulator';
 import { graphql } from './app.js';
 import { cleanEnv, startEntry, type Started } from './process.js';
 import { tb2Task, under, zip } from './task-zips.js';
 import { uploadZips } from './upload.js';
 
-export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
+export { SIMULATOR };
 
 export const JOB_QUERY = `query($id: ID!) { job(id: $id) { status runsTotal runsQueued runsClaimed runsRunning runsPassed runsFailed
   runsErrored runsCancelled inputTokens outputTokens costUsd hasProviderKey
@@ -100,9 +100,10 @@ export async function jobHarness(api: HarnessTarget): Promise<JobHarness> {
     ledger,
     runners,
     startRunner: (id, slots, env = {}) => {
+      // HARBOR_SIM_* knobs go into a wrapper used as HARBOR_BIN: the runner passes none to Harbor.
       const runner = startEntry(
         'runner/src/main.ts',
-        cleanEnv({
+        simulatorEnv(cleanEnv({
           NATS_URL: api.nats.url,
           NATS_PREFIX: api.nats.prefix,
           RUNNER_ID: id,
@@ -114,7 +115,7 @@ export async function jobHarness(api: HarnessTarget): Promise<JobHarness> {
           HARBOR_SIM_LEDGER: ledger,
           RUNNER_HEARTBEAT_MS: '500',
           ...env,
-        }),
+        }), jobsDir),
       );
       runners.push(runner);
       return runner;

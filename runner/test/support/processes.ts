@@ -4,10 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SIMULATOR, simulatorEnv } from './simulator.js';
 import { waitFor } from './wait.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
+export { SIMULATOR };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,7 +58,8 @@ export function startRunnerProcess(env: Record<string, string>): Proc {
   return watch(
     spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, 'runner/src/main.ts')], {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', HARBOR_BIN: SIMULATOR, RUNNER_HEARTBEAT_MS: '500', ...env },
+      // HARBOR_SIM_* knobs reach the simulator through a wrapper (support/simulator.ts), never the runner.
+      env: simulatorEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', HARBOR_BIN: SIMULATOR, RUNNER_HEARTBEAT_MS: '500', ...env }, env.JOBS_DIR),
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

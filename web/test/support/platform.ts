@@ -11,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+// The runner's own test support, by path: the web package does not depend on the runner's.
+import { SIMULATOR, simulatorEnv } from '../../../runner/test/support/simulator.js';
 import { consumeLoginLink, forgetAdmin, registerAdmin } from './auth.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SIMULATOR = path.join(repoRoot, 'runner/test/harbor-sim/harbor');
+export { SIMULATOR };
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -87,7 +89,8 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   });
   const child: ChildProcess = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, 'api/src/platform/start.ts')], {
     cwd: repoRoot,
-    env: childEnv,
+    // HARBOR_SIM_* knobs reach the embedded runner's simulator through a wrapper used as HARBOR_BIN.
+    env: simulatorEnv(childEnv, dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
