@@ -152,12 +152,12 @@ describe('every simulated outcome, end to end through a runner', () => {
     const degraded = await waitFor(async () => {
       const r = (await graphql(api.url, RUNNERS)).data.runners.find((x: any) => x.id === 'runner-docker-down');
       return r?.state === 'DEGRADED' && r;
-    }, { what: 'the runner to degrade', timeoutMs: 30_000, intervalMs: 200 });
+    }, { what: 'the runner to degrade', timeoutMs: 120_000, intervalMs: 200 });
     expect(degraded.degradedReason).toMatch(/Docker is not reachable for Harbor: Docker daemon is not running/);
     const run = (await runsOf(jobId)).get('sim-docker-down');
     table.push(['docker-down', run.status, run.failureKind ?? '—', run.exceptionType ?? '—', `runner DEGRADED: ${degraded.degradedReason.slice(0, 80)}`]);
     // Not the run's fault: it waits for a healthy runner instead of being recorded as failed.
     expect(run).toMatchObject({ status: 'QUEUED', failureKind: null, exceptionType: null });
     await h.killRunners();
-  }, 60_000);
+  }, 180_000);
 });
