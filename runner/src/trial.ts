@@ -6,7 +6,7 @@ import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunnerConfig } from './config.js';
 import { RunnerFault, ownFiles } from './health.js';
-import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
+import { buildHarborJobConfig } from './harbor/job-config.js';
 import { cleanUpEarlierDeliveries } from './harbor/leftovers.js';
 import { classifyTrial, verifierCrash } from './harbor/outcome.js';
 import { harborNotRunnable, spawnHarbor, type HarborProcess, type ParentDeathWrapper } from './harbor/process.js';
@@ -15,6 +15,7 @@ import { readTrialTests } from './harbor/tests/index.js';
 import { buildHarborRegradeConfig, regradeProblem } from './harbor/regrade.js';
 import { checkRewardIntegrity } from './harbor/reward-integrity.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
+import { harborConfigFileName, harborJobName, RUNNER_CONFIG_DIR, TRIAL_FILES } from './protocol/layout.js';
 import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
 import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
 import { scrubFilesAtRest } from './secrets/files.js';
@@ -83,7 +84,7 @@ const SHUTDOWN: TrialOutcome = { kind: 'released', reason: 'shutdown', message: 
  * again shortly; a complete file that breaks the schema is reported at once.
  */
 async function readTrialResult(trialDir: string): Promise<ReturnType<typeof parseTrialResult> | null> {
-  const file = path.join(trialDir, 'result.json');
+  const file = path.join(trialDir, TRIAL_FILES.result);
   for (let attempt = 1; ; attempt++) {
     try {
       return parseTrialResult(await readFile(file, 'utf8'));
@@ -182,10 +183,10 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
   /** Every key this run knows (its own and the server's defaults), opened once the order is accepted. */
   let keys: string[] = [];
   const done = (async (): Promise<TrialOutcome> => {
-    const jobName = harborJobName(order, deliveryCount);
+    const jobName = harborJobName({ runId: order.runId, dispatch: order.dispatch, delivery: deliveryCount });
     const jobDir = path.join(config.jobsDir, jobName);
-    const configDir = path.join(config.jobsDir, '.runner');
-    const configFile = path.join(configDir, `${jobName}.json`);
+    const configDir = path.join(config.jobsDir, RUNNER_CONFIG_DIR);
+    const configFile = path.join(configDir, harborConfigFileName(jobName));
     const taskDir = path.join(config.tasksDir, order.taskDir);
     const timers: NodeJS.Timeout[] = [];
     let trialDir: string | null = null;

@@ -81,12 +81,3 @@ export async function listTrialFiles(dir: string, limit = MAX_LISTED_FILES): Pro
 export function fileUrl(runId: string, relative: string): string {
   return `/runs/${runId}/files/${relative.split('/').map(encodeURIComponent).join('/')}`;
 }
-
-const AGENT_LOG = /^agent\/(?:[^/]+\.txt|episode-(\d+)\/(?:prompt|response)\.txt)$/;
-
-/** Whether a trial file is one of an agent's text logs (harbor-contract.md §4, §9), and its episode. */
-export function agentLogEpisode(relative: string): { episode: number | null } | null {
-  const m = AGENT_LOG.exec(relative);
-  if (!m) return null;
-  return { episode: m[1] === undefined ? null : Number(m[1]) };
-}

@@ -8,6 +8,7 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { parseHarborJobName, TRIAL_FILES } from '../protocol/layout.js';
 
 /** Written into an earlier delivery's job directory once a later delivery took the run over. */
 export const ABANDONED_MARKER = 'abandoned.json';
@@ -35,10 +36,9 @@ const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 export async function cleanUpEarlierDeliveries(o: Leftovers): Promise<void> {
-  const prefix = `run-${o.runId}-`;
   const names = await readdir(o.jobsDir).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(prefix) || name === o.ownJobName || !/^(p\d+-)?d\d+$/.test(name.slice(prefix.length))) continue;
+    if (name === o.ownJobName || parseHarborJobName(name)?.runId !== o.runId) continue;
     const jobDir = path.join(o.jobsDir, name);
     if (!(await isDir(jobDir)) || (await exists(path.join(jobDir, ABANDONED_MARKER)))) continue;
     const marker = { abandonedAt: new Date().toISOString(), runnerId: o.runnerId, takenOverBy: o.ownJobName };
@@ -49,7 +49,7 @@ export async function cleanUpEarlierDeliveries(o: Leftovers): Promise<void> {
     if (!o.docker) continue;
     for (const trial of await readdir(jobDir).catch(() => [] as string[])) {
       const trialDir = path.join(jobDir, trial);
-      if (!(await isDir(trialDir)) || (await exists(path.join(trialDir, 'result.json')))) continue;
+      if (!(await isDir(trialDir)) || (await exists(path.join(trialDir, TRIAL_FILES.result)))) continue;
       await composeDown(o, composeProject(trial));
     }
   }
