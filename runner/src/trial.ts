@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { RunnerConfig } from './config.js';
 import { RunnerFault, ownFiles } from './health.js';
 import { buildHarborJobConfig } from './harbor/job-config.js';
+import { takeDownTrialEnvironment } from './harbor/containers.js';
 import { cleanUpEarlierDeliveries } from './harbor/leftovers.js';
 import { classifyTrial, verifierCrash } from './harbor/outcome.js';
 import { harborNotRunnable, spawnHarbor, type HarborProcess, type ParentDeathWrapper } from './harbor/process.js';
@@ -284,6 +285,15 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       const exit = await harbor.exit;
       // The last read of Harbor's files also finds a trial directory that appeared just before it exited.
       await stopCapture();
+      // Harbor tears the environment down before it writes the trial result: killed past the grace, or
+      // dead without a result, it left the containers running (harbor-contract.md §3). Also on shutdown.
+      if (order.harbor.environmentType === 'docker' && trialDir) {
+        const killed = harbor.killed;
+        if (killed || !(await stat(path.join(trialDir, TRIAL_FILES.result)).then(() => true, () => false))) {
+          const why = killed ? `Harbor was killed ${Math.round(config.cancelGraceMs / 1000)} s after it was asked to stop` : 'Harbor exited without a trial result';
+          await takeDownTrialEnvironment(path.basename(trialDir), { why, log: (line) => hooks.log(`run ${order.runId}: ${line}`) });
+        }
+      }
       if (stopReason === 'shutdown') return SHUTDOWN;
 
       if (harborNotRunnable(exit, output)) {
