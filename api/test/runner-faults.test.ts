@@ -101,9 +101,9 @@ describe('a runner killed mid-trial', () => {
       expect(marker).toMatchObject({ runnerId: 'runner-heir', takenOverBy: s.jobName.replace(/-d1$/, '-d2') });
     }
     const { trial } = await trialLog(cutShort.jobName);
-    expect(heir.output().match(/take down compose project/g)).toHaveLength(1);
+    expect(heir.output().match(/cannot take down the containers of trial/g)).toHaveLength(1);
     expect(heir.output()).toContain(
-      `cannot take down compose project ${trial.toLowerCase()}__env of trial ${trial} (left by ${cutShort.jobName}) through the Docker engine at ${dockerHost}: connect ENOENT`,
+      `cannot take down the containers of trial ${trial} (left by ${cutShort.jobName}) through the Docker engine at ${dockerHost}: connect ENOENT`,
     );
   }, 120_000);
 });

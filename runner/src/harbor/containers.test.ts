@@ -4,14 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSleeperImage, podmanMissing, projectLeftovers, removeProject, startLabelledProject, startPodmanService, type PodmanService } from '../../test/support/podman.js';
-import { composeProjects, engineEndpoint, takeDownTrialEnvironment } from './containers.js';
+import { belongsToTrial, engineEndpoint, takeDownTrialEnvironment } from './containers.js';
 
-describe('composeProjects', () => {
-  it("gives both names Harbor's versions use for a trial's compose project, by Compose's rule", () => {
-    expect(composeProjects('fix-git__aB3dE9x')).toEqual(['fix-git__ab3de9x__env', 'fix-git__ab3de9x']);
-    expect(composeProjects('My.Task__Zz9')).toEqual(['my-task__zz9__env', 'my-task__zz9']);
+describe('belongsToTrial', () => {
+  it("knows the trial's compose projects of every Harbor version, by Compose's naming rule, and no other trial's", () => {
+    const mine = belongsToTrial('Fix.Git__aB3dE9x');
+    for (const project of ['fix-git__ab3de9x__env', 'fix-git__ab3de9x', 'fix-git__ab3de9x-verifier', 'fix-git__ab3de9x__verifier']) expect(mine(project), project).toBe(true);
+    for (const project of ['fix-git__ab3de9y__env', 'fix-git__ab3de9xz__env', 'fix-git__ab3de9', 'other']) expect(mine(project), project).toBe(false);
     // Compose names start with a letter or digit.
-    expect(composeProjects('_x__abc')).toEqual(['0_x__abc__env', '0_x__abc']);
+    expect(belongsToTrial('_x__abcdefg')('0_x__abcdefg__env')).toBe(true);
   });
 });
 
@@ -34,7 +35,7 @@ describe('takeDownTrialEnvironment without an engine', () => {
   it('logs that the engine cannot be reached, naming it, and does not throw', async () => {
     const lines: string[] = [];
     await takeDownTrialEnvironment('t__abc', { why: 'test', log: (l) => lines.push(l), env: { DOCKER_HOST: `unix://${dir}/none.sock` } });
-    expect(lines).toEqual([expect.stringMatching(new RegExp(`cannot take down compose project t__abc__env of trial t__abc \\(test\\) through the Docker engine at unix://${dir}/none.sock: .*ENOENT`))]);
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`cannot take down the containers of trial t__abc \\(test\\) through the Docker engine at unix://${dir}/none.sock: .*ENOENT`))]);
   });
 
   it('gives up on an engine that does not answer within the bound', async () => {
@@ -56,29 +57,33 @@ describe.skipIf(podmanMissing)('takeDownTrialEnvironment against podman', () => 
   let dir: string;
   let engine: PodmanService;
   const trial = `sleeper__t${process.pid}x`;
-  const [project] = composeProjects(trial);
+  const project = `${trial}__env`;
+  const verifierProject = `${trial}-verifier`;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'thr-containers-'));
     await ensureSleeperImage();
     engine = await startPodmanService(dir);
   }, 60_000);
   afterAll(async () => {
-    removeProject(project!);
+    removeProject(project);
+    removeProject(verifierProject);
     await engine?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("removes the project's containers, networks and volumes, and only those", async () => {
-    const bystander = `thr-bystander-${process.pid}`;
-    startLabelledProject(project!);
-    startLabelledProject(bystander);
+  it("removes the trial's projects' containers, networks and volumes, and only those", async () => {
+    const bystander = `${trial}y__env`;
+    for (const p of [project, verifierProject, bystander]) startLabelledProject(p);
     try {
-      expect(projectLeftovers(project!)).toMatchObject({ containers: [expect.any(String)], networks: [expect.any(String)], volumes: [expect.any(String)] });
+      expect(projectLeftovers(project)).toMatchObject({ containers: [expect.any(String)], networks: [expect.any(String)], volumes: [expect.any(String)] });
       const lines: string[] = [];
       await takeDownTrialEnvironment(trial, { why: 'test', log: (l) => lines.push(l), env: { DOCKER_HOST: engine.dockerHost } });
-      expect(lines).toEqual([`took down compose project ${project} / ${trial.toLowerCase()} of trial ${trial} (test): removed 1 container(s), 1 network(s), 1 volume(s)`]);
-      expect(projectLeftovers(project!)).toEqual({ containers: [], networks: [], volumes: [] });
+      expect(lines).toEqual([`took down compose project ${verifierProject}, ${project} of trial ${trial} (test): removed 2 container(s), 2 network(s), 2 volume(s)`]);
+      for (const p of [project, verifierProject]) expect(projectLeftovers(p)).toEqual({ containers: [], networks: [], volumes: [] });
       expect(projectLeftovers(bystander).containers).toHaveLength(1);
+      // Again: nothing left, and it says so.
+      await takeDownTrialEnvironment(trial, { why: 'again', log: (l) => lines.push(l), env: { DOCKER_HOST: engine.dockerHost } });
+      expect(lines[1]).toBe(`no containers of trial ${trial} were left in the Docker engine (again)`);
     } finally {
       removeProject(bystander);
     }

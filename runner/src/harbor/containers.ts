@@ -2,8 +2,8 @@
 // the cancel grace, after it died without a trial result, and for an earlier delivery's trial
 // (leftovers.ts). Harbor's own teardown is `docker compose down` of the trial's compose project
 // (harbor-contract.md §3), which a SIGKILL or a second signal cuts short. The runner has no compose
-// files for it, so it removes what carries the project's label instead — containers (with their
-// anonymous volumes), then networks and named volumes — through the Docker Engine API over
+// files for it, so it removes what carries the trial's project labels instead — containers (with
+// their anonymous volumes), then networks and named volumes — through the Docker Engine API over
 // DOCKER_HOST or /var/run/docker.sock: neither the docker CLI nor its compose plugin is needed.
 // Bounded in time, logged, never throws: a failure here must not change the run's outcome.
 import http from 'node:http';
@@ -24,12 +24,15 @@ function composeProjectName(name: string): string {
 }
 
 /**
- * The compose project names a trial's environment may have. Harbor's session id is
- * `<trial_name>__env` in some versions and the bare trial name in others (both seen in Harbor's
- * source, src/harbor/trial/trial.py); the random suffix of the trial name keeps both unique.
+ * Whether a compose project is one of a trial's environments. Harbor names the project after the
+ * environment's session id: `<trial_name>__env` in some versions, the bare trial name in others, and
+ * versions with a separate verifier environment add another (`<trial_name>…verifier…`), all seen in
+ * Harbor's source (src/harbor/trial/trial.py). The trial name ends in 7 random characters, so its
+ * project name followed by nothing, `_` or `-` is this trial's and no other's.
  */
-export function composeProjects(trialName: string): string[] {
-  return [...new Set([composeProjectName(`${trialName}__env`), composeProjectName(trialName)])];
+export function belongsToTrial(trialName: string): (project: string) => boolean {
+  const base = composeProjectName(trialName);
+  return (project) => project === base || project.startsWith(`${base}_`) || project.startsWith(`${base}-`);
 }
 
 export type EngineEndpoint = { socketPath: string } | { host: string; port: number };
@@ -87,39 +90,48 @@ function engineMessage(body: unknown): string {
   return typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body)?.slice(0, 300) ?? '';
 }
 
-/** Ids (or names) from a list answer; `key` picks the list out of an object answer (volumes). */
-function ids(answer: { status: number; body: unknown }, what: string, field: 'Id' | 'Name', key?: string): string[] {
+/** What a list answer names (`Id`, or `Name` for volumes) with its compose project; `key` picks the list out of an object answer. */
+function labelled(answer: { status: number; body: unknown }, what: string, field: 'Id' | 'Name', key?: string): { id: string; project: string }[] {
   if (answer.status !== 200) throw new EngineError(`listing ${what}: HTTP ${answer.status} ${engineMessage(answer.body)}`);
   const list = key ? (answer.body as Record<string, unknown> | null)?.[key] : answer.body;
   if (list === null || list === undefined) return [];
   if (!Array.isArray(list)) throw new EngineError(`listing ${what}: the engine answered with something that is not a list`);
-  return list.map((item) => (item as Record<string, unknown>)?.[field]).filter((v): v is string => typeof v === 'string' && v !== '');
+  return list.flatMap((item) => {
+    const id = (item as Record<string, unknown>)?.[field];
+    const project = ((item as { Labels?: Record<string, unknown> | null })?.Labels ?? {})[COMPOSE_PROJECT_LABEL];
+    return typeof id === 'string' && id !== '' && typeof project === 'string' ? [{ id, project }] : [];
+  });
 }
 
 interface Removed {
+  projects: Set<string>;
   containers: number;
   networks: number;
   volumes: number;
 }
 
-async function removeProject(endpoint: EngineEndpoint, project: string, signal: AbortSignal): Promise<Removed> {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`${COMPOSE_PROJECT_LABEL}=${project}`] }));
-  const remove = async (path: string, what: string) => {
+async function removeTrialProjects(endpoint: EngineEndpoint, mine: (project: string) => boolean, signal: AbortSignal): Promise<Removed> {
+  // Every compose-labelled thing, picked by its project here: the engine filters labels by exact value only.
+  const filters = encodeURIComponent(JSON.stringify({ label: [COMPOSE_PROJECT_LABEL] }));
+  const removed: Removed = { projects: new Set(), containers: 0, networks: 0, volumes: 0 };
+  const remove = async (item: { id: string; project: string }, path: string, what: string) => {
     const answer = await request(endpoint, 'DELETE', path, signal);
     // 404: gone meanwhile (Harbor's own teardown, or a container removed with --rm).
     if (answer.status >= 300 && answer.status !== 404) throw new EngineError(`removing ${what}: HTTP ${answer.status} ${engineMessage(answer.body)}`);
+    if (answer.status !== 404) removed.projects.add(item.project);
     return answer.status !== 404;
   };
-  const removed: Removed = { containers: 0, networks: 0, volumes: 0 };
+  const list = async (path: string, what: string, field: 'Id' | 'Name', key?: string) =>
+    labelled(await request(endpoint, 'GET', `${path}filters=${filters}`, signal), what, field, key).filter((item) => mine(item.project));
   // Containers first: a network or volume still in use cannot be removed.
-  for (const id of ids(await request(endpoint, 'GET', `/containers/json?all=1&filters=${filters}`, signal), 'containers', 'Id')) {
-    if (await remove(`/containers/${encodeURIComponent(id)}?force=1&v=1`, `container ${id.slice(0, 12)}`)) removed.containers += 1;
+  for (const c of await list('/containers/json?all=1&', 'containers', 'Id')) {
+    if (await remove(c, `/containers/${encodeURIComponent(c.id)}?force=1&v=1`, `container ${c.id.slice(0, 12)}`)) removed.containers += 1;
   }
-  for (const id of ids(await request(endpoint, 'GET', `/networks?filters=${filters}`, signal), 'networks', 'Id')) {
-    if (await remove(`/networks/${encodeURIComponent(id)}`, `network ${id.slice(0, 12)}`)) removed.networks += 1;
+  for (const n of await list('/networks?', 'networks', 'Id')) {
+    if (await remove(n, `/networks/${encodeURIComponent(n.id)}`, `network ${n.id.slice(0, 12)}`)) removed.networks += 1;
   }
-  for (const name of ids(await request(endpoint, 'GET', `/volumes?filters=${filters}`, signal), 'volumes', 'Name', 'Volumes')) {
-    if (await remove(`/volumes/${encodeURIComponent(name)}`, `volume ${name}`)) removed.volumes += 1;
+  for (const v of await list('/volumes?', 'volumes', 'Name', 'Volumes')) {
+    if (await remove(v, `/volumes/${encodeURIComponent(v.id)}`, `volume ${v.id}`)) removed.volumes += 1;
   }
   return removed;
 }
@@ -134,28 +146,26 @@ export interface TakeDownOptions {
 
 /** Removes a trial's compose project(s) from the Docker engine; logs what it did or why it could not. */
 export async function takeDownTrialEnvironment(trialName: string, o: TakeDownOptions): Promise<void> {
-  const projects = composeProjects(trialName);
   const endpoint = engineEndpoint(o.env ?? process.env);
   if (typeof endpoint === 'string') {
     o.log(`cannot take down the containers of trial ${trialName} (${o.why}): ${endpoint}`);
     return;
   }
   const signal = AbortSignal.timeout(o.timeoutMs ?? TAKEDOWN_TIMEOUT_MS);
-  const total: Removed = { containers: 0, networks: 0, volumes: 0 };
-  for (const project of projects) {
-    try {
-      const removed = await removeProject(endpoint, project, signal);
-      total.containers += removed.containers;
-      total.networks += removed.networks;
-      total.volumes += removed.volumes;
-    } catch (error) {
-      const message = signal.aborted ? `no answer within ${o.timeoutMs ?? TAKEDOWN_TIMEOUT_MS} ms` : (error as Error).message;
-      o.log(`cannot take down compose project ${project} of trial ${trialName} (${o.why}) through the Docker engine at ${describeEndpoint(endpoint)}: ${message}`);
-      return;
-    }
+  let removed: Removed;
+  try {
+    removed = await removeTrialProjects(endpoint, belongsToTrial(trialName), signal);
+  } catch (error) {
+    const message = signal.aborted ? `no answer within ${o.timeoutMs ?? TAKEDOWN_TIMEOUT_MS} ms` : (error as Error).message;
+    o.log(`cannot take down the containers of trial ${trialName} (${o.why}) through the Docker engine at ${describeEndpoint(endpoint)}: ${message}`);
+    return;
+  }
+  if (removed.projects.size === 0) {
+    o.log(`no containers of trial ${trialName} were left in the Docker engine (${o.why})`);
+    return;
   }
   o.log(
-    `took down compose project ${projects.join(' / ')} of trial ${trialName} (${o.why}): ` +
-      `removed ${total.containers} container(s), ${total.networks} network(s), ${total.volumes} volume(s)`,
+    `took down compose project ${[...removed.projects].sort().join(', ')} of trial ${trialName} (${o.why}): ` +
+      `removed ${removed.containers} container(s), ${removed.networks} network(s), ${removed.volumes} volume(s)`,
   );
 }
