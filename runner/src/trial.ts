@@ -16,7 +16,7 @@ import { readTrialTests } from './harbor/tests/index.js';
 import { buildHarborRegradeConfig, regradeProblem } from './harbor/regrade.js';
 import { checkRewardIntegrity } from './harbor/reward-integrity.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
-import { harborConfigFileName, harborJobName, RUNNER_CONFIG_DIR, TRIAL_FILES } from './protocol/layout.js';
+import { harborConfigFileName, harborJobName, RUNNER_DIR, TRIAL_FILES } from './protocol/layout.js';
 import type { LogChunk, RunOrder, RunResult } from './protocol/messages.js';
 import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
 import { scrubFilesAtRest } from './secrets/files.js';
@@ -186,7 +186,7 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
   const done = (async (): Promise<TrialOutcome> => {
     const jobName = harborJobName({ runId: order.runId, dispatch: order.dispatch, delivery: deliveryCount });
     const jobDir = path.join(config.jobsDir, jobName);
-    const configDir = path.join(config.jobsDir, RUNNER_CONFIG_DIR);
+    const configDir = path.join(config.jobsDir, RUNNER_DIR);
     const configFile = path.join(configDir, harborConfigFileName(jobName));
     const taskDir = path.join(config.tasksDir, order.taskDir);
     const timers: NodeJS.Timeout[] = [];

@@ -4,7 +4,7 @@
 // the LOGS stream are left to the stream's age and size limits (nothing can read them without the run).
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { harborConfigFileName, parseHarborJobName, RUNNER_CONFIG_DIR } from 'runner/protocol';
+import { harborConfigFileName, parseHarborJobName, RUNNER_DIR } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 import type { JobStatus } from '../generated/prisma/enums.js';
 import { DomainError, NotFoundError } from '../schema/errors.js';
@@ -68,8 +68,8 @@ async function removeHarborJobDirs(jobsDir: string, runIds: Set<string>): Promis
   const failed: string[] = [];
   if (runIds.size === 0) return { removed, failed };
   const targets: { path: string; name: string; isDir: boolean }[] = [];
-  // The job directories (harborJobName) and, under RUNNER_CONFIG_DIR, the config file of each.
-  for (const [dir, isDir] of [[jobsDir, true], [path.join(jobsDir, RUNNER_CONFIG_DIR), false]] as const) {
+  // The job directories (harborJobName) and, under RUNNER_DIR, the config file of each.
+  for (const [dir, isDir] of [[jobsDir, true], [path.join(jobsDir, RUNNER_DIR), false]] as const) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const jobName = isDir ? name : name.slice(0, -harborConfigFileName('').length);
       if (!isDir && name !== harborConfigFileName(jobName)) continue;

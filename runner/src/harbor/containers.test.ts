@@ -53,6 +53,8 @@ describe('takeDownTrialEnvironment without an engine', () => {
   });
 });
 
+if (podmanMissing) console.warn(`skipping takeDownTrialEnvironment against podman: ${podmanMissing}`);
+
 describe.skipIf(podmanMissing)('takeDownTrialEnvironment against podman', () => {
   let dir: string;
   let engine: PodmanService;

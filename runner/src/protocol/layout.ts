@@ -6,8 +6,11 @@ import { readdir } from 'node:fs/promises';
 /** The dataset label Harbor records as a trial's `source` when the API sets none. */
 export const DEFAULT_SOURCE = 'thr';
 
-/** Under JOBS_DIR: the runner's Harbor job configs, `<job name>.json`, one per live delivery. */
-export const RUNNER_CONFIG_DIR = '.runner';
+/**
+ * Under JOBS_DIR: the runners' own files — a Harbor job config `<job name>.json` per live delivery
+ * (harborConfigFileName), kept outcomes, write probes.
+ */
+export const RUNNER_DIR = '.runner';
 
 /** One delivery of one dispatch of a run: what a Harbor job directory belongs to. */
 export interface HarborJobRef {
@@ -25,7 +28,7 @@ export function harborJobName(ref: { runId: string; dispatch: number; delivery: 
   return `run-${ref.runId}-p${ref.dispatch}-d${ref.delivery}`;
 }
 
-/** The runner's config file of a job, relative to RUNNER_CONFIG_DIR. */
+/** The runner's config file of a job, relative to RUNNER_DIR. */
 export function harborConfigFileName(jobName: string): string {
   return `${jobName}.json`;
 }
