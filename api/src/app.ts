@@ -13,7 +13,7 @@ import { WebSocketServer } from 'ws';
 import type { Topology } from 'runner/protocol';
 import { hostPathPlaceholders } from 'runner/secrets';
 import { authenticate } from './auth/authenticate.js';
-import { clientIpOf, cookieJar, handleLoginLink } from './auth/http.js';
+import { clientIpOf, cookieJar, handleLoginLink, requireDownloadViewer } from './auth/http.js';
 import { refuseAnonymousIntrospection } from './auth/introspection.js';
 import type { Viewer } from './auth/viewer.js';
 import { SocketAuth } from './auth/ws.js';
@@ -30,6 +30,7 @@ import { DomainError } from './schema/errors.js';
 import { defaultEdgeConfig } from './edge/config.js';
 import { createEdge, type EdgeConfig } from './edge/index.js';
 import { setSecurityHeaders } from './edge/headers.js';
+import { handleGraphiQLAsset, renderGraphiQLPage } from './graphiql/page.js';
 import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
 import { toSchema } from './schema/index.js';
@@ -174,9 +175,19 @@ export function buildApp(deps: AppDeps): App {
       (await authenticate(deps.db, { authorization: request.headers.get('authorization'), cookie: request.headers.get('cookie') })).viewer !== null
         ? { subscriptionsProtocol: 'WS', title: 'Terminal-Bench Harbor Runner' }
         : false,
+    // Its assets from this server (graphiql/page.ts): yoga's own page loads them from a CDN.
+    renderGraphiQL: renderGraphiQLPage,
     landingPage: false,
     logging: 'warn',
   });
+  const graphiqlAssets = {
+    enabled: edge.graphiql,
+    signedIn: async (req: IncomingMessage, res: ServerResponse) => {
+      // The page's CSP, not a download's: the editor's workers run under their script's policy.
+      setSecurityHeaders(res, 'graphql');
+      return (await requireDownloadViewer(deps.db, req, res)) !== null;
+    },
+  };
   const graphql = (req: IncomingMessage, res: ServerResponse) => {
     const limited = edge.limitBody(req, res);
     if (limited) return yoga(limited, res);
@@ -188,6 +199,7 @@ export function buildApp(deps: AppDeps): App {
       if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
       if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
       if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
+      if (handleGraphiQLAsset(graphiqlAssets, req, res)) return;
       const pathname = (req.url ?? '/').split('?', 1)[0];
       if (!deps.web || pathname === GRAPHQL_PATH) return graphql(req, res);
       setSecurityHeaders(res, 'web');

@@ -5,6 +5,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { probeDocker, probeHarbor } from './probe.js';
+import { RUNNER_DIR } from './protocol/layout.js';
 
 /** Error codes that mean the runner's own storage is unusable, not that a run is bad. */
 const STORAGE_FAULTS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR']);
@@ -39,7 +40,7 @@ export interface HealthPaths {
 
 /** What is wrong with this runner, or null when it can take orders. Docker is checked only when asked. */
 export async function checkHealth(p: HealthPaths, options: { docker: boolean }): Promise<string | null> {
-  const probeFile = path.join(p.jobsDir, '.runner', `probe-${p.runnerId}`);
+  const probeFile = path.join(p.jobsDir, RUNNER_DIR, `probe-${p.runnerId}`);
   try {
     await mkdir(path.dirname(probeFile), { recursive: true });
     await writeFile(probeFile, new Date().toISOString());

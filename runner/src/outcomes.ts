@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ownFiles } from './health.js';
-import { decode, ProtocolError, runEventSchema, type RunEvent } from './protocol/index.js';
+import { decode, ProtocolError, RUNNER_DIR, runEventSchema, type RunEvent } from './protocol/index.js';
 
 export type FinishedEvent = Extract<RunEvent, { type: 'finished' }>;
 
@@ -19,7 +19,7 @@ export interface Outcomes {
 }
 
 export function outcomesIn(jobsDir: string, log: (line: string) => void): Outcomes {
-  const dir = path.join(jobsDir, '.runner', 'outcomes');
+  const dir = path.join(jobsDir, RUNNER_DIR, 'outcomes');
   const file = (runId: string) => path.join(dir, `${runId}.json`);
   return {
     keep: (event) =>

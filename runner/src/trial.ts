@@ -6,7 +6,8 @@ import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunnerConfig } from './config.js';
 import { RunnerFault, ownFiles } from './health.js';
-import { buildHarborJobConfig, harborJobName } from './harbor/job-config.js';
+import { buildHarborJobConfig } from './harbor/job-config.js';
+import { takeDownTrialEnvironment } from './harbor/containers.js';
 import { cleanUpEarlierDeliveries } from './harbor/leftovers.js';
 import { trialDetails, tracebackTail } from './harbor/details.js';
 import { classifyTrial, verifierCrash } from './harbor/outcome.js';
@@ -16,6 +17,7 @@ import { readTrialTests } from './harbor/tests/index.js';
 import { buildHarborRegradeConfig, regradeProblem } from './harbor/regrade.js';
 import { checkRewardIntegrity } from './harbor/reward-integrity.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
+import { harborConfigFileName, harborJobName, RUNNER_DIR, TRIAL_FILES } from './protocol/layout.js';
 import { DETAIL_LIMITS, type LogChunk, type RunOrder, type RunResult } from './protocol/messages.js';
 import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
 import { scrubFilesAtRest } from './secrets/files.js';
@@ -84,7 +86,7 @@ const SHUTDOWN: TrialOutcome = { kind: 'released', reason: 'shutdown', message: 
  * again shortly; a complete file that breaks the schema is reported at once.
  */
 async function readTrialResult(trialDir: string): Promise<ReturnType<typeof parseTrialResult> | null> {
-  const file = path.join(trialDir, 'result.json');
+  const file = path.join(trialDir, TRIAL_FILES.result);
   for (let attempt = 1; ; attempt++) {
     try {
       return parseTrialResult(await readFile(file, 'utf8'));
@@ -203,10 +205,10 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
   /** Every key this run knows (its own and the server's defaults), opened once the order is accepted. */
   let keys: string[] = [];
   const done = (async (): Promise<TrialOutcome> => {
-    const jobName = harborJobName(order, deliveryCount);
+    const jobName = harborJobName({ runId: order.runId, dispatch: order.dispatch, delivery: deliveryCount });
     const jobDir = path.join(config.jobsDir, jobName);
-    const configDir = path.join(config.jobsDir, '.runner');
-    const configFile = path.join(configDir, `${jobName}.json`);
+    const configDir = path.join(config.jobsDir, RUNNER_DIR);
+    const configFile = path.join(configDir, harborConfigFileName(jobName));
     const taskDir = path.join(config.tasksDir, order.taskDir);
     const timers: NodeJS.Timeout[] = [];
     let trialDir: string | null = null;
@@ -302,6 +304,15 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
       const exit = await harbor.exit;
       // The last read of Harbor's files also finds a trial directory that appeared just before it exited.
       await stopCapture();
+      // Harbor tears the environment down before it writes the trial result: killed past the grace, or
+      // dead without a result, it left the containers running (harbor-contract.md §3). Also on shutdown.
+      if (order.harbor.environmentType === 'docker' && trialDir) {
+        const killed = harbor.killed;
+        if (killed || !(await stat(path.join(trialDir, TRIAL_FILES.result)).then(() => true, () => false))) {
+          const why = killed ? `Harbor was killed ${Math.round(config.cancelGraceMs / 1000)} s after it was asked to stop` : 'Harbor exited without a trial result';
+          await takeDownTrialEnvironment(path.basename(trialDir), { why, log: (line) => hooks.log(`run ${order.runId}: ${line}`) });
+        }
+      }
       if (stopReason === 'shutdown') return SHUTDOWN;
 
       if (harborNotRunnable(exit, output)) {

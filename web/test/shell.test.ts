@@ -1,5 +1,7 @@
 // The app shell against the real platform: pages load from the API's port, the connection turns
-// live, and the runners page lists the platform's runner from its heartbeats.
+// live, and the runners page lists the platform's runner from its heartbeats. GraphiQL at /graphql
+// works with no Internet: it renders its editor and runs a query with every request staying on the
+// platform, and its CSP is never violated.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
@@ -76,3 +78,45 @@ test('hostile requests to web paths get a 4xx and the platform keeps serving', a
   await expect(platform.graphql(nested)).rejects.toThrow(/too costly/);
   await expect(platform.graphql('{ health { ok } }')).resolves.toMatchObject({ health: { ok: true } });
 });
+
+test('GraphiQL renders its editor and runs a query with every request staying on the platform', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const origin = new URL(platform.url).origin;
+  const elsewhere: string[] = [];
+  const violations: string[] = [];
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(`${origin}/`) && !/^(blob|data):/.test(url)) elsewhere.push(url);
+  });
+  // Workers (Monaco's) make requests outside the page's own events.
+  page.context().on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(`${origin}/`) && !/^(blob|data):/.test(url) && !elsewhere.includes(url)) elsewhere.push(url);
+  });
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+  try {
+    const response = await page.goto(`${platform.url}/graphql`);
+    expect(response!.headers()['content-security-policy']).toMatch(/script-src 'self';/);
+    await expect(page.title()).resolves.toBe('Terminal-Bench Harbor Runner');
+    // The editor (Monaco) is up, not "Loading …".
+    const editor = page.locator('.graphiql-query-editor .monaco-editor');
+    await editor.waitFor({ timeout: 60_000 });
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.press('Delete');
+    // Inserted as one piece: typed, Monaco would close each brace itself.
+    await page.keyboard.insertText('{ health { ok } }');
+    await page.locator('.graphiql-execute-button').click();
+    await expect
+      .poll(async () => (await page.locator('.graphiql-response').textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/"ok":\s*true/);
+    await screenshot(page, 'graphiql');
+    expect(elsewhere).toEqual([]);
+    expect(violations).toEqual([]);
+  } finally {
+    await page.close();
+  }
+}, 120_000);

@@ -4,6 +4,7 @@
 // the LOGS stream are left to the stream's age and size limits (nothing can read them without the run).
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { harborConfigFileName, parseHarborJobName, RUNNER_DIR } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 import type { JobStatus } from '../generated/prisma/enums.js';
 import { DomainError, NotFoundError } from '../schema/errors.js';
@@ -36,12 +37,6 @@ export interface DeletedJob {
 
 const ACTIVE: JobStatus[] = ['QUEUED', 'RUNNING', 'CANCELLING'];
 
-/**
- * A runner's directory for one delivery of a run (runner/src/harbor/job-config.ts harborJobName):
- * `run-<id>-p<dispatch>-d<delivery>`, or `run-<id>-d<delivery>` from runners before dispatch numbers.
- */
-const HARBOR_JOB_DIR = /^run-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-p\d+)?-d\d+(\.json)?$/;
-
 export async function deleteJob(deps: DeleteJobDeps, id: string): Promise<DeletedJob> {
   const deleted = await deps.db.$transaction(async (tx) => {
     // Locked, so a retry cannot queue new runs between the check and the delete.
@@ -73,10 +68,13 @@ async function removeHarborJobDirs(jobsDir: string, runIds: Set<string>): Promis
   const failed: string[] = [];
   if (runIds.size === 0) return { removed, failed };
   const targets: { path: string; name: string; isDir: boolean }[] = [];
-  for (const dir of [jobsDir, path.join(jobsDir, '.runner')]) {
+  // The job directories (harborJobName) and, under RUNNER_DIR, the config file of each.
+  for (const [dir, isDir] of [[jobsDir, true], [path.join(jobsDir, RUNNER_DIR), false]] as const) {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const match = HARBOR_JOB_DIR.exec(name);
-      if (match && runIds.has(match[1]!)) targets.push({ path: path.join(dir, name), name, isDir: !match[2] });
+      const jobName = isDir ? name : name.slice(0, -harborConfigFileName('').length);
+      if (!isDir && name !== harborConfigFileName(jobName)) continue;
+      const ref = parseHarborJobName(jobName);
+      if (ref && runIds.has(ref.runId)) targets.push({ path: path.join(dir, name), name, isDir });
     }
   }
   const worker = async () => {

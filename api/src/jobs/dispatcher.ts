@@ -19,7 +19,7 @@
 // One dispatch round is one query. Replicas take turns through a transaction-scoped advisory lock:
 // two replicas counting free slots at once would each fill them.
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { encode, orderMsgId, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
+import { DEFAULT_SOURCE, encode, orderMsgId, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { endpointKwargs } from './launch-policy.js';
@@ -214,7 +214,7 @@ export async function publishOrder(deps: Pick<DispatcherDeps, 'js' | 'topology' 
     harbor: row.harborOptions,
     maxDurationSec: maxDurationSec(row),
     ...orderSecrets(deps.defaultSecrets, row),
-    source: 'thr',
+    source: DEFAULT_SOURCE,
     ...(row.regradeSourceTrialDir ? { regrade: { sourceTrialDir: row.regradeSourceTrialDir } } : {}),
   };
   await deps.js.publish(deps.topology.runOrder(row.jobId, row.id), encode(order), { msgID: orderMsgId(row.id, order.dispatch) });

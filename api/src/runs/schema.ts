@@ -9,7 +9,8 @@ import { builder } from '../schema/builder.js';
 import { parseId } from '../schema/ids.js';
 import { planned } from '../schema/planned.js';
 import { TestsSourceEnum } from '../tests/schema.js';
-import { agentLogEpisode, fileUrl, listTrialFiles, trialDir, type TrialFile } from '../trials/files.js';
+import { agentLogEpisode, TRIAL_FILES } from 'runner/protocol';
+import { fileUrl, listTrialFiles, trialDir, type TrialFile } from '../trials/files.js';
 import { TrajectoryRef, TrialFileRef } from '../trials/schema.js';
 import { RUN_SECRET_SELECT } from '../trials/secrets.js';
 import { readSubTrajectory, readTrajectory } from '../trials/trajectory.js';
@@ -222,7 +223,7 @@ builder.prismaObjectField('Run', 'recordingUrl', (t) =>
     resolve: async (run, _args, ctx) => {
       const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
       if (!dir) return null;
-      const info = await stat(path.join(dir, 'agent', 'recording.cast')).catch(() => null);
+      const info = await stat(path.join(dir, ...TRIAL_FILES.recording.split('/'))).catch(() => null);
       return info?.isFile() ? `/runs/${run.id}/recording.cast` : null;
     },
   }),

@@ -81,16 +81,3 @@ export async function listTrialFiles(dir: string, limit = MAX_LISTED_FILES): Pro
 export function fileUrl(runId: string, relative: string): string {
   return `/runs/${runId}/files/${relative.split('/').map(encodeURIComponent).join('/')}`;
 }
-
-const AGENT_LOG = /^agent\/(?:[^/]+\.txt|episode-(\d+)\/(?:prompt|response)\.txt)$/;
-
-/**
- * Whether a trial file is one of an agent's text logs (harbor-contract.md §4, §9), its episode, and
- * its rank among the agent's own files: its log (oracle.txt, claude-code.txt, …) before the oracle's
- * exit-code.txt, which only says how solve.sh ended.
- */
-export function agentLogEpisode(relative: string): { episode: number | null; rank: number } | null {
-  const m = AGENT_LOG.exec(relative);
-  if (!m) return null;
-  return { episode: m[1] === undefined ? null : Number(m[1]), rank: relative === 'agent/exit-code.txt' ? 1 : 0 };
-}

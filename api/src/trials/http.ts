@@ -16,6 +16,7 @@ import { decodeSegment, requestTarget } from '../edge/guard.js';
 import { listTrialFiles, resolveTrialFile, trialDir, UnsafePathError } from './files.js';
 import { RUN_SECRET_SELECT, type TrialScrubbers } from './secrets.js';
 import { createScrubber, hostPathPlaceholders } from 'runner/secrets';
+import { TRIAL_FILES } from 'runner/protocol';
 
 const ROUTE = /^\/runs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(recording\.cast|files\.zip|files\/(.*))$/i;
 
@@ -57,7 +58,7 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
     void sendZip(deps, runId, req, res).catch(failed);
     return true;
   }
-  const relative = match[3] === undefined ? 'agent/recording.cast' : decodeSegment(match[3]);
+  const relative = match[3] === undefined ? TRIAL_FILES.recording : decodeSegment(match[3]);
   if (relative === null) {
     fail(res, 400, 'the file path is not valid percent-encoding');
     return true;

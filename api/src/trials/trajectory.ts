@@ -5,6 +5,7 @@
 // re-reads it when the log says it changed.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { baseName, TRIAL_FILES } from 'runner/protocol';
 import {
   joinFiles,
   parseTrajectoryDocument,
@@ -27,7 +28,7 @@ const MAX_CONTINUATIONS = 50;
 const RETRY_MS = 150;
 
 const CONTINUATION = /^trajectory\.cont-\d+\.json$/;
-export const TRAJECTORY_PATH = 'agent/trajectory.json';
+export const TRAJECTORY_PATH = TRIAL_FILES.trajectory;
 
 export interface ReadOptions {
   retryMs?: number;
@@ -129,8 +130,8 @@ export async function readTrajectory(dir: string | null, options: ReadOptions = 
   const empty = (note: string): Trajectory => ({ ...joinFiles([], []), note });
   if (!dir) return empty('The run has no trial directory yet: its trajectory appears once the trial starts.');
   const read = { retryMs: options.retryMs ?? RETRY_MS, scrub: options.scrub ?? ((text: string) => text) };
-  const agentDir = path.join(dir, 'agent');
-  const first = await readWithRetry(path.join(agentDir, 'trajectory.json'), read);
+  const agentDir = path.join(dir, TRIAL_FILES.agentDir);
+  const first = await readWithRetry(path.join(dir, ...TRAJECTORY_PATH.split('/')), read);
   if (first.kind === 'missing') {
     return empty('This trial has no agent/trajectory.json: the agent does not write one (or has not yet). Its text logs are listed instead.');
   }
@@ -140,7 +141,7 @@ export async function readTrajectory(dir: string | null, options: ReadOptions = 
 
   const files: ParsedFile[] = [first.file!];
   const notes: string[] = first.kind === 'ok' ? [] : [describe(first, TRAJECTORY_PATH)];
-  const seen = new Set<string>(['trajectory.json']);
+  const seen = new Set<string>([baseName(TRAJECTORY_PATH)]);
   let ref = first.file!.continuedRef;
   while (ref && files.length <= MAX_CONTINUATIONS) {
     // Only sibling continuation files: the reference is written by the agent under test.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runOrderSchema } from '../protocol/messages.js';
-import { buildHarborJobConfig, harborJobName } from './job-config.js';
+import { buildHarborJobConfig } from './job-config.js';
 
 const order = runOrderSchema.parse({
   v: 1,
@@ -40,8 +40,9 @@ describe('buildHarborJobConfig', () => {
     expect(JSON.stringify(config)).not.toMatch(/OPENROUTER_API_KEY|c2VhbGVk/);
   });
 
-  it('names each dispatch and delivery of an order differently, so a redelivery starts in a fresh directory', () => {
-    expect(harborJobName(order, 1)).not.toBe(harborJobName(order, 2));
-    expect(harborJobName({ ...order, dispatch: 2 }, 1)).toBe(`run-${order.runId}-p2-d1`);
+  it('names the job after the dispatch and delivery, so a redelivery starts in a fresh directory', () => {
+    const name = (delivery: number) => buildHarborJobConfig(order, { taskDir: '/t', jobsDir: '/j' }, delivery).job_name;
+    expect(name(1)).not.toBe(name(2));
+    expect(buildHarborJobConfig({ ...order, dispatch: 2 }, { taskDir: '/t', jobsDir: '/j' }, 1).job_name).toBe(`run-${order.runId}-p2-d1`);
   });
 });

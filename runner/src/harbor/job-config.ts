@@ -1,6 +1,7 @@
 // The Harbor job config for one Run: one job, one trial (harbor-contract.md §2). Everything is
 // explicit and absolute, so `harbor run -c` is a complete, reproducible spec. Secrets never
 // appear here: terminus-2 would export `agents[].env` into the task container.
+import { harborJobName } from '../protocol/layout.js';
 import type { RunOrder } from '../protocol/messages.js';
 
 export interface HarborJobConfig {
@@ -19,18 +20,10 @@ export interface HarborJobConfig {
   tasks: { path: string; source: string }[];
 }
 
-/**
- * A job name unique per dispatch and delivery, so a redelivered or re-dispatched order starts in a
- * fresh job directory (and an earlier one can be told apart: harbor/leftovers.ts).
- */
-export function harborJobName(order: RunOrder, deliveryCount: number): string {
-  return `run-${order.runId}-p${order.dispatch}-d${deliveryCount}`;
-}
-
 export function buildHarborJobConfig(order: RunOrder, paths: { taskDir: string; jobsDir: string }, deliveryCount: number): HarborJobConfig {
   const h = order.harbor;
   return {
-    job_name: harborJobName(order, deliveryCount),
+    job_name: harborJobName({ runId: order.runId, dispatch: order.dispatch, delivery: deliveryCount }),
     jobs_dir: paths.jobsDir,
     n_attempts: 1,
     n_concurrent_trials: 1,

@@ -3,22 +3,15 @@
 // when Harbor itself was killed, its containers running. Before a new delivery starts Harbor it
 // marks those directories abandoned, so nothing reads them as the run's result, and takes the
 // containers of every trial there that never wrote its result down (harbor-contract.md §3; Harbor
-// removes the environment before it writes a trial result). Best-effort: each step's result is
-// logged and nothing here stops the new delivery.
+// removes the environment before it writes a trial result; containers.ts). Best-effort: each step's
+// result is logged and nothing here stops the new delivery.
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { parseHarborJobName, TRIAL_FILES } from '../protocol/layout.js';
+import { takeDownTrialEnvironment } from './containers.js';
 
 /** Written into an earlier delivery's job directory once a later delivery took the run over. */
 export const ABANDONED_MARKER = 'abandoned.json';
-
-/** Harbor's compose project of a trial: `<trial_name>__env`, lower-cased, other characters → '-'. */
-export function composeProject(trialName: string): string {
-  return `${trialName}__env`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
-}
-
-/** Bounds a `docker compose down` that hangs on a stuck engine; the order is kept alive meanwhile. */
-const COMPOSE_DOWN_TIMEOUT_MS = 120_000;
 
 export interface Leftovers {
   jobsDir: string;
@@ -35,10 +28,9 @@ const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 export async function cleanUpEarlierDeliveries(o: Leftovers): Promise<void> {
-  const prefix = `run-${o.runId}-`;
   const names = await readdir(o.jobsDir).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(prefix) || name === o.ownJobName || !/^(p\d+-)?d\d+$/.test(name.slice(prefix.length))) continue;
+    if (name === o.ownJobName || parseHarborJobName(name)?.runId !== o.runId) continue;
     const jobDir = path.join(o.jobsDir, name);
     if (!(await isDir(jobDir)) || (await exists(path.join(jobDir, ABANDONED_MARKER)))) continue;
     const marker = { abandonedAt: new Date().toISOString(), runnerId: o.runnerId, takenOverBy: o.ownJobName };
@@ -49,16 +41,8 @@ export async function cleanUpEarlierDeliveries(o: Leftovers): Promise<void> {
     if (!o.docker) continue;
     for (const trial of await readdir(jobDir).catch(() => [] as string[])) {
       const trialDir = path.join(jobDir, trial);
-      if (!(await isDir(trialDir)) || (await exists(path.join(trialDir, 'result.json')))) continue;
-      await composeDown(o, composeProject(trial));
+      if (!(await isDir(trialDir)) || (await exists(path.join(trialDir, TRIAL_FILES.result)))) continue;
+      await takeDownTrialEnvironment(trial, { why: `left by ${name}`, log: (line) => o.log(`run ${o.runId}: ${line}`) });
     }
   }
-}
-
-async function composeDown(o: Leftovers, project: string): Promise<void> {
-  const args = ['compose', '-p', project, 'down', '--volumes', '--remove-orphans'];
-  const down = await execa('docker', args, { reject: false, timeout: COMPOSE_DOWN_TIMEOUT_MS, stdin: 'ignore', all: true });
-  const said = String(down.all ?? '').trim().split('\n').slice(-3).join(' | ');
-  if (down.exitCode === 0) o.log(`run ${o.runId}: docker ${args.join(' ')}: done`);
-  else o.log(`run ${o.runId}: docker ${args.join(' ')} failed (${down.exitCode ?? (down as { code?: string }).code ?? down.signal}): ${said || 'no output'}`);
 }

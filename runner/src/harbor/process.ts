@@ -45,6 +45,8 @@ export interface HarborProcess {
   readonly exit: Promise<Result>;
   /** SIGTERM to the group now, SIGKILL after `graceMs` unless it has exited; idempotent. */
   stop(graceMs: number): void;
+  /** Whether the grace ran out and the group was SIGKILLed: Harbor's teardown did not finish. */
+  readonly killed: boolean;
 }
 
 export interface SpawnOptions {
@@ -69,6 +71,7 @@ export function spawnHarbor(options: SpawnOptions): HarborProcess {
   child.stderr?.on('data', options.onOutput);
   let killTimer: NodeJS.Timeout | undefined;
   let stopping = false;
+  let killed = false;
   const signalGroup = (signal: NodeJS.Signals) => {
     if (!child.pid) return;
     try {
@@ -81,12 +84,18 @@ export function spawnHarbor(options: SpawnOptions): HarborProcess {
   return {
     pid: child.pid,
     exit,
+    get killed() {
+      return killed;
+    },
     stop: (graceMs) => {
       if (stopping) return;
       stopping = true;
       // A second SIGTERM would abort Harbor's teardown; the next signal is SIGKILL after the grace.
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+      killTimer = setTimeout(() => {
+        killed = true;
+        signalGroup('SIGKILL');
+      }, graceMs);
     },
   };
 }

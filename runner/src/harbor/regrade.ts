@@ -13,7 +13,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { RunOrder } from '../protocol/messages.js';
-import { harborJobName } from './job-config.js';
+import { harborJobName, TRIAL_FILES } from '../protocol/layout.js';
 
 export interface HarborRegradeConfig {
   job_name: string;
@@ -39,7 +39,7 @@ export function buildHarborRegradeConfig(
 ): HarborRegradeConfig {
   const h = order.harbor;
   return {
-    job_name: harborJobName(order, deliveryCount),
+    job_name: harborJobName({ runId: order.runId, dispatch: order.dispatch, delivery: deliveryCount }),
     jobs_dir: paths.jobsDir,
     n_concurrent_trials: 1,
     timeout_multiplier: h.timeoutMultiplier,
@@ -63,7 +63,7 @@ export async function regradeProblem(harborBin: string, jobsDir: string, sourceT
     return `${which} cannot regrade: it has no \`harbor job regrade\` command (regrade needs a later Harbor release); the source run was not touched`;
   }
   const source = path.join(jobsDir, sourceTrialDir);
-  const found = await stat(path.join(source, 'result.json')).then(() => true, () => false);
+  const found = await stat(path.join(source, TRIAL_FILES.result)).then(() => true, () => false);
   if (!found) return `the source trial ${sourceTrialDir} is not under JOBS_DIR on this runner (deleted, or JOBS_DIR is not shared storage)`;
   return null;
 }

@@ -6,6 +6,7 @@
 // A flag is a suspicion, not a verdict: the run keeps Harbor's reward and the job counts it apart.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { TRIAL_FILES } from '../protocol/layout.js';
 import type { RewardFlag } from '../protocol/messages.js';
 import { harborTimeMs } from './result.js';
 
@@ -60,7 +61,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
  * phase) only a disagreement between the two files can be told.
  */
 export async function checkRewardIntegrity(trialDir: string, verifierStartedAt: string | null): Promise<RewardFlag | null> {
-  const dir = path.join(trialDir, 'verifier');
+  const dir = path.join(trialDir, TRIAL_FILES.verifierDir);
   const files = (await Promise.all([readRewardFile(dir, 'reward.json'), readRewardFile(dir, 'reward.txt')])).filter((f): f is RewardFile => f !== null);
   const startedMs = verifierStartedAt === null ? null : harborTimeMs(verifierStartedAt);
   if (startedMs !== null) {

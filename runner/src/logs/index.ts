@@ -17,7 +17,8 @@ import { PROTOCOL_VERSION, type LogChunk } from '../protocol/messages.js';
 import { LineBuffer, type LogLine } from './buffer.js';
 import { createScrubber, type Replacement } from '../secrets/scrub.js';
 import { finishLine, LineSplitter, MAX_LINE_BYTES } from './lines.js';
-import { FileTail, findTrialDir, listTrialFiles, OpenFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
+import { findTrialDir, TRIAL_FILES } from '../protocol/layout.js';
+import { FileTail, listTrialFiles, OpenFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
 
 export { MAX_LINE_BYTES } from './lines.js';
 export { REDACTED } from '../secrets/scrub.js';
@@ -236,7 +237,7 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     if (trialName === null) return [];
     const trialDir = path.join(jobDir, trialName);
     // A folder is watched before it is listed, so a file made in between is named by the watch.
-    for (const dir of [trialDir, path.join(trialDir, 'agent'), path.join(trialDir, 'verifier')]) watchDir(dir);
+    for (const dir of [trialDir, path.join(trialDir, TRIAL_FILES.agentDir), path.join(trialDir, TRIAL_FILES.verifierDir)]) watchDir(dir);
     let listing = await listTrialFiles(trialDir);
     const unwatched = listing.dirs.map((dir) => path.join(trialDir, ...dir.split('/').filter(Boolean))).filter((abs) => !watchers.has(abs));
     for (const dir of unwatched) watchDir(dir);

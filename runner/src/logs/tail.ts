@@ -8,6 +8,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { LOG_SOURCES } from '../protocol/messages.js';
 import { LineSplitter } from './lines.js';
+import { baseName, TRIAL_FILES } from '../protocol/layout.js';
 import { MAX_TRAJECTORY_BYTES, summariseTrajectory, TRAJECTORY_FILE, type TrajectoryProgress } from './trajectory.js';
 
 export type LogSource = (typeof LOG_SOURCES)[number];
@@ -339,14 +340,15 @@ export interface TrialListing {
 }
 
 /** The trial's own files (harbor-contract §4), tailed once they exist. */
-const TRIAL_LOG = 'trial.log';
-const TEST_STDOUT = 'test-stdout.txt';
+const TRIAL_LOG = TRIAL_FILES.trialLog;
+const TEST_STDOUT = baseName(TRIAL_FILES.testStdout);
+const PANE = baseName(TRIAL_FILES.pane);
 
 /** Directories under agent/ whose text files installed agents write (contract §4). */
 const AGENT_SUBDIRS = ['setup', 'sessions'];
 
 /** The asciicast recording duplicates the pane with timing and JSON escaping: never tailed. */
-const RECORDING = 'recording.cast';
+const RECORDING = baseName(TRIAL_FILES.recording);
 
 /** Bounds on walking agent/setup and agent/sessions, which the agent controls. */
 const MAX_WALK_DEPTH = 6;
@@ -362,18 +364,18 @@ export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
   found.dirs.push('');
   // Whatever their type: the tail says why a symbolic link or a FIFO under these names is not read.
   if (top.some((e) => e.name === TRIAL_LOG)) found.files.push({ file: TRIAL_LOG, source: 'trial', kind: 'text' });
-  const verifier = await entries(path.join(trialDir, 'verifier'));
+  const verifier = await entries(path.join(trialDir, TRIAL_FILES.verifierDir));
   if (verifier !== null) {
-    found.dirs.push('verifier');
-    if (verifier.some((e) => e.name === TEST_STDOUT)) found.files.push({ file: `verifier/${TEST_STDOUT}`, source: 'verifier', kind: 'text' });
+    found.dirs.push(TRIAL_FILES.verifierDir);
+    if (verifier.some((e) => e.name === TEST_STDOUT)) found.files.push({ file: TRIAL_FILES.testStdout, source: 'verifier', kind: 'text' });
   }
-  const agent = await entries(path.join(trialDir, 'agent'));
+  const agent = await entries(path.join(trialDir, TRIAL_FILES.agentDir));
   if (agent === null) return found;
-  found.dirs.push('agent');
+  found.dirs.push(TRIAL_FILES.agentDir);
   for (const entry of agent) {
     if (!entry.isFile() || entry.name === RECORDING) continue;
     if (TRAJECTORY_FILE.test(entry.name)) found.files.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'trajectory' });
-    else if (entry.name === 'terminus_2.pane' || /\.(?:txt|log)$/.test(entry.name)) {
+    else if (entry.name === PANE || /\.(?:txt|log)$/.test(entry.name)) {
       found.files.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'text' });
     }
   }
@@ -394,12 +396,6 @@ async function walk(root: string, rel: string, depth: number, budget: { entries:
     if (entry.isDirectory() && depth < MAX_WALK_DEPTH) await walk(root, child, depth + 1, budget, found);
     else if (entry.isFile() && entry.name !== RECORDING) found.files.push({ file: child, source: 'agent', kind: 'text' });
   }
-}
-
-/** The job directory's only subdirectory, or null while there is none. */
-export async function findTrialDir(jobDir: string): Promise<string | null> {
-  const dirs = (await entries(jobDir))?.filter((e) => e.isDirectory()).map((e) => e.name) ?? [];
-  return dirs[0] ?? null;
 }
 
 /** Sorted directory entries; null when the directory is missing or unreadable. */

@@ -2,6 +2,7 @@
 // Each carries `v`, the protocol version; a reader rejects versions it does not know rather than
 // guessing. Add fields as optional within a version; change `v` for anything incompatible.
 import { z } from 'zod';
+import { DEFAULT_SOURCE } from './layout.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -68,7 +69,7 @@ export const runOrderSchema = z.object({
   /** Upper bound for the whole trial from the task's timeouts × multipliers; the runner's wall-clock guard adds slack. */
   maxDurationSec: z.number().positive().nullable().default(null),
   /** Dataset label Harbor records as `source`. */
-  source: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).refine((s) => !s.includes('__'), 'no "__"').default('thr'),
+  source: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).refine((s) => !s.includes('__'), 'no "__"').default(DEFAULT_SOURCE),
   // issue 16 item 11: regrade
   /**
    * Set for a regrade: Harbor re-runs only the verifier of `taskDir`'s task on the recorded agent output

@@ -5,10 +5,11 @@
 // the real assertion in `trace`. Parametrised tests are folded into one entry by that plugin: the
 // first variant's status, the others counted in `retries`.
 import { z } from 'zod';
+import { TRIAL_FILES } from '../../protocol/layout.js';
 import type { TestResults } from '../../protocol/messages.js';
 import { bound, type Counts, type RawCase, type Status, TestReportError } from './report.js';
 
-export const CTRF_FILE = 'verifier/ctrf.json';
+export const CTRF_FILE = TRIAL_FILES.ctrf;
 
 // Tolerant: unknown keys are ignored, a field of the wrong type is dropped, not fatal.
 const optionalNumber = z.number().nonnegative().optional().catch(undefined);

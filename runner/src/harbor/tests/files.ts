@@ -2,6 +2,7 @@
 // under verifier/ (a tool's whole output directory, gigabytes of logs).
 import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { TRIAL_FILES } from '../../protocol/layout.js';
 
 /** Up to `max` bytes of a file (its end when `tail`), or null when it does not exist. */
 export async function readBounded(file: string, max: number, tail: boolean): Promise<{ text: string; size: number } | null> {
@@ -24,7 +25,7 @@ export async function readBounded(file: string, max: number, tail: boolean): Pro
 }
 
 /** Files Harbor and the simulator write themselves, or that the CTRF reader reads first. */
-const NOT_REPORTS = new Set(['verifier/ctrf.json', 'verifier/reward.json']);
+const NOT_REPORTS = new Set<string>([TRIAL_FILES.ctrf, TRIAL_FILES.rewardJson]);
 const REPORT_FILE = /\.(xml|json|jsonl)$/i;
 const MAX_DEPTH = 4;
 const MAX_ENTRIES = 2_000;

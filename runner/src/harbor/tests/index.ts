@@ -6,6 +6,7 @@
 // the note names it and what could not be read before it. Never throws: an unreadable report
 // becomes a note on the run, which still records.
 import path from 'node:path';
+import { TRIAL_FILES } from '../../protocol/layout.js';
 import { TEST_LIMITS, type TestResults } from '../../protocol/messages.js';
 import { parseCargo } from './cargo.js';
 import { CTRF_FILE, parseCtrf } from './ctrf.js';
@@ -32,7 +33,7 @@ export { parseCargo } from './cargo.js';
  * test.sh's output. Harbor 0.22 sends stdout and stderr both to test-stdout.txt; it still names a
  * test-stderr.txt (TrialPaths.test_stderr_path, read by its viewer), which is read too when there.
  */
-export const TEST_OUTPUT_FILES = ['verifier/test-stdout.txt', 'verifier/test-stderr.txt'] as const;
+export const TEST_OUTPUT_FILES = [TRIAL_FILES.testStdout, TRIAL_FILES.testStderr] as const;
 /** A report beyond this is not parsed: 1,000 tests with long traces is a few MiB. */
 export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
 /** Only the end of test-stdout.txt is read: results come last, and a chatty build can log gigabytes before it. */

@@ -1,0 +1,45 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentLogEpisode, findTrialDir, harborConfigFileName, harborJobName, parseHarborJobName } from './layout.js';
+
+const runId = '0b7e6a52-6f0e-4d43-9a51-2d1e0c9f4a11';
+
+describe('the trial directory layout', () => {
+  it('names a delivery so the name reads back as the same delivery', () => {
+    const name = harborJobName({ runId, dispatch: 3, delivery: 2 });
+    expect(name).toBe(`run-${runId}-p3-d2`);
+    expect(parseHarborJobName(name)).toEqual({ runId, dispatch: 3, delivery: 2 });
+    expect(harborConfigFileName(name)).toBe(`${name}.json`);
+  });
+
+  it('reads names of runners before dispatch numbers, and nothing else', () => {
+    expect(parseHarborJobName(`run-${runId}-d1`)).toEqual({ runId, dispatch: null, delivery: 1 });
+    for (const other of [`run-${runId}-p1-d1.json`, `run-${runId}`, `run-${runId}-p1`, 'run-abc-p1-d1', `x-run-${runId}-d1`, `run-${runId.toUpperCase()}-d1`]) {
+      expect(parseHarborJobName(other)).toBeNull();
+    }
+  });
+
+  it("tells an agent's text logs and their episodes", () => {
+    expect(agentLogEpisode('agent/oracle.txt')).toEqual({ episode: null });
+    expect(agentLogEpisode('agent/episode-4/response.txt')).toEqual({ episode: 4 });
+    expect(agentLogEpisode('agent/trajectory.json')).toBeNull();
+    expect(agentLogEpisode('verifier/test-stdout.txt')).toBeNull();
+  });
+
+  describe('findTrialDir', () => {
+    let dir: string;
+    afterEach(() => rm(dir, { recursive: true, force: true }));
+
+    it("finds the job directory's trial subdirectory once it appears, ignoring Harbor's files", async () => {
+      dir = await mkdtemp(path.join(tmpdir(), 'layout-'));
+      expect(await findTrialDir(path.join(dir, 'missing'))).toBeNull();
+      await writeFile(path.join(dir, 'job.log'), '');
+      await writeFile(path.join(dir, 'result.json'), '{}');
+      expect(await findTrialDir(dir)).toBeNull();
+      await mkdir(path.join(dir, 'fix-git__aB3dE9x'));
+      expect(await findTrialDir(dir)).toBe('fix-git__aB3dE9x');
+    });
+  });
+});
