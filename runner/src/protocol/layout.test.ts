@@ -22,8 +22,9 @@ describe('the trial directory layout', () => {
   });
 
   it("tells an agent's text logs and their episodes", () => {
-    expect(agentLogEpisode('agent/oracle.txt')).toEqual({ episode: null });
-    expect(agentLogEpisode('agent/episode-4/response.txt')).toEqual({ episode: 4 });
+    expect(agentLogEpisode('agent/oracle.txt')).toEqual({ episode: null, rank: 0 });
+    expect(agentLogEpisode('agent/exit-code.txt')).toEqual({ episode: null, rank: 1 });
+    expect(agentLogEpisode('agent/episode-4/response.txt')).toEqual({ episode: 4, rank: 0 });
     expect(agentLogEpisode('agent/trajectory.json')).toBeNull();
     expect(agentLogEpisode('verifier/test-stdout.txt')).toBeNull();
   });
