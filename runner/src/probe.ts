@@ -11,7 +11,7 @@ export interface Probe {
   parentDeath: ParentDeathWrapper;
 }
 
-/** The Harbor release the runner is written against (harbor-contract.md §1). */
+/** The Harbor release the runner is written against (harbor-contract.md §1); 0.22–0.24 are accepted (capabilities.ts). */
 export const PINNED_HARBOR_VERSION = '0.22.0';
 
 export async function probeHarbor(harborBin: string): Promise<{ version: string | null; error: string | null }> {
@@ -28,6 +28,23 @@ export async function probeHarbor(harborBin: string): Promise<{ version: string 
 export async function probeDocker(): Promise<boolean> {
   const docker = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 10_000, stdin: 'ignore' });
   return docker.exitCode === 0;
+}
+
+/** Which of these CLIs are on PATH (the ones Harbor's environments run: singularity, gcloud, container). */
+export async function probeBinaries(names: readonly string[]): Promise<Set<string>> {
+  const found = await Promise.all(
+    names.map(async (name) => {
+      const r = await execa('sh', ['-c', 'command -v "$1"', 'sh', name], { reject: false, timeout: 5_000, stdin: 'ignore' });
+      return r.exitCode === 0 ? name : null;
+    }),
+  );
+  return new Set(found.filter((n): n is string => n !== null));
+}
+
+/** GPUs nvidia-smi lists; 0 without it. */
+export async function probeGpus(): Promise<number> {
+  const r = await execa('nvidia-smi', ['--list-gpus'], { reject: false, timeout: 10_000, stdin: 'ignore' });
+  return r.exitCode === 0 ? String(r.stdout).split('\n').filter((l) => /^GPU \d+/.test(l)).length : 0;
 }
 
 export async function probeMachine(harborBin: string): Promise<Probe> {

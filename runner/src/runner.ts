@@ -1,8 +1,9 @@
-// A runner: one durable pull consumer on RUNS shared with every other runner, pulling only while it
-// has a free slot and is healthy, so it never holds more orders than it can run. Each order becomes
-// a Trial; its events go to EVENTS, and the order is acked only after the outcome is published.
+// A runner: pulls from the consumers of the pools it serves (protocol/pools.ts), each shared with
+// every other runner serving that pool, only while it has a free slot and is healthy, so it never
+// holds more orders than it can run. Each order becomes a Trial; its events go to EVENTS, and the
+// order is acked only after the outcome is published.
 import os from 'node:os';
-import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { RunnerConfig } from './config.js';
@@ -15,6 +16,8 @@ import {
   ensureConsumer,
   ensureStreams,
   openCancellations,
+  poolConsumer,
+  poolsServed,
   PROTOCOL_VERSION,
   ProtocolError,
   RUNNER_RECORD_TTL_MS,
@@ -22,6 +25,7 @@ import {
   runnersConsumerConfig,
   runOrderSchema,
   type CancelReply,
+  type Capabilities,
   type RunnerHeartbeat,
   type RunOrder,
   type Topology,
@@ -38,6 +42,10 @@ export interface RunnerDeps {
   topology: Topology;
   /** Facts about this machine for the heartbeat, found at start-up. */
   probe: Probe;
+  /** What it serves now (capabilities.ts); read every pull round, so a Docker that comes up later is served. */
+  capabilities: () => Capabilities;
+  /** Sandbox credentials for an order's environment type (capabilities.ts sandboxEnv). */
+  sandboxEnv?: (order: RunOrder) => Readonly<Record<string, string>>;
   log: (line: string) => void;
 }
 
@@ -51,6 +59,23 @@ export interface Runner {
 
 /** A released order waits this long before redelivery: long enough for this runner to have stopped pulling. */
 const RELEASE_NAK_DELAY_MS = 2_000;
+/** A pool whose consumer could not be set up is tried again after this long. */
+const POOL_RETRY_MS = 30_000;
+/** How long one pull waits for orders; rounds rotate free slots over the pools. */
+const PULL_EXPIRES_MS = 2_000;
+
+/** How many of `free` slots each pool is offered this round: all of them share, starting at `offset`. */
+export function sharePulls<T>(free: number, pools: readonly T[], offset: number): [T, number][] {
+  const k = pools.length;
+  if (k === 0 || free <= 0) return [];
+  const plan: [T, number][] = [];
+  for (let i = 0; i < Math.min(free, k); i++) {
+    const extra = i < free % k ? 1 : 0;
+    plan.push([pools[(offset + i) % k]!, Math.floor(free / k) + extra]);
+  }
+  return plan;
+}
+
 /** How long a `released` event is retried: the run shows QUEUED sooner, but a shutdown does not wait on NATS for ever. */
 const RELEASE_PUBLISH_MS = 10_000;
 
@@ -59,7 +84,6 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const jsm = await jetstreamManager(nats);
   // Settings are the API's to change; a runner only creates what is missing.
   await ensureStreams(jsm, topology, undefined, false);
-  await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig({ ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver }));
   const js = jetstream(nats);
   const kv: KV = await new Kvm(nats).create(topology.runnersBucket, { ttl: RUNNER_RECORD_TTL_MS, history: 1 });
   const cancellations = await openCancellations(nats, topology);
@@ -93,6 +117,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       at: new Date().toISOString(),
       draining,
       degraded: breaker.degraded && { ...breaker.degraded, reason: hostPaths.scrub(breaker.degraded.reason) },
+      capabilities: deps.capabilities(),
     };
     await kv.put(config.runnerId, JSON.stringify(beat)).catch((error: Error) => log(`heartbeat: ${error.message}`));
   };
@@ -147,7 +172,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
         await js.publish(topology.runLog(order.runId), encode(chunk));
       },
       log,
-    });
+    }, deps.sandboxEnv?.(order));
     trials.set(order.runId, trial);
     // Only the runner holding the run listens for its cancel, so every reply is authoritative.
     const cancelSub: Subscription = nats.subscribe(topology.cancelRun(order.runId), {
@@ -213,41 +238,86 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     }
   };
 
+  const accept = (m: JsMsg) => {
+    if (draining || breaker.degraded) {
+      m.nak(); // arrived after the runner began to drain or fell sick: another runner takes it
+      return;
+    }
+    slots.take();
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      slots.release();
+    };
+    const order = handle(m, freeSlot).finally(() => {
+      freeSlot();
+      orders.delete(order);
+    });
+    orders.add(order);
+  };
+
+  // One consumer per pool served, set up on first use (the legacy consumer too, filtered to the
+  // orders published before pools). A pool whose consumer cannot be made (a RUNS stream an older API
+  // made, without the pooled subjects) is left out for POOL_RETRY_MS while the others are pulled.
+  const consumers = new Map<string, Consumer>();
+  const failedAt = new Map<string, number>();
+  const settings = { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver };
+  const consumerOf = async (pool: string | undefined): Promise<Consumer | null> => {
+    const key = pool ?? '';
+    const known = consumers.get(key);
+    if (known) return known;
+    if (Date.now() - (failedAt.get(key) ?? -Infinity) < POOL_RETRY_MS) return null;
+    try {
+      await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig(topology, settings, pool));
+      const consumer = await js.consumers.get(topology.streams.runs.name, pool === undefined ? RUNNERS_CONSUMER : poolConsumer(pool));
+      consumers.set(key, consumer);
+      failedAt.delete(key);
+      return consumer;
+    } catch (error) {
+      failedAt.set(key, Date.now());
+      lastError = `setting up the consumer of pool ${pool ?? '(orders from before pools)'}: ${(error as Error).message}`;
+      log(lastError);
+      return null;
+    }
+  };
+  const pull = async (pool: string | undefined, max: number) => {
+    const consumer = await consumerOf(pool);
+    if (!consumer) return new Promise<void>((resolve) => setTimeout(resolve, PULL_EXPIRES_MS));
+    try {
+      const batch = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
+      for await (const m of batch) accept(m);
+    } catch (error) {
+      if (draining) return;
+      consumers.delete(pool ?? ''); // set up again next round: the consumer may have been removed
+      lastError = `pulling run orders of pool ${pool ?? '(orders from before pools)'}: ${(error as Error).message}`;
+      log(lastError);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  };
+  /** The pools pulled now: those served, and the orders from before pools while docker is served (what they almost all are). */
+  const pulled = (): (string | undefined)[] => {
+    const capabilities = deps.capabilities();
+    const pools: (string | undefined)[] = poolsServed(capabilities);
+    if (capabilities.environmentTypes.includes('docker')) pools.push(undefined);
+    return pools;
+  };
+
   const pulling = (async () => {
+    let offset = 0;
     while (!draining) {
-      try {
-        const consumer = await js.consumers.get(topology.streams.runs.name, RUNNERS_CONSUMER);
-        while (!draining) {
-          await breaker.healthy();
-          await slots.whenFree();
-          if (draining || breaker.degraded) continue;
-          // Ask for exactly as many orders as there are free slots: never more than it can run.
-          const batch = await consumer.fetch({ max_messages: slots.available(), expires: 2_000 });
-          for await (const m of batch) {
-            if (draining || breaker.degraded) {
-              m.nak(); // arrived after the runner began to drain or fell sick: another runner takes it
-              continue;
-            }
-            slots.take();
-            let slotFreed = false;
-            const freeSlot = () => {
-              if (slotFreed) return;
-              slotFreed = true;
-              slots.release();
-            };
-            const order = handle(m, freeSlot).finally(() => {
-              freeSlot();
-              orders.delete(order);
-            });
-            orders.add(order);
-          }
-        }
-      } catch (error) {
-        if (draining) break;
-        lastError = `pulling run orders: ${(error as Error).message}`;
-        log(lastError);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await breaker.healthy();
+      await slots.whenFree();
+      if (draining || breaker.degraded) continue;
+      const pools = pulled();
+      if (pools.length === 0) {
+        await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS)); // serves nothing now; capabilities may change
+        continue;
       }
+      // Ask for exactly as many orders as there are free slots, spread over the pools: never more than it can run.
+      const plan = sharePulls(slots.available(), pools, offset);
+      offset = (offset + plan.length) % pools.length;
+      await Promise.all(plan.map(([pool, max]) => pull(pool, max)));
     }
   })();
 

@@ -4,3 +4,4 @@ export * from './streams.js';
 export * from './cancellations.js';
 export * from './permissions.js';
 export * from './connect-options.js';
+export * from './pools.js';

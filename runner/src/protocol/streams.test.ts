@@ -30,8 +30,8 @@ it('creates the streams and the runners consumer with explicit limits, idempoten
 
   const settings = { ackWaitMs: 5_000, maxDeliver: 4 };
   await Promise.all([
-    ensureConsumer(jsm, t.streams.runs.name, runnersConsumerConfig(settings)),
-    ensureConsumer(jsm, t.streams.runs.name, runnersConsumerConfig(settings)),
+    ensureConsumer(jsm, t.streams.runs.name, runnersConsumerConfig(t, settings)),
+    ensureConsumer(jsm, t.streams.runs.name, runnersConsumerConfig(t, settings)),
   ]);
   const consumer = await jsm.consumers.info(t.streams.runs.name, 'runners');
   expect(consumer.config).toMatchObject({ ack_policy: 'explicit', max_deliver: 4, ack_wait: 5_000_000_000 });

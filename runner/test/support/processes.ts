@@ -57,7 +57,7 @@ export function startRunnerProcess(env: Record<string, string>): Proc {
   return watch(
     spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, 'runner/src/main.ts')], {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', HARBOR_BIN: SIMULATOR, RUNNER_HEARTBEAT_MS: '500', ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', HARBOR_BIN: SIMULATOR, RUNNER_HEARTBEAT_MS: '500', RUNNER_ENVIRONMENT_TYPES: 'docker', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
