@@ -113,6 +113,7 @@ export function natsPermissions(t: Topology, options: { runnerId?: string } = {}
         `${API}.STREAM.MSG.DELETE.${runs}`,
         // The reconciler reads how far each pool's consumer got and the runners' ack wait.
         `${API}.CONSUMER.INFO.${runs}.*`,
+        `${API}.CONSUMER.LIST.${runs}`,
         ...durableConsumer(events, RECORDER_CONSUMER),
         ...durableConsumer(givenUp, GIVEN_UP_CONSUMER),
         ...messageReads(logs),
