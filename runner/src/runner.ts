@@ -14,6 +14,7 @@ import {
   decode,
   encode,
   ensureConsumer,
+  ensureLegacyConsumer,
   ensureStreams,
   openCancellations,
   poolConsumer,
@@ -84,6 +85,9 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const jsm = await jetstreamManager(nats);
   // Settings are the API's to change; a runner only creates what is missing.
   await ensureStreams(jsm, topology, undefined, false);
+  const settings = { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver };
+  // Before any pool consumer: none can be made while the unfiltered one of older runners exists.
+  await ensureLegacyConsumer(jsm, topology, settings).catch((error: Error) => log(`cannot filter the consumer of orders from before pools: ${error.message}`));
   const js = jetstream(nats);
   const kv: KV = await new Kvm(nats).create(topology.runnersBucket, { ttl: RUNNER_RECORD_TTL_MS, history: 1 });
   const cancellations = await openCancellations(nats, topology);
@@ -262,14 +266,14 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   // made, without the pooled subjects) is left out for POOL_RETRY_MS while the others are pulled.
   const consumers = new Map<string, Consumer>();
   const failedAt = new Map<string, number>();
-  const settings = { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver };
   const consumerOf = async (pool: string | undefined): Promise<Consumer | null> => {
     const key = pool ?? '';
     const known = consumers.get(key);
     if (known) return known;
     if (Date.now() - (failedAt.get(key) ?? -Infinity) < POOL_RETRY_MS) return null;
     try {
-      await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig(topology, settings, pool));
+      if (pool === undefined) await ensureLegacyConsumer(jsm, topology, settings);
+      else await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig(topology, settings, pool));
       const consumer = await js.consumers.get(topology.streams.runs.name, pool === undefined ? RUNNERS_CONSUMER : poolConsumer(pool));
       consumers.set(key, consumer);
       failedAt.delete(key);
@@ -303,19 +307,36 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     return pools;
   };
 
+  const withOrders = async (pools: (string | undefined)[]) => {
+    const pending = await Promise.all(
+      pools.map(async (pool) => {
+        const consumer = await consumerOf(pool);
+        return consumer ? consumer.info().then((i) => i.num_pending, () => 0) : 0;
+      }),
+    );
+    return pools.filter((_, i) => pending[i]! > 0);
+  };
+
   const pulling = (async () => {
     let offset = 0;
     while (!draining) {
       await breaker.healthy();
       await slots.whenFree();
       if (draining || breaker.degraded) continue;
-      const pools = pulled();
+      let pools = pulled();
       if (pools.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS)); // serves nothing now; capabilities may change
         continue;
       }
+      const free = slots.available();
+      // Fewer free slots than pools: offer them to the pools with orders waiting (any, when none
+      // says so: an order waiting for redelivery is not counted as pending).
+      if (free < pools.length) {
+        const waiting = await withOrders(pools);
+        if (waiting.length > 0) pools = waiting;
+      }
       // Ask for exactly as many orders as there are free slots, spread over the pools: never more than it can run.
-      const plan = sharePulls(slots.available(), pools, offset);
+      const plan = sharePulls(free, pools, offset);
       offset = (offset + plan.length) % pools.length;
       await Promise.all(plan.map(([pool, max]) => pull(pool, max)));
     }

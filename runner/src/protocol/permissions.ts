@@ -61,6 +61,8 @@ function runnerConsumers(t: Topology): string[] {
   const runs = t.streams.runs.name;
   return [
     `${API}.CONSUMER.CREATE.${runs}.${RUNNERS_CONSUMER}.${t.poolOrders()}`,
+    // Only to filter the unfiltered consumer older runners left (streams.ts ensureLegacyConsumer).
+    `${API}.CONSUMER.DELETE.${runs}.${RUNNERS_CONSUMER}`,
     `${API}.CONSUMER.CREATE.${runs}.*.${t.poolOrders('x').replace(/\.x\./, '.*.')}`,
     `${API}.CONSUMER.INFO.${runs}.*`,
     `${API}.CONSUMER.MSG.NEXT.${runs}.*`,

@@ -157,6 +157,26 @@ export function recorderConsumerConfig(name = RECORDER_CONSUMER): Partial<Consum
   };
 }
 
+/**
+ * Makes the consumer of before pools filtered to the old subjects, so that pool consumers can exist
+ * beside it on the work-queue stream. An unfiltered one (left by older runners) is deleted and made
+ * again: nats-server 2.9 accepts a filter change in place but then delivers nothing. Orders it held
+ * in delivery at that moment are delivered again after the change (an upgrade's one-off cost).
+ */
+export async function ensureLegacyConsumer(jsm: JetStreamManager, t: Topology, settings = defaultConsumerSettings): Promise<void> {
+  const config = runnersConsumerConfig(t, settings);
+  const info = await jsm.consumers.info(t.streams.runs.name, RUNNERS_CONSUMER).catch((error: unknown) => {
+    if (isNotFound(error)) return null;
+    throw error;
+  });
+  if (info && info.config.filter_subject !== config.filter_subject) {
+    await jsm.consumers.delete(t.streams.runs.name, RUNNERS_CONSUMER).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+  await ensureConsumer(jsm, t.streams.runs.name, config);
+}
+
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
   try {
     await jsm.consumers.info(stream, config.durable_name!);
