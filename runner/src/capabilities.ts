@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunnerConfig } from './config.js';
-import { ENVIRONMENT_TYPES, type Capabilities, type EnvironmentType } from './protocol/index.js';
+import { ENVIRONMENT_TYPES, harborTested, type Capabilities, type EnvironmentType } from './protocol/index.js';
+
+export { harborTested, TESTED_HARBOR } from './protocol/index.js';
 import { PROVIDER_ENV_VARS, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
 
 interface Needs {
@@ -96,21 +98,6 @@ export interface MachineFacts {
   harborVersion: string | null;
   platform?: NodeJS.Platform;
   arch?: string;
-}
-
-/** Harbor releases the runner is tested against: 0.22.0 up to, not including, 0.25. */
-export const TESTED_HARBOR = { from: [0, 22, 0], below: [0, 25, 0], label: '0.22.0–0.24.x' } as const;
-
-export function harborTested(version: string | null): boolean | null {
-  if (version === null) return null;
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
-  if (!m) return false;
-  const v = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const cmp = (a: readonly number[], b: readonly number[]) => {
-    const i = a.findIndex((x, k) => x !== b[k]);
-    return i === -1 ? 0 : Math.sign(a[i]! - b[i]!);
-  };
-  return cmp(v, TESTED_HARBOR.from) >= 0 && cmp(v, TESTED_HARBOR.below) < 0;
 }
 
 /** Why this runner cannot serve `type`, or null when it can. */
