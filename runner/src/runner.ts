@@ -62,6 +62,8 @@ export interface Runner {
 const RELEASE_NAK_DELAY_MS = 2_000;
 /** A pool whose consumer could not be set up is tried again after this long. */
 const POOL_RETRY_MS = 30_000;
+/** How often the consumer of orders from before pools is looked at for orders. */
+const LEGACY_CHECK_MS = 10_000;
 /** How long one pull waits for orders; rounds rotate free slots over the pools. */
 const PULL_EXPIRES_MS = 2_000;
 
@@ -299,11 +301,22 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   };
+  // The consumer of orders from before pools is empty once every API publishes to pools: looked at
+  // every LEGACY_CHECK_MS, it takes a share of the slots only while it holds orders.
+  let legacyCheckedAt = -Infinity;
+  let legacyHasOrders = false;
+  const legacyBusy = async () => {
+    if (Date.now() - legacyCheckedAt < LEGACY_CHECK_MS) return legacyHasOrders;
+    legacyCheckedAt = Date.now();
+    const consumer = await consumerOf(undefined);
+    legacyHasOrders = consumer ? await consumer.info().then((i) => i.num_pending + i.num_ack_pending > 0, () => false) : false;
+    return legacyHasOrders;
+  };
   /** The pools pulled now: those served, and the orders from before pools while docker is served (what they almost all are). */
-  const pulled = (): (string | undefined)[] => {
+  const pulled = async (): Promise<(string | undefined)[]> => {
     const capabilities = deps.capabilities();
     const pools: (string | undefined)[] = poolsServed(capabilities);
-    if (capabilities.environmentTypes.includes('docker')) pools.push(undefined);
+    if (capabilities.environmentTypes.includes('docker') && (await legacyBusy())) pools.push(undefined);
     return pools;
   };
 
@@ -323,15 +336,16 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       await breaker.healthy();
       await slots.whenFree();
       if (draining || breaker.degraded) continue;
-      let pools = pulled();
+      let pools = await pulled();
       if (pools.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS)); // serves nothing now; capabilities may change
         continue;
       }
       const free = slots.available();
-      // Fewer free slots than pools: offer them to the pools with orders waiting (any, when none
-      // says so: an order waiting for redelivery is not counted as pending).
-      if (free < pools.length) {
+      // Several pools: offer the slots to those with orders waiting, so a slot never waits on an
+      // empty pool while another has orders (all of them when none says so: an order waiting for
+      // redelivery is not counted as pending).
+      if (pools.length > 1) {
         const waiting = await withOrders(pools);
         if (waiting.length > 0) pools = waiting;
       }
