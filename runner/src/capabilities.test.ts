@@ -1,4 +1,8 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { probeHarborModules } from './probe.js';
 import { findCapabilities, harborTested, heldCredentials, sandboxEnv, type MachineFacts } from './capabilities.js';
 import { poolsServed, servesPool } from './protocol/index.js';
 
@@ -7,6 +11,7 @@ const facts = (extra: Partial<MachineFacts> = {}): MachineFacts => ({
   binaries: new Set(),
   gpus: 0,
   harborVersion: '0.22.0',
+  harborModules: null,
   platform: 'linux',
   arch: 'x64',
   ...extra,
@@ -60,5 +65,31 @@ describe('capabilities', () => {
     expect([harborTested('0.22.0'), harborTested('0.24.3'), harborTested('0.25.0'), harborTested('0.21.9'), harborTested('dev'), harborTested(null)]).toEqual([
       true, true, false, false, false, null,
     ]);
+  });
+});
+
+describe("Harbor's extras", () => {
+  it("leaves out a cloud type whose extra Harbor's Python cannot import", () => {
+    const held = heldCredentials(noConfig, env);
+    const c = findCapabilities({ environmentTypes: null, windows: false }, facts({ harborModules: new Set(['modal']) }), held, env);
+    expect(c.environmentTypes).toEqual(['docker']);
+    expect(c.unavailable.find((u) => u.environmentType === 'daytona')?.reason).toBe("Harbor's daytona extra is not installed (uv tool install 'harbor[daytona]')");
+  });
+
+  it("finds the modules Harbor's own Python (its #! line) can import, and tells nothing of a non-Python HARBOR_BIN", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'thr-extras-'));
+    try {
+      const harbor = path.join(dir, 'harbor');
+      await writeFile(harbor, '#!/usr/bin/env python3\nprint("0.22.0")\n');
+      await chmod(harbor, 0o755);
+      expect(await probeHarborModules(harbor, ['json', 'no_such_module_here'])).toEqual(new Set(['json']));
+      const shell = path.join(dir, 'harbor-sh');
+      await writeFile(shell, '#!/bin/sh\necho 0.22.0\n');
+      await chmod(shell, 0o755);
+      expect(await probeHarborModules(shell, ['json'])).toBeNull();
+      expect(await probeHarborModules(path.join(dir, 'missing'), ['json'])).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

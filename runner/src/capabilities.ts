@@ -25,6 +25,8 @@ interface Needs {
   configFile?: (env: NodeJS.ProcessEnv) => string;
   /** Only on this platform. */
   platform?: { os: NodeJS.Platform; arch: string; label: string };
+  /** The Python module Harbor's extra for this type installs, and the extra's name. */
+  extra?: { module: string; name: string };
 }
 
 const home = (env: NodeJS.ProcessEnv) => env.HOME ?? os.homedir();
@@ -34,20 +36,23 @@ export const ENVIRONMENT_NEEDS: Partial<Record<EnvironmentType, Needs>> = {
   // docker: Docker reachable (probe.ts), checked apart.
   'apple-container': { binary: 'container', platform: { os: 'darwin', arch: 'arm64', label: 'a Mac with Apple silicon' } },
   singularity: { binary: 'singularity' },
-  daytona: { credentials: [['DAYTONA_API_KEY'], ['DAYTONA_JWT_TOKEN', 'DAYTONA_ORGANIZATION_ID']], optional: ['DAYTONA_API_URL', 'DAYTONA_TARGET'] },
-  e2b: { credentials: [['E2B_API_KEY']] },
-  modal: { credentials: [['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET']], configFile: (env) => path.join(home(env), '.modal.toml') },
-  runloop: { credentials: [['RUNLOOP_API_KEY']] },
-  langsmith: { credentials: [['LANGSMITH_API_KEY'], ['LANGCHAIN_API_KEY']], optional: ['LANGSMITH_ENDPOINT'] },
-  tensorlake: { credentials: [['TENSORLAKE_API_KEY']] },
-  cwsandbox: { credentials: [['CWSANDBOX_API_KEY']] },
-  wandb: { credentials: [['WANDB_API_KEY']] },
-  novita: { credentials: [['NOVITA_API_KEY']] },
-  'use-computer': { credentials: [['USE_COMPUTER_API_KEY']] },
+  daytona: { credentials: [['DAYTONA_API_KEY'], ['DAYTONA_JWT_TOKEN', 'DAYTONA_ORGANIZATION_ID']], optional: ['DAYTONA_API_URL', 'DAYTONA_TARGET'], extra: { module: 'daytona', name: 'daytona' } },
+  e2b: { credentials: [['E2B_API_KEY']], extra: { module: 'e2b', name: 'e2b' } },
+  modal: { credentials: [['MODAL_TOKEN_ID', 'MODAL_TOKEN_SECRET']], configFile: (env) => path.join(home(env), '.modal.toml'), extra: { module: 'modal', name: 'modal' } },
+  runloop: { credentials: [['RUNLOOP_API_KEY']], extra: { module: 'runloop_api_client', name: 'runloop' } },
+  langsmith: { credentials: [['LANGSMITH_API_KEY'], ['LANGCHAIN_API_KEY']], optional: ['LANGSMITH_ENDPOINT'], extra: { module: 'langsmith', name: 'langsmith' } },
+  tensorlake: { credentials: [['TENSORLAKE_API_KEY']], extra: { module: 'tensorlake', name: 'tensorlake' } },
+  cwsandbox: { credentials: [['CWSANDBOX_API_KEY']], extra: { module: 'cwsandbox', name: 'cwsandbox' } },
+  wandb: { credentials: [['WANDB_API_KEY']], extra: { module: 'wandb', name: 'wandb' } },
+  novita: { credentials: [['NOVITA_API_KEY']], extra: { module: 'novita_sandbox', name: 'novita' } },
+  'use-computer': { credentials: [['USE_COMPUTER_API_KEY']], extra: { module: 'use_computer', name: 'use-computer' } },
   beam: { credentials: [['BEAM_TOKEN']] },
   vercel: { credentials: [['VERCEL_TOKEN']] },
-  gke: { binary: 'gcloud', configFile: (env) => env.KUBECONFIG ?? path.join(home(env), '.kube', 'config'), optional: ['KUBECONFIG'] },
+  gke: { binary: 'gcloud', configFile: (env) => env.KUBECONFIG ?? path.join(home(env), '.kube', 'config'), optional: ['KUBECONFIG'], extra: { module: 'kubernetes', name: 'gke' } },
 };
+
+/** The Python modules of Harbor's extras, to look for in Harbor's own Python (probe.ts). */
+export const EXTRA_MODULES = Object.values(ENVIRONMENT_NEEDS).flatMap((n) => (n.extra ? [n.extra.module] : []));
 
 /** Every variable the table names, sorted. */
 const TABLE_VARS = [
@@ -96,6 +101,8 @@ export interface MachineFacts {
   binaries: ReadonlySet<string>;
   gpus: number;
   harborVersion: string | null;
+  /** Of the extras' modules, those Harbor's Python can import; null when that cannot be told (not a Python entry point). */
+  harborModules: ReadonlySet<string> | null;
   platform?: NodeJS.Platform;
   arch?: string;
 }
@@ -109,6 +116,9 @@ function unavailableBecause(type: EnvironmentType, facts: MachineFacts, held: Re
   const arch = facts.arch ?? process.arch;
   if (needs.platform && (platform !== needs.platform.os || arch !== needs.platform.arch)) return `${type} needs ${needs.platform.label}`;
   if (needs.binary && !facts.binaries.has(needs.binary)) return `the ${needs.binary} CLI is not on PATH`;
+  if (needs.extra && facts.harborModules && !facts.harborModules.has(needs.extra.module)) {
+    return `Harbor's ${needs.extra.name} extra is not installed (uv tool install 'harbor[${needs.extra.name}]')`;
+  }
   const file = needs.configFile?.(env);
   if (needs.credentials) {
     const met = needs.credentials.some((set) => set.every((name) => held.has(name)));

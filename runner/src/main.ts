@@ -4,8 +4,8 @@
 import { connect } from '@nats-io/transport-node';
 import { readRunnerConfig, RunnerConfigError } from './config.js';
 import { PARENT_DEATH_MISSING } from './harbor/process.js';
-import { CapabilityConfigError, ENVIRONMENT_NEEDS, findCapabilities, heldCredentials, sandboxEnv, TESTED_HARBOR, type MachineFacts } from './capabilities.js';
-import { probeBinaries, probeDocker, probeGpus, probeMachine } from './probe.js';
+import { CapabilityConfigError, ENVIRONMENT_NEEDS, EXTRA_MODULES, findCapabilities, heldCredentials, sandboxEnv, TESTED_HARBOR, type MachineFacts } from './capabilities.js';
+import { probeBinaries, probeDocker, probeGpus, probeHarborModules, probeMachine } from './probe.js';
 import { natsConnectOptions, topology } from './protocol/index.js';
 import { startRunner } from './runner.js';
 
@@ -31,8 +31,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const binaries = Object.values(ENVIRONMENT_NEEDS).flatMap((n) => (n.binary ? [n.binary] : []));
-  const [probe, found, gpus] = await Promise.all([probeMachine(config.harborBin), probeBinaries(binaries), config.gpus ?? probeGpus()]);
-  const facts: MachineFacts = { dockerReachable: probe.dockerReachable, binaries: found, gpus, harborVersion: probe.harborVersion };
+  const [probe, found, gpus, harborModules] = await Promise.all([
+    probeMachine(config.harborBin),
+    probeBinaries(binaries),
+    config.gpus ?? probeGpus(),
+    probeHarborModules(config.harborBin, EXTRA_MODULES),
+  ]);
+  const facts: MachineFacts = { dockerReachable: probe.dockerReachable, binaries: found, gpus, harborVersion: probe.harborVersion, harborModules };
   let capabilities = findCapabilities(config, facts, credentials!);
   if (probe.lastError) log(`warning: ${probe.lastError}`);
   else if (!capabilities.harborTested) {
