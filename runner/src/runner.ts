@@ -3,7 +3,7 @@
 // holds more orders than it can run. Each order becomes a Trial; its events go to EVENTS, and the
 // order is acked only after the outcome is published.
 import os from 'node:os';
-import { jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { RunnerConfig } from './config.js';
@@ -13,17 +13,12 @@ import type { Probe } from './probe.js';
 import {
   decode,
   encode,
-  ensureConsumer,
   ensureLegacyConsumer,
   ensureStreams,
   openCancellations,
-  poolConsumer,
-  poolsServed,
   PROTOCOL_VERSION,
   ProtocolError,
   RUNNER_RECORD_TTL_MS,
-  RUNNERS_CONSUMER,
-  runnersConsumerConfig,
   runOrderSchema,
   type CancelReply,
   type Capabilities,
@@ -31,6 +26,7 @@ import {
   type RunOrder,
   type Topology,
 } from './protocol/index.js';
+import { PoolPuller, PULL_EXPIRES_MS } from './pulls.js';
 import { eventPublisher, PublishAborted } from './publish.js';
 import { hostPathPlaceholders } from './secrets/host-paths.js';
 import { createScrubber } from './secrets/scrub.js';
@@ -60,25 +56,6 @@ export interface Runner {
 
 /** A released order waits this long before redelivery: long enough for this runner to have stopped pulling. */
 const RELEASE_NAK_DELAY_MS = 2_000;
-/** A pool whose consumer could not be set up is tried again after this long. */
-const POOL_RETRY_MS = 30_000;
-/** How often the consumer of orders from before pools is looked at for orders. */
-const LEGACY_CHECK_MS = 10_000;
-/** How long one pull waits for orders; rounds rotate free slots over the pools. */
-const PULL_EXPIRES_MS = 2_000;
-
-/** How many of `free` slots each pool is offered this round: all of them share, starting at `offset`. */
-export function sharePulls<T>(free: number, pools: readonly T[], offset: number): [T, number][] {
-  const k = pools.length;
-  if (k === 0 || free <= 0) return [];
-  const plan: [T, number][] = [];
-  for (let i = 0; i < Math.min(free, k); i++) {
-    const extra = i < free % k ? 1 : 0;
-    plan.push([pools[(offset + i) % k]!, Math.floor(free / k) + extra]);
-  }
-  return plan;
-}
-
 /** How long a `released` event is retried: the run shows QUEUED sooner, but a shutdown does not wait on NATS for ever. */
 const RELEASE_PUBLISH_MS = 10_000;
 
@@ -263,96 +240,31 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     orders.add(order);
   };
 
-  // One consumer per pool served, set up on first use (the legacy consumer too, filtered to the
-  // orders published before pools). A pool whose consumer cannot be made (a RUNS stream an older API
-  // made, without the pooled subjects) is left out for POOL_RETRY_MS while the others are pulled.
-  const consumers = new Map<string, Consumer>();
-  const failedAt = new Map<string, number>();
-  const consumerOf = async (pool: string | undefined): Promise<Consumer | null> => {
-    const key = pool ?? '';
-    const known = consumers.get(key);
-    if (known) return known;
-    if (Date.now() - (failedAt.get(key) ?? -Infinity) < POOL_RETRY_MS) return null;
-    try {
-      if (pool === undefined) await ensureLegacyConsumer(jsm, topology, settings);
-      else await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig(topology, settings, pool));
-      const consumer = await js.consumers.get(topology.streams.runs.name, pool === undefined ? RUNNERS_CONSUMER : poolConsumer(pool));
-      consumers.set(key, consumer);
-      failedAt.delete(key);
-      return consumer;
-    } catch (error) {
-      failedAt.set(key, Date.now());
-      lastError = `setting up the consumer of pool ${pool ?? '(orders from before pools)'}: ${(error as Error).message}`;
-      log(lastError);
-      return null;
-    }
-  };
-  const pull = async (pool: string | undefined, max: number) => {
-    const consumer = await consumerOf(pool);
-    if (!consumer) return new Promise<void>((resolve) => setTimeout(resolve, PULL_EXPIRES_MS));
-    try {
-      const batch = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-      for await (const m of batch) accept(m);
-    } catch (error) {
-      if (draining) return;
-      consumers.delete(pool ?? ''); // set up again next round: the consumer may have been removed
-      lastError = `pulling run orders of pool ${pool ?? '(orders from before pools)'}: ${(error as Error).message}`;
-      log(lastError);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  };
-  // The consumer of orders from before pools is empty once every API publishes to pools: looked at
-  // every LEGACY_CHECK_MS, it takes a share of the slots only while it holds orders.
-  let legacyCheckedAt = -Infinity;
-  let legacyHasOrders = false;
-  const legacyBusy = async () => {
-    if (Date.now() - legacyCheckedAt < LEGACY_CHECK_MS) return legacyHasOrders;
-    legacyCheckedAt = Date.now();
-    const consumer = await consumerOf(undefined);
-    legacyHasOrders = consumer ? await consumer.info().then((i) => i.num_pending + i.num_ack_pending > 0, () => false) : false;
-    return legacyHasOrders;
-  };
-  /** The pools pulled now: those served, and the orders from before pools while docker is served (what they almost all are). */
-  const pulled = async (): Promise<(string | undefined)[]> => {
-    const capabilities = deps.capabilities();
-    const pools: (string | undefined)[] = poolsServed(capabilities);
-    if (capabilities.environmentTypes.includes('docker') && (await legacyBusy())) pools.push(undefined);
-    return pools;
-  };
-
-  const withOrders = async (pools: (string | undefined)[]) => {
-    const pending = await Promise.all(
-      pools.map(async (pool) => {
-        const consumer = await consumerOf(pool);
-        return consumer ? consumer.info().then((i) => i.num_pending, () => 0) : 0;
-      }),
-    );
-    return pools.filter((_, i) => pending[i]! > 0);
-  };
+  const puller = new PoolPuller({
+    js,
+    jsm,
+    topology,
+    settings,
+    capabilities: deps.capabilities,
+    stopping: () => draining,
+    fault: (message) => {
+      lastError = message;
+      log(message);
+    },
+  });
 
   const pulling = (async () => {
-    let offset = 0;
     while (!draining) {
       await breaker.healthy();
       await slots.whenFree();
       if (draining || breaker.degraded) continue;
-      let pools = await pulled();
-      if (pools.length === 0) {
+      // Exactly as many orders as there are free slots, spread over the pools: never more than it can run.
+      const plan = await puller.plan(slots.available());
+      if (plan.length === 0) {
         await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS)); // serves nothing now; capabilities may change
         continue;
       }
-      const free = slots.available();
-      // Several pools: offer the slots to those with orders waiting, so a slot never waits on an
-      // empty pool while another has orders (all of them when none says so: an order waiting for
-      // redelivery is not counted as pending).
-      if (pools.length > 1) {
-        const waiting = await withOrders(pools);
-        if (waiting.length > 0) pools = waiting;
-      }
-      // Ask for exactly as many orders as there are free slots, spread over the pools: never more than it can run.
-      const plan = sharePulls(free, pools, offset);
-      offset = (offset + plan.length) % pools.length;
-      await Promise.all(plan.map(([pool, max]) => pull(pool, max)));
+      await Promise.all(plan.map(([pool, max]) => puller.pull(pool, max, accept)));
     }
   })();
 

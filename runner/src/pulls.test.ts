@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharePulls } from './runner.js';
+import { sharePulls } from './pulls.js';
 
 describe('sharePulls', () => {
   it('shares free slots over the pools, rotating when there are fewer slots than pools', () => {
