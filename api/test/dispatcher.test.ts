@@ -149,3 +149,17 @@ describe('pools', () => {
     expect(await subjects(gpu)).toEqual(['runs.modal_gpu', 'runs.modal_gpu']);
   });
 });
+
+describe('launch on pools', () => {
+  it('refuses tasks no runner could ever run in the type (a Windows task in modal), and reads a gpus that is not a number as none', async () => {
+    const windowsTask = (await db.task.create({
+      data: { contentHash: 'c'.repeat(64), name: 'win-2', instruction: 'x', sizeBytes: 1n, fileCount: 1, metadata: { environment: { os: 'windows', gpus: 'two' } } },
+    })).id;
+    await expect(createJob({ db, secretsKey: null }, { taskIds: [windowsTask], agent: 'oracle', runsPerTask: 1, harbor: { environmentType: 'modal' } as never })).rejects.toThrow(
+      /these tasks cannot run in modal: win-2: Harbor runs Windows tasks only in docker \(on a Windows host\) or use-computer, not modal/,
+    );
+    const { id } = await createJob({ db, secretsKey: null }, { taskIds: [windowsTask], agent: 'oracle', runsPerTask: 1 });
+    labels.set((await db.run.findFirstOrThrow({ where: { jobId: id } })).id, 'win-docker');
+    expect(await round(2, ['docker_windows'])).toEqual(['win-docker']);
+  });
+});

@@ -71,14 +71,20 @@ export interface OrderRow {
   pool: string;
 }
 
+/** Whether task `t` declares `[environment].os = "windows"` (any case), as Harbor reads it. */
+export const TASK_WINDOWS = Prisma.sql`COALESCE(lower(t.metadata->'environment'->>'os') = 'windows', false)`;
+/** Whether task `t` asks for GPUs; a nested CASE, as SQL does not promise to evaluate AND left to right. */
+export const TASK_GPU = Prisma.sql`CASE WHEN jsonb_typeof(t.metadata->'environment'->'gpus') = 'number'
+  THEN (t.metadata->'environment'->>'gpus')::numeric > 0 ELSE false END`;
+
 /**
  * The pool of a run, for `FROM "Run" r JOIN "Job" j … JOIN "Task" t`: the job's environment type,
  * then `_windows` for a task with `[environment].os = "windows"` and `_gpu` for one asking for GPUs
  * (read from the task.toml kept in Task.metadata). Must agree with poolOf in runner/protocol.
  */
 export const POOL = Prisma.sql`(COALESCE(j."harborOptions"->>'environmentType', 'docker')
-  || CASE WHEN lower(t.metadata->'environment'->>'os') = 'windows' THEN '_windows' ELSE '' END
-  || CASE WHEN jsonb_typeof(t.metadata->'environment'->'gpus') = 'number' AND (t.metadata->'environment'->>'gpus')::numeric > 0 THEN '_gpu' ELSE '' END)`;
+  || CASE WHEN ${TASK_WINDOWS} THEN '_windows' ELSE '' END
+  || CASE WHEN ${TASK_GPU} THEN '_gpu' ELSE '' END)`;
 
 /** What an order is made of, for `FROM "Run" r` joined as ORDER_JOINS. */
 const ORDER_COLUMNS = Prisma.sql`r.id, r."jobId", r."taskId", r.repeat, r.attempt, t.name AS "taskName", t."contentHash",

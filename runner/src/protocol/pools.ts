@@ -83,6 +83,21 @@ function gpuCapable(c: Capabilities, type: EnvironmentType): boolean {
   return CLOUD_GPU_TYPES.has(type) || (LOCAL_TYPES.has(type) && c.gpus > 0);
 }
 
+/**
+ * Why no runner could ever serve this pool, or null: Harbor runs Windows tasks only through docker
+ * (on a Windows host) and use-computer, and gives GPUs only in daytona, modal, gke and beam (docker,
+ * singularity and apple-container only on a runner with GPUs of its own).
+ */
+export function poolImpossible(needs: PoolNeeds): string | null {
+  if (needs.windows && needs.environmentType !== 'docker' && needs.environmentType !== 'use-computer') {
+    return `Harbor runs Windows tasks only in docker (on a Windows host) or use-computer, not ${needs.environmentType}`;
+  }
+  if (needs.gpu && !CLOUD_GPU_TYPES.has(needs.environmentType) && !LOCAL_TYPES.has(needs.environmentType)) {
+    return `Harbor's ${needs.environmentType} environment cannot give a task GPUs (${[...CLOUD_GPU_TYPES].join(', ')} can, and docker on a runner with GPUs)`;
+  }
+  return null;
+}
+
 /** Every pool a runner serves, in a stable order (plain types first). */
 export function poolsServed(capabilities: Capabilities): string[] {
   const pools: string[] = [];
