@@ -258,13 +258,20 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       await breaker.healthy();
       await slots.whenFree();
       if (draining || breaker.degraded) continue;
-      // Exactly as many orders as there are free slots, spread over the pools: never more than it can run.
-      const plan = await puller.plan(slots.available());
-      if (plan.length === 0) {
-        await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS)); // serves nothing now; capabilities may change
-        continue;
+      try {
+        // Exactly as many orders as there are free slots, spread over the pools: never more than it can run.
+        const plan = await puller.plan(slots.available());
+        if (plan.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS)); // serves nothing now; capabilities may change
+          continue;
+        }
+        await Promise.all(plan.map(([pool, max]) => puller.pull(pool, max, accept)));
+      } catch (error) {
+        if (draining) break;
+        lastError = `pulling run orders: ${(error as Error).message}`;
+        log(lastError);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
-      await Promise.all(plan.map(([pool, max]) => puller.pull(pool, max, accept)));
     }
   })();
 

@@ -26,6 +26,9 @@ test('the runners page shows the running runner live', async () => {
   const row = page.locator('tr[data-runner]');
   await row.first().waitFor({ timeout: 30_000 });
   await expect(row.first().textContent()).resolves.toMatch(/0 \/ 3/);
+  // What it serves (told so: no Docker here) and its Harbor, within the tested range: no warning.
+  await expect(row.first().locator('[data-serves]').textContent()).resolves.toMatch(/docker/);
+  await expect(row.first().locator('[data-untested]').count()).resolves.toBe(0);
   await screenshot(page, 'runners');
 });
 
