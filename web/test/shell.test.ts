@@ -79,3 +79,15 @@ test('hostile requests to web paths get a 4xx and the platform keeps serving', a
   await expect(platform.graphql(nested)).rejects.toThrow(/too costly/);
   await expect(platform.graphql('{ health { ok } }')).resolves.toMatchObject({ health: { ok: true } });
 });
+
+test('the New job page offers the environment types the runners serve, and says why the others are unavailable', async () => {
+  await page.goto(`${platform.url}/jobs/new`);
+  const select = page.locator('select[data-environments]');
+  await select.waitFor({ state: 'attached' });
+  // The platform's runner serves docker only (RUNNER_ENVIRONMENT_TYPES): the 25 others are listed apart.
+  await expect.poll(() => select.locator('optgroup option').count(), { timeout: 15_000 }).toBe(25);
+  await expect(select.locator('option[value="daytona"]').textContent()).resolves.toMatch(/daytona — unavailable/);
+  await page.locator('summary', { hasText: 'Harbor options' }).click();
+  await page.locator('[data-unavailable-environments] summary').click();
+  await expect(page.locator('[data-unavailable-environments]').textContent()).resolves.toMatch(/daytona: .*not in RUNNER_ENVIRONMENT_TYPES/);
+});
