@@ -77,8 +77,9 @@ export async function deploy(label: string): Promise<Deployment> {
       const started = Array.from({ length: count }, (_, i) =>
         startBuilt(
           'runner/dist/main.js',
-          // HARBOR_SIM_* knobs go into a wrapper used as HARBOR_BIN: the runner passes none to Harbor.
-          simulatorEnv(cleanEnv({ ...common, RUNNER_ID: `${label}-${runners.length + i}`, RUNNER_CONCURRENCY: String(slots), HARBOR_BIN: SIMULATOR, ...env }), scratch),
+          // HARBOR_SIM_* knobs go into a wrapper used as HARBOR_BIN: the runner passes none to Harbor. The
+          // simulator needs no Docker, so the runners serve docker without one.
+          simulatorEnv(cleanEnv({ ...common, RUNNER_ID: `${label}-${runners.length + i}`, RUNNER_CONCURRENCY: String(slots), HARBOR_BIN: SIMULATOR, RUNNER_ENVIRONMENT_TYPES: 'docker', ...env }), scratch),
         ),
       );
       runners.push(...started);

@@ -31,13 +31,13 @@ export async function benchDispatch(): Promise<void> {
     await db.$executeRaw`ANALYZE`;
 
     // Each in a transaction, as the dispatcher's; nothing is written, so every round sees the same queue.
-    const fair = await measure(ROUNDS, () => db.$transaction((tx) => nextRuns(tx, 104, 500)));
+    const fair = await measure(ROUNDS, () => db.$transaction((tx) => nextRuns(tx, 'docker', 4)));
     const fifo = await measure(ROUNDS, () =>
       db.$transaction((tx) => tx.$queryRaw`SELECT r.id FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
                     WHERE r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
                     ORDER BY r."createdAt", r.id LIMIT 500 FOR UPDATE OF r SKIP LOCKED`),
     );
-    const picked = await db.$transaction((tx) => nextRuns(tx, 104, 500));
+    const picked = await db.$transaction((tx) => nextRuns(tx, 'docker', 4));
     console.log(
       `fair-share dispatch (user A: ${TASKS * RUNS_PER_TASK} runs, 2,000 finished, 100 in flight, 7,900 waiting; user B: 10 waiting; both capped; 104 slots, so 4 free)`,
     );

@@ -45,7 +45,7 @@ async function waitDispatched(jobId: string, count: number): Promise<void> {
 describe('cancel', () => {
   it("of one job leaves another job's queued runs to run, and none of the cancelled runs starts", async () => {
     // The runners' consumer exists, as after any runner has started once (a purge moves it on 2.9).
-    await ensureConsumer(await jetstreamManager(api.nats.nc), api.nats.topology.streams.runs.name, runnersConsumerConfig());
+    await ensureConsumer(await jetstreamManager(api.nats.nc), api.nats.topology.streams.runs.name, runnersConsumerConfig(api.nats.topology));
     const task = await h.simulatedTask('sim-cancel-x', { HARBOR_SIM_SCENARIO: 'pass' });
     const x = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 30 });
     const y = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });

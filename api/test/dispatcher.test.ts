@@ -45,8 +45,9 @@ async function job(label: string, createdById: string | null, runs: number): Pro
 }
 
 /** One dispatch round with `capacity` runner slots; the jobs of the runs it published, sorted. */
-async function round(capacity: number | null): Promise<string[]> {
-  const deps: DispatcherDeps = { db, js: jetstream(nats.nc), topology: nats.topology, defaultSecrets: [], capacity: async () => capacity };
+async function round(capacity: number | null, pools = ['docker']): Promise<string[]> {
+  const runners = capacity === null ? null : [{ runnerId: 'r', slots: capacity, pools: new Set(pools) }];
+  const deps: DispatcherDeps = { db, js: jetstream(nats.nc), topology: nats.topology, defaultSecrets: [], capacity: async () => runners };
   const before = new Set((await db.run.findMany({ where: { dispatchedAt: { not: null } }, select: { id: true } })).map((r) => r.id));
   await dispatchBatch(deps);
   const after = await db.run.findMany({ where: { dispatchedAt: { not: null } }, select: { id: true } });
@@ -116,5 +117,49 @@ describe('fair-share dispatching', () => {
     // Raised: they go out.
     await db.user.update({ where: { id: capped }, data: { monthlySpendCapUsd: 2 } });
     expect(await round(5)).toEqual(['held', 'held', 'held']);
+  });
+});
+
+describe('pools', () => {
+  it("publishes a run only under its pool and only while a runner serving that pool has a free slot", async () => {
+    const windowsTask = (await db.task.create({
+      data: { contentHash: 'e'.repeat(64), name: 'win', instruction: 'x', sizeBytes: 1n, fileCount: 1, metadata: { environment: { os: 'Windows' } } },
+    })).id;
+    const gpuTask = (await db.task.create({
+      data: { contentHash: 'd'.repeat(64), name: 'gpu', instruction: 'x', sizeBytes: 1n, fileCount: 1, metadata: { environment: { gpus: 1 } } },
+    })).id;
+    const creator = await user();
+    const launch = async (label: string, taskIds: string[], environmentType: string) => {
+      const { id } = await createJob({ db, secretsKey: null }, { taskIds, agent: 'oracle', runsPerTask: 2, createdById: creator, harbor: { environmentType } as never });
+      for (const r of await db.run.findMany({ where: { jobId: id }, select: { id: true } })) labels.set(r.id, label);
+      return id;
+    };
+    const daytona = await launch('daytona', [taskId], 'daytona');
+    const windows = await launch('windows', [windowsTask], 'docker');
+    const gpu = await launch('modal-gpu', [gpuTask], 'modal');
+
+    // A docker-only runner with free slots takes none of them: they wait QUEUED, not in RUNS.
+    expect(await round(5, ['docker'])).toEqual([]);
+    expect(await round(5, ['docker', 'daytona'])).toEqual(['daytona', 'daytona']);
+    expect(await round(5, ['docker_windows', 'modal_gpu'])).toEqual(['modal-gpu', 'modal-gpu', 'windows', 'windows']);
+
+    const subjects = async (jobId: string) => Object.keys(await ordersInRuns(nats.nc, nats.topology, jobId)).map((s) => s.split('.').slice(-4, -2).join('.'));
+    expect(await subjects(daytona)).toEqual(['runs.daytona', 'runs.daytona']);
+    expect(await subjects(windows)).toEqual(['runs.docker_windows', 'runs.docker_windows']);
+    expect(await subjects(gpu)).toEqual(['runs.modal_gpu', 'runs.modal_gpu']);
+  });
+});
+
+describe('launch on pools', () => {
+  it('refuses tasks no runner could ever run in the type (a Windows task in modal), and reads a gpus that is not a number as none', async () => {
+    const windowsTask = (await db.task.create({
+      data: { contentHash: 'c'.repeat(64), name: 'win-2', instruction: 'x', sizeBytes: 1n, fileCount: 1, metadata: { environment: { os: 'windows', gpus: 'two' } } },
+    })).id;
+    await expect(createJob({ db, secretsKey: null }, { taskIds: [windowsTask], agent: 'oracle', runsPerTask: 1, harbor: { environmentType: 'modal' } as never })).rejects.toThrow(
+      /these tasks cannot run in modal: win-2: Harbor runs Windows tasks only in docker \(on a Windows host\) or use-computer, not modal/,
+    );
+    const { id } = await createJob({ db, secretsKey: null }, { taskIds: [windowsTask], agent: 'oracle', runsPerTask: 1 });
+    labels.set((await db.run.findFirstOrThrow({ where: { jobId: id } })).id, 'win-docker');
+    expect(await round(2, ['docker_windows'])).toEqual(['win-docker']);
   });
 });

@@ -30,7 +30,7 @@ describe('fair share with a real runner', () => {
     h.startRunner(`runner-fair-${slots}`, slots);
     // Capacity is known once the runner's heartbeat is there; before that everything would be published at once.
     const runners = await trackRunnerCapacity(api.nats.nc, api.nats.topology);
-    await waitFor(() => runners.capacity() === slots, { what: 'the runner heartbeat', timeoutMs: 60_000 });
+    await waitFor(() => runners.capacity()?.reduce((sum, r) => sum + r.slots, 0) === slots, { what: 'the runner heartbeat', timeoutMs: 60_000 });
     runners.stop();
 
     const bigRuns = 8;

@@ -109,7 +109,7 @@ describe('jobs end to end with runner processes and the Harbor simulator', () =>
   it('terminates a malformed order and keeps serving', async () => {
     const { jetstream } = await import('@nats-io/jetstream');
     const js = jetstream(api.nats.nc);
-    await js.publish(api.nats.topology.runOrder('bogus', 'bogus'), new TextEncoder().encode('{"v":1,"runId":"x"}'));
+    await js.publish(api.nats.topology.runOrder('bogus', 'bogus', 'docker'), new TextEncoder().encode('{"v":1,"runId":"x"}'));
     const live = h.runners.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
     await Promise.any(live.map((r) => r.waitFor(/dropped order .*bogus.* is malformed/, 20_000)));
 

@@ -59,7 +59,7 @@ describe('npm start with nothing configured', () => {
   it('starts PostgreSQL, nats-server and a runner, migrates, runs a job, and Ctrl-C stops it all', async () => {
     const dataDir = await tempDir();
     const port = await freePort();
-    const env = simulatorEnv(cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HARBOR_BIN: SIMULATOR, HARBOR_SIM_PHASE_MS: '50' }), await tempDir());
+    const env = simulatorEnv(cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HARBOR_BIN: SIMULATOR, HARBOR_SIM_PHASE_MS: '50', RUNNER_ENVIRONMENT_TYPES: 'docker' }), await tempDir());
 
     const first = startEntry('api/src/platform/start.ts', env);
     await first.waitFor(/Press Ctrl-C to stop/, 90_000);

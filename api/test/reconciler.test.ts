@@ -34,7 +34,7 @@ beforeAll(async () => {
   h = await jobHarness(api);
   jsm = await jetstreamManager(api.nats.nc);
   // As a runner with RUNNER_ACK_WAIT_MS would: the reconciler takes its bounds from this consumer.
-  await ensureConsumer(jsm, api.nats.topology.streams.runs.name, runnersConsumerConfig({ ackWaitMs: ACK_WAIT_MS, maxDeliver: 3 }));
+  await ensureConsumer(jsm, api.nats.topology.streams.runs.name, runnersConsumerConfig(api.nats.topology, { ackWaitMs: ACK_WAIT_MS, maxDeliver: 3 }, 'docker'));
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -51,7 +51,7 @@ const dispatched = (jobId: string, count: number) =>
 
 /** Removes a run's order from RUNS, as an ack of an older copy, or a lost message, would. */
 async function loseOrder(jobId: string, runId: string): Promise<void> {
-  const stored = await jsm.streams.getMessage(api.nats.topology.streams.runs.name, { last_by_subj: api.nats.topology.runOrder(jobId, runId) });
+  const stored = await jsm.streams.getMessage(api.nats.topology.streams.runs.name, { last_by_subj: api.nats.topology.runOrder(jobId, runId, 'docker') });
   expect(stored).not.toBeNull();
   await jsm.streams.deleteMessage(api.nats.topology.streams.runs.name, stored!.seq);
 }

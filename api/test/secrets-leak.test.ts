@@ -73,7 +73,7 @@ it('a runner refuses hand-made orders whose secret would replace PATH, PYTHONPAT
       source: 'thr',
     };
     // The dispatcher's own publish of this run, once services start, is then a duplicate JetStream drops.
-    await js.publish(api.nats.topology.runOrder(jobId, run.id), encode(order), { msgID: orderMsgId(run.id, 1) });
+    await js.publish(api.nats.topology.runOrder(jobId, run.id, 'docker'), encode(order), { msgID: orderMsgId(run.id, 1) });
   }
   await api.startServices();
 

@@ -35,6 +35,15 @@ const schema = z.object({
   RUNNER_MAX_DELIVER: z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1').max(100, 'at most 100').default(3),
   /** Slack on top of the task's own timeouts before the runner gives up on a Harbor process. */
   RUNNER_WALL_CLOCK_SLACK_MS: ms('milliseconds').default(30 * 60_000),
+  // Issue 16 items 7–9: what the runner serves (capabilities.ts).
+  /** Sandbox credential variables passed to Harbor (comma-separated names); unset: those of capabilities.ts's table that are set. */
+  RUNNER_ENVIRONMENT_VARS: z.string().regex(/^\s*[A-Z][A-Z0-9_]{0,63}(\s*,\s*[A-Z][A-Z0-9_]{0,63})*\s*$/, 'a comma-separated list of variable names like DAYTONA_API_KEY').optional(),
+  /** Environment types to serve, comma-separated; unset: every type whose needs are found on this machine. */
+  RUNNER_ENVIRONMENT_TYPES: z.string().regex(/^\s*[a-z-]+(\s*,\s*[a-z-]+)*\s*$/, 'a comma-separated list of environment types like docker,daytona').optional(),
+  /** Docker here runs Windows containers (a Windows host in Windows-container mode). */
+  RUNNER_WINDOWS: z.enum(['0', '1', 'true', 'false'], { error: '1 or 0' }).optional(),
+  /** GPUs of this machine; unset: counted with nvidia-smi. */
+  RUNNER_GPUS: z.coerce.number({ error: 'a number of GPUs' }).int('a whole number').min(0, 'zero or more').max(1024, 'at most 1024').optional(),
 });
 
 export interface RunnerConfig {
@@ -54,11 +63,20 @@ export interface RunnerConfig {
   maxDeliver: number;
   logPollMs: number;
   logFlushMs: number;
+  /** Named sandbox credential variables (RUNNER_ENVIRONMENT_VARS); null: the table's defaults. */
+  environmentVars: string[] | null;
+  /** Environment types to serve (RUNNER_ENVIRONMENT_TYPES); null: whatever the machine can. */
+  environmentTypes: string[] | null;
+  windows: boolean;
+  /** RUNNER_GPUS; null: detect. */
+  gpus: number | null;
 }
 
 export class RunnerConfigError extends Error {
   override name = 'RunnerConfigError';
 }
+
+const list = (value: string | undefined) => (value === undefined ? null : [...new Set(value.split(',').map((s) => s.trim()))]);
 
 export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -100,5 +118,9 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     maxDeliver: v.RUNNER_MAX_DELIVER,
     logPollMs: Math.max(10, v.RUNNER_LOG_POLL_MS),
     logFlushMs: Math.max(10, v.RUNNER_LOG_FLUSH_MS),
+    environmentVars: list(v.RUNNER_ENVIRONMENT_VARS),
+    environmentTypes: list(v.RUNNER_ENVIRONMENT_TYPES),
+    windows: v.RUNNER_WINDOWS === '1' || v.RUNNER_WINDOWS === 'true',
+    gpus: v.RUNNER_GPUS ?? null,
   };
 }

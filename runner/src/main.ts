@@ -4,7 +4,8 @@
 import { connect } from '@nats-io/transport-node';
 import { readRunnerConfig, RunnerConfigError } from './config.js';
 import { PARENT_DEATH_MISSING } from './harbor/process.js';
-import { PINNED_HARBOR_VERSION, probeMachine } from './probe.js';
+import { CapabilityConfigError, ENVIRONMENT_NEEDS, EXTRA_MODULES, findCapabilities, heldCredentials, sandboxEnv, TESTED_HARBOR, type MachineFacts } from './capabilities.js';
+import { probeBinaries, probeDocker, probeGpus, probeHarborModules, probeMachine } from './probe.js';
 import { natsConnectOptions, topology } from './protocol/index.js';
 import { startRunner } from './runner.js';
 
@@ -22,12 +23,35 @@ async function main(): Promise<void> {
     if (error instanceof RunnerConfigError) fail(error.message);
     throw error;
   }
-  const probe = await probeMachine(config.harborBin);
+  let credentials: Map<string, string>;
+  try {
+    credentials = heldCredentials(config);
+  } catch (error) {
+    if (error instanceof CapabilityConfigError) fail(error.message);
+    throw error;
+  }
+  const binaries = Object.values(ENVIRONMENT_NEEDS).flatMap((n) => (n.binary ? [n.binary] : []));
+  const [probe, found, gpus, harborModules] = await Promise.all([
+    probeMachine(config.harborBin),
+    probeBinaries(binaries),
+    config.gpus ?? probeGpus(),
+    probeHarborModules(config.harborBin, EXTRA_MODULES),
+  ]);
+  const facts: MachineFacts = { dockerReachable: probe.dockerReachable, binaries: found, gpus, harborVersion: probe.harborVersion, harborModules };
+  let capabilities = findCapabilities(config, facts, credentials!);
   if (probe.lastError) log(`warning: ${probe.lastError}`);
-  else if (probe.harborVersion !== PINNED_HARBOR_VERSION) {
-    log(`warning: Harbor ${probe.harborVersion} found; this runner is written against ${PINNED_HARBOR_VERSION}`);
+  else if (!capabilities.harborTested) {
+    log(`warning: Harbor ${probe.harborVersion} is outside the tested range ${TESTED_HARBOR.label}; running it anyway`);
   }
   if (probe.dockerReachable === false) log('warning: Docker is not reachable; docker-environment trials will fail');
+  // Names only: the values never leave this process except into Harbor's environment.
+  log(`serves ${capabilities.environmentTypes.join(', ') || 'no environment type'}${credentials!.size ? ` (sandbox credentials: ${[...credentials!.keys()].join(', ')})` : ''}`);
+  // Docker that starts (or stops) after the runner changes what it serves.
+  setInterval(() => {
+    void probeDocker().then((dockerReachable) => {
+      capabilities = findCapabilities(config, { ...facts, dockerReachable }, credentials);
+    });
+  }, 60_000).unref();
   if (!probe.parentDeath) log(`warning: ${PARENT_DEATH_MISSING}`);
 
   let settings;
@@ -43,7 +67,15 @@ async function main(): Promise<void> {
   const nats = await connect({ ...settings, name: `runner-${config.runnerId}`, timeout: 5_000, maxReconnectAttempts: -1, noAsyncTraces: true }).catch(
     (error: Error) => fail(`cannot connect to NATS at ${servers.join(', ')}: ${error.message}`),
   );
-  const runner = await startRunner({ config, nats, topology: topology(config.natsPrefix), probe, log }).catch((error: Error) =>
+  const runner = await startRunner({
+    config,
+    nats,
+    topology: topology(config.natsPrefix),
+    probe,
+    capabilities: () => capabilities,
+    sandboxEnv: (order) => sandboxEnv(order.harbor.environmentType, credentials),
+    log,
+  }).catch((error: Error) =>
     fail(`cannot set up JetStream: ${error.message}`),
   );
   log(`${config.runnerId} ready: ${config.concurrency} slot(s), Harbor ${probe.harborVersion ?? 'missing'} (${config.harborBin})`);

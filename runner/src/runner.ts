@@ -1,6 +1,7 @@
-// A runner: one durable pull consumer on RUNS shared with every other runner, pulling only while it
-// has a free slot and is healthy, so it never holds more orders than it can run. Each order becomes
-// a Trial; its events go to EVENTS, and the order is acked only after the outcome is published.
+// A runner: pulls from the consumers of the pools it serves (protocol/pools.ts), each shared with
+// every other runner serving that pool, only while it has a free slot and is healthy, so it never
+// holds more orders than it can run. Each order becomes a Trial; its events go to EVENTS, and the
+// order is acked only after the outcome is published.
 import os from 'node:os';
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -12,20 +13,20 @@ import type { Probe } from './probe.js';
 import {
   decode,
   encode,
-  ensureConsumer,
+  ensureLegacyConsumer,
   ensureStreams,
   openCancellations,
   PROTOCOL_VERSION,
   ProtocolError,
   RUNNER_RECORD_TTL_MS,
-  RUNNERS_CONSUMER,
-  runnersConsumerConfig,
   runOrderSchema,
   type CancelReply,
+  type Capabilities,
   type RunnerHeartbeat,
   type RunOrder,
   type Topology,
 } from './protocol/index.js';
+import { PoolPuller, PULL_EXPIRES_MS } from './pulls.js';
 import { eventPublisher, PublishAborted } from './publish.js';
 import { hostPathPlaceholders } from './secrets/host-paths.js';
 import { createScrubber } from './secrets/scrub.js';
@@ -38,6 +39,10 @@ export interface RunnerDeps {
   topology: Topology;
   /** Facts about this machine for the heartbeat, found at start-up. */
   probe: Probe;
+  /** What it serves now (capabilities.ts); read every pull round, so a Docker that comes up later is served. */
+  capabilities: () => Capabilities;
+  /** Sandbox credentials for an order's environment type (capabilities.ts sandboxEnv). */
+  sandboxEnv?: (order: RunOrder) => Readonly<Record<string, string>>;
   log: (line: string) => void;
 }
 
@@ -59,7 +64,9 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const jsm = await jetstreamManager(nats);
   // Settings are the API's to change; a runner only creates what is missing.
   await ensureStreams(jsm, topology, undefined, false);
-  await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig({ ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver }));
+  const settings = { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver };
+  // Before any pool consumer: none can be made while the unfiltered one of older runners exists.
+  await ensureLegacyConsumer(jsm, topology, settings).catch((error: Error) => log(`cannot filter the consumer of orders from before pools: ${error.message}`));
   const js = jetstream(nats);
   const kv: KV = await new Kvm(nats).create(topology.runnersBucket, { ttl: RUNNER_RECORD_TTL_MS, history: 1 });
   const cancellations = await openCancellations(nats, topology);
@@ -93,6 +100,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       at: new Date().toISOString(),
       draining,
       degraded: breaker.degraded && { ...breaker.degraded, reason: hostPaths.scrub(breaker.degraded.reason) },
+      capabilities: deps.capabilities(),
     };
     await kv.put(config.runnerId, JSON.stringify(beat)).catch((error: Error) => log(`heartbeat: ${error.message}`));
   };
@@ -147,7 +155,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
         await js.publish(topology.runLog(order.runId), encode(chunk));
       },
       log,
-    });
+    }, deps.sandboxEnv?.(order));
     trials.set(order.runId, trial);
     // Only the runner holding the run listens for its cancel, so every reply is authoritative.
     const cancelSub: Subscription = nats.subscribe(topology.cancelRun(order.runId), {
@@ -213,35 +221,51 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
     }
   };
 
+  const accept = (m: JsMsg) => {
+    if (draining || breaker.degraded) {
+      m.nak(); // arrived after the runner began to drain or fell sick: another runner takes it
+      return;
+    }
+    slots.take();
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      slots.release();
+    };
+    const order = handle(m, freeSlot).finally(() => {
+      freeSlot();
+      orders.delete(order);
+    });
+    orders.add(order);
+  };
+
+  const puller = new PoolPuller({
+    js,
+    jsm,
+    topology,
+    settings,
+    capabilities: deps.capabilities,
+    stopping: () => draining,
+    fault: (message) => {
+      lastError = message;
+      log(message);
+    },
+  });
+
   const pulling = (async () => {
     while (!draining) {
+      await breaker.healthy();
+      await slots.whenFree();
+      if (draining || breaker.degraded) continue;
       try {
-        const consumer = await js.consumers.get(topology.streams.runs.name, RUNNERS_CONSUMER);
-        while (!draining) {
-          await breaker.healthy();
-          await slots.whenFree();
-          if (draining || breaker.degraded) continue;
-          // Ask for exactly as many orders as there are free slots: never more than it can run.
-          const batch = await consumer.fetch({ max_messages: slots.available(), expires: 2_000 });
-          for await (const m of batch) {
-            if (draining || breaker.degraded) {
-              m.nak(); // arrived after the runner began to drain or fell sick: another runner takes it
-              continue;
-            }
-            slots.take();
-            let slotFreed = false;
-            const freeSlot = () => {
-              if (slotFreed) return;
-              slotFreed = true;
-              slots.release();
-            };
-            const order = handle(m, freeSlot).finally(() => {
-              freeSlot();
-              orders.delete(order);
-            });
-            orders.add(order);
-          }
+        // Exactly as many orders as there are free slots, spread over the pools: never more than it can run.
+        const plan = await puller.plan(slots.available());
+        if (plan.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS)); // serves nothing now; capabilities may change
+          continue;
         }
+        await Promise.all(plan.map(([pool, max]) => puller.pull(pool, max, accept)));
       } catch (error) {
         if (draining) break;
         lastError = `pulling run orders: ${(error as Error).message}`;

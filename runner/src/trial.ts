@@ -193,7 +193,15 @@ function refusedSecrets(order: RunOrder): string | null {
   return null;
 }
 
-export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount: number, wrapper: ParentDeathWrapper, hooks: TrialHooks): Trial {
+/** `sandbox`: the runner's sandbox credentials for the order's environment type (capabilities.ts), passed to Harbor and scrubbed like keys. */
+export function startTrial(
+  config: RunnerConfig,
+  order: RunOrder,
+  deliveryCount: number,
+  wrapper: ParentDeathWrapper,
+  hooks: TrialHooks,
+  sandbox: Readonly<Record<string, string>> = {},
+): Trial {
   let stopReason: StopReason | null = null;
   let harbor: HarborProcess | null = null;
   const stop = (reason: StopReason) => {
@@ -237,7 +245,8 @@ export function startTrial(config: RunnerConfig, order: RunOrder, deliveryCount:
           return finished(infra((error as Error).message));
         }
       }
-      keys = [...order.secrets.map((s) => env[s.envVar]!), ...openRedacted(config, order)].filter(Boolean);
+      keys = [...order.secrets.map((s) => env[s.envVar]!), ...openRedacted(config, order), ...Object.values(sandbox)].filter(Boolean);
+      Object.assign(env, sandbox);
       // The runner's own variables last: nothing an order carries can replace them.
       env.HARBOR_TELEMETRY = 'off';
       for (const name of RUNNER_PASSED_THROUGH_ENV) if (process.env[name]) env[name] = process.env[name]!;

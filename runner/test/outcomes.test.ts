@@ -84,7 +84,7 @@ async function natsWorld(sim: Record<string, string>) {
     },
     publishOrder: async () => {
       const nc = await connect({ servers: url });
-      await jetstream(nc).publish(t.runOrder(w.order.jobId, w.order.runId), encode(w.order), { msgID: orderMsgId(w.order.runId, 1) });
+      await jetstream(nc).publish(t.runOrder(w.order.jobId, w.order.runId, 'docker'), encode(w.order), { msgID: orderMsgId(w.order.runId, 1) });
       await nc.close();
     },
     /** Every event of the run in EVENTS, and how many orders RUNS still holds. */

@@ -28,6 +28,9 @@ test('the runners page shows the running runner live', async () => {
   const row = page.locator('tr[data-runner]');
   await row.first().waitFor({ timeout: 30_000 });
   await expect(row.first().textContent()).resolves.toMatch(/0 \/ 3/);
+  // What it serves (told so: no Docker here) and its Harbor, within the tested range: no warning.
+  await expect(row.first().locator('[data-serves]').textContent()).resolves.toMatch(/docker/);
+  await expect(row.first().locator('[data-untested]').count()).resolves.toBe(0);
   await screenshot(page, 'runners');
 });
 
@@ -120,3 +123,15 @@ test('GraphiQL renders its editor and runs a query with every request staying on
     await page.close();
   }
 }, 120_000);
+
+test('the New job page offers the environment types the runners serve, and says why the others are unavailable', async () => {
+  await page.goto(`${platform.url}/jobs/new`);
+  const select = page.locator('select[data-environments]');
+  await select.waitFor({ state: 'attached' });
+  // The platform's runner serves docker only (RUNNER_ENVIRONMENT_TYPES): the 25 others are listed apart.
+  await expect.poll(() => select.locator('optgroup option').count(), { timeout: 15_000 }).toBe(25);
+  await expect(select.locator('option[value="daytona"]').textContent()).resolves.toMatch(/daytona — unavailable/);
+  await page.locator('summary', { hasText: 'Harbor options' }).click();
+  await page.locator('[data-unavailable-environments] summary').click();
+  await expect(page.locator('[data-unavailable-environments]').textContent()).resolves.toMatch(/daytona: .*not in RUNNER_ENVIRONMENT_TYPES/);
+});

@@ -13,6 +13,12 @@
 // With no runner heard from (none started yet, or all silent), there is no capacity to share and
 // every waiting run is published as before, oldest first: the first runner to come starts at once. The price: a job launched while no runner is up is queued in RUNS whole, ahead of later jobs.
 //
+// Pools (issue 16 items 7–9, runner/protocol pools.ts): an order is published under the pool of
+// what its trial needs (environment type; Windows and GPUs from the task's task.toml), and only
+// while some live runner serving that pool has a free slot (runners/capacity.ts SlotPlan), so runs
+// no runner can serve wait QUEUED — not in RUNS — and the job says what it waits for. Fair share
+// holds within each pool; pools take turns by their oldest waiting run.
+//
 // A creator whose monthly spend reached their cap (quotas/service.ts) gets no further orders; their
 // runs wait QUEUED (Job.quotaHold says why).
 //
@@ -21,6 +27,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { DEFAULT_SOURCE, encode, orderMsgId, PROTOCOL_VERSION, type HarborOptions, type RunOrder, type SealedSecret, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
+import { SlotPlan, type RunnerSlots } from '../runners/capacity.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { endpointKwargs } from './launch-policy.js';
 import { MONTH_START } from '../quotas/service.js';
@@ -32,10 +39,10 @@ export interface DispatcherDeps {
   /** Sealed server-default provider keys by variable name, added to orders of jobs without their own key. */
   defaultSecrets: SealedSecret[];
   /**
-   * Slots of the runners that take orders now; null when no runner is known (nothing to share:
-   * every waiting run is published). Unset: null.
+   * The runners that take orders now, with their slots and pools; null when no runner is known
+   * (nothing to share: every waiting run is published). Unset: null.
    */
-  capacity?: () => Promise<number | null>;
+  capacity?: () => Promise<RunnerSlots[] | null>;
   log?: (line: string) => void;
 }
 
@@ -62,12 +69,30 @@ export interface OrderRow {
   ciphertext: string | null;
   /** A regrade's source trial directory (relative to JOBS_DIR); null for an ordinary run. */
   regradeSourceTrialDir: string | null;
+  /** The pool its order goes to (POOL). */
+  pool: string;
 }
+
+/** Whether task `t` declares `[environment].os = "windows"` (any case), as Harbor reads it. */
+export const TASK_WINDOWS = Prisma.sql`COALESCE(lower(t.metadata->'environment'->>'os') = 'windows', false)`;
+/** Whether task `t` asks for GPUs; a nested CASE, as SQL does not promise to evaluate AND left to right. */
+export const TASK_GPU = Prisma.sql`CASE WHEN jsonb_typeof(t.metadata->'environment'->'gpus') = 'number'
+  THEN (t.metadata->'environment'->>'gpus')::numeric > 0 ELSE false END`;
+
+/**
+ * The pool of a run, for `FROM "Run" r JOIN "Job" j … JOIN "Task" t`: the job's environment type,
+ * then `_windows` for a task with `[environment].os = "windows"` and `_gpu` for one asking for GPUs
+ * (read from the task.toml kept in Task.metadata). Must agree with poolOf in runner/protocol.
+ */
+export const POOL = Prisma.sql`(COALESCE(j."harborOptions"->>'environmentType', 'docker')
+  || CASE WHEN ${TASK_WINDOWS} THEN '_windows' ELSE '' END
+  || CASE WHEN ${TASK_GPU} THEN '_gpu' ELSE '' END)`;
 
 /** What an order is made of, for `FROM "Run" r` joined as ORDER_JOINS. */
 const ORDER_COLUMNS = Prisma.sql`r.id, r."jobId", r."taskId", r.repeat, r.attempt, t.name AS "taskName", t."contentHash",
                t."agentTimeoutSec", t."verifierTimeoutSec", t."buildTimeoutSec",
-               j.agent, j.model, j."harborOptions", s."envVar", s.ciphertext, src."harborTrialDir" AS "regradeSourceTrialDir"`;
+               j.agent, j.model, j."harborOptions", s."envVar", s.ciphertext, src."harborTrialDir" AS "regradeSourceTrialDir",
+               ${POOL} AS pool`;
 // A regrade's task is the upload whose tests grade it (regrade.ts), its source the run it regrades.
 const ORDER_JOINS = Prisma.sql`JOIN "Job" j ON j.id = r."jobId"
           JOIN "Task" t ON t.id = COALESCE(r."regradeTaskId", r."taskId")
@@ -99,13 +124,14 @@ const WAITING = Prisma.sql`r.status = 'QUEUED' AND r."dispatchedAt" IS NULL AND 
   AND (j."createdById" IS NULL OR j."createdById" NOT IN (${OVER_CAP}))`;
 
 /**
- * The next runs to publish, in fair-share order (see the top of this file): at most `limit`, and
- * with a capacity, at most its free slots. Runs locked by another transaction are skipped.
+ * The next runs to publish: without a pool, every pool's, oldest first (no runner known: nothing to
+ * share); with one, that pool's in fair-share order (see the top of this file). At most `limit`.
+ * Runs locked by another transaction are skipped.
  */
-export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, limit: number): Promise<OrderRow[]> {
-  // Without a capacity every waiting run goes out: oldest first is as fair as any order, and spares
+export function nextRuns(tx: Prisma.TransactionClient, pool: string | null, limit: number): Promise<OrderRow[]> {
+  // Without a pool every waiting run goes out: oldest first is as fair as any order, and spares
   // each batch the ranking (and the count of dispatched runs, which grows to the whole queue here).
-  if (capacity === null) {
+  if (pool === null) {
     return tx.$queryRaw<OrderRow[]>`
       SELECT ${ORDER_COLUMNS} FROM "Run" r ${ORDER_JOINS}
        WHERE ${WAITING}
@@ -120,21 +146,18 @@ export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, 
        WHERE r.status IN ('CLAIMED', 'RUNNING') OR (r.status = 'QUEUED' AND r."dispatchedAt" IS NOT NULL)
        GROUP BY j."createdById"
     ),
-    free AS (
-      SELECT LEAST(${limit}::int, GREATEST(${capacity}::int - (SELECT COALESCE(SUM(n), 0) FROM in_flight), 0)::int) AS n
-    ),
     waiting AS (
       SELECT r.id, r."createdAt", j."createdById" AS owner,
              ROW_NUMBER() OVER (PARTITION BY j."createdById" ORDER BY r."createdAt", r.id) AS rank,
              count(*) OVER (PARTITION BY j."createdById") AS backlog
-        FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
-       WHERE ${WAITING}
+        FROM "Run" r JOIN "Job" j ON j.id = r."jobId" JOIN "Task" t ON t.id = r."taskId"
+       WHERE ${WAITING} AND ${POOL} = ${pool}
     ),
     picked AS (
       SELECT w.id, w.rank + COALESCE(f.n, 0) AS turn, w.backlog, w."createdAt"
         FROM waiting w LEFT JOIN in_flight f ON f.owner IS NOT DISTINCT FROM w.owner
        ORDER BY turn, w.backlog, w."createdAt", w.id
-       LIMIT (SELECT n FROM free)
+       LIMIT ${limit}
     )
     SELECT ${ORDER_COLUMNS}
       FROM picked p
@@ -146,14 +169,47 @@ export function nextRuns(tx: Prisma.TransactionClient, capacity: number | null, 
        FOR UPDATE OF r SKIP LOCKED`;
 }
 
+/** Runs in flight (dispatched, not finished) per pool. */
+export async function inFlightByPool(tx: Prisma.TransactionClient): Promise<Map<string, number>> {
+  const rows = await tx.$queryRaw<{ pool: string; n: number }[]>`
+    SELECT ${POOL} AS pool, count(*)::int AS n
+      FROM "Run" r JOIN "Job" j ON j.id = r."jobId" JOIN "Task" t ON t.id = r."taskId"
+     WHERE r.status IN ('CLAIMED', 'RUNNING') OR (r.status = 'QUEUED' AND r."dispatchedAt" IS NOT NULL)
+     GROUP BY 1`;
+  return new Map(rows.map((r) => [r.pool, r.n]));
+}
+
+/** Pools with runs waiting for an order, the one waiting longest first, with how many wait. */
+export function waitingPools(tx: Prisma.TransactionClient, jobId?: string): Promise<{ pool: string; n: number }[]> {
+  return tx.$queryRaw<{ pool: string; n: number }[]>`
+    SELECT ${POOL} AS pool, count(*)::int AS n
+      FROM "Run" r JOIN "Job" j ON j.id = r."jobId" JOIN "Task" t ON t.id = r."taskId"
+     WHERE ${WAITING} ${jobId === undefined ? Prisma.empty : Prisma.sql`AND r."jobId" = ${jobId}::uuid`}
+     GROUP BY 1
+     ORDER BY min(r."createdAt")`;
+}
+
+/** The runs of one batch: with runners known, each pool's share of the free slots of the runners serving it. */
+async function batchRuns(tx: Prisma.TransactionClient, runners: RunnerSlots[] | null): Promise<OrderRow[]> {
+  if (runners === null) return nextRuns(tx, null, BATCH);
+  const plan = new SlotPlan(runners, await inFlightByPool(tx));
+  const rows: OrderRow[] = [];
+  for (const { pool, n } of await waitingPools(tx)) {
+    const granted = plan.grant(pool, Math.min(n, BATCH - rows.length));
+    if (granted > 0) rows.push(...(await nextRuns(tx, pool, granted)));
+    if (rows.length >= BATCH) break;
+  }
+  return rows;
+}
+
 /** Publishes one batch; returns how many runs it dispatched. */
 export async function dispatchBatch(deps: DispatcherDeps): Promise<number> {
-  const capacity = deps.capacity ? await deps.capacity() : null;
+  const runners = deps.capacity ? await deps.capacity() : null;
   return deps.db.$transaction(
     async (tx) => {
       // Its own statement, so the query below sees what the replica before us committed.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DISPATCH_LOCK}::bigint)`;
-      const rows = await nextRuns(tx, capacity, BATCH);
+      const rows = await batchRuns(tx, runners);
       if (rows.length === 0) return 0;
       for (let i = 0; i < rows.length; i += IN_FLIGHT) {
         await Promise.all(rows.slice(i, i + IN_FLIGHT).map((row) => publishOrder(deps, row, 1)));
@@ -217,7 +273,7 @@ export async function publishOrder(deps: Pick<DispatcherDeps, 'js' | 'topology' 
     source: DEFAULT_SOURCE,
     ...(row.regradeSourceTrialDir ? { regrade: { sourceTrialDir: row.regradeSourceTrialDir } } : {}),
   };
-  await deps.js.publish(deps.topology.runOrder(row.jobId, row.id), encode(order), { msgID: orderMsgId(row.id, order.dispatch) });
+  await deps.js.publish(deps.topology.runOrder(row.jobId, row.id, row.pool), encode(order), { msgID: orderMsgId(row.id, order.dispatch) });
 }
 
 /**

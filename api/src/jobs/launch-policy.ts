@@ -5,6 +5,7 @@
 //
 // The role is `ctx.viewer?.role ?? null`. null (no viewer) is treated as the least-privileged caller:
 // authentication makes it unreachable in resolvers, and if it ever is reached, nothing risky passes.
+import { poolImpossible, type EnvironmentType } from 'runner/protocol';
 import type { Role } from '../auth/viewer.js';
 
 export interface LaunchSettings {
@@ -142,4 +143,25 @@ export function checkHostAccess(tasks: readonly HostAccessTask[], options: { rol
     ? `${who(options.role)} may not set allowHostAccess; only an ADMIN may`
     : 'an ADMIN may launch them with allowHostAccess: true';
   return { field: 'input.taskIds', message: `these tasks' docker-compose files reach the runner host: ${listed}${more}; ${how}` };
+}
+
+/** A task's needs from the runner (task.toml `[environment].os` and `gpus`). */
+export interface TaskNeeds {
+  name: string;
+  windows: boolean;
+  gpu: boolean;
+}
+
+/**
+ * Refuses tasks no runner could ever run in `environmentType` (a Windows task in modal, say). A type
+ * no runner serves *now* is not refused: the job waits for one (Job.waitingForRunner).
+ */
+export function checkEnvironmentFits(tasks: readonly TaskNeeds[], environmentType: EnvironmentType): Refusal | null {
+  const misfits = tasks.flatMap((t) => {
+    const why = poolImpossible({ environmentType, windows: t.windows, gpu: t.gpu });
+    return why ? [`${t.name}: ${why}`] : [];
+  });
+  if (misfits.length === 0) return null;
+  const more = misfits.length > 5 ? `; and ${misfits.length - 5} more` : '';
+  return { field: 'input.harbor.environmentType', message: `these tasks cannot run in ${environmentType}: ${misfits.slice(0, 5).join('; ')}${more}` };
 }

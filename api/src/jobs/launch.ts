@@ -14,7 +14,18 @@ import { taskWhere, type TaskFilter } from '../tasks/library.js';
 import { checkBudgetValue } from './budget.js';
 import type { Role } from '../auth/viewer.js';
 import { checkAgentAndModel, isCustomAgent, PROVIDER_KEY_VARS, providerOf } from './agents.js';
-import { checkAgentKwargs, checkCustomAgent, checkHostAccess, DEFAULT_LAUNCH_SETTINGS, type HostAccessTask, type LaunchSettings, type Refusal } from './launch-policy.js';
+import { TASK_GPU, TASK_WINDOWS } from './dispatcher.js';
+import {
+  checkAgentKwargs,
+  checkCustomAgent,
+  checkEnvironmentFits,
+  checkHostAccess,
+  DEFAULT_LAUNCH_SETTINGS,
+  type HostAccessTask,
+  type LaunchSettings,
+  type Refusal,
+  type TaskNeeds,
+} from './launch-policy.js';
 import { refuseOverQuota } from '../quotas/service.js';
 
 /** Runs one job may hold: 100 tasks × 100 runs is the largest launch the product promises. */
@@ -112,6 +123,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
     invalid('input.runsPerTask', `${taskIds.length} tasks × ${input.runsPerTask} runs is ${runsTotal} runs; at most ${MAX_RUNS_PER_JOB} fit in one job`);
   }
   refuse(checkHostAccess(await hostAccessTasks(deps.db, taskIds), { role, allowHostAccess: input.allowHostAccess === true }));
+  refuse(checkEnvironmentFits(await needyTasks(deps.db, taskIds), harbor.data.environmentType));
 
   try {
     return await deps.db.$transaction(
@@ -163,6 +175,17 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
 
 function refuse(refusal: Refusal | null): void {
   if (refusal) invalid(refusal.field, refusal.message);
+}
+
+/** The named tasks that need Windows or GPUs (the same reading of task.toml as dispatcher.ts POOL). */
+async function needyTasks(db: Db, taskIds: string[]): Promise<TaskNeeds[]> {
+  return db.$queryRaw<TaskNeeds[]>`
+    SELECT name, windows, gpu FROM (
+      SELECT t.name,
+             ${TASK_WINDOWS} AS windows, ${TASK_GPU} AS gpu
+        FROM "Task" t WHERE t.id = ANY(${taskIds}::uuid[])) n
+     WHERE windows OR gpu
+     ORDER BY name`;
 }
 
 /** The named tasks whose compose file reaches the runner host, with the reasons recorded at upload. */

@@ -26,8 +26,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   decode,
   defaultConsumerSettings,
+  poolConsumer,
   RUNNERS_CONSUMER,
   runOrderSchema,
+  servesPool,
   type RunnerHeartbeat,
   type SealedSecret,
   type Topology,
@@ -35,7 +37,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
-import { listRunners } from '../runners/service.js';
+import { listRunners, runnerCapabilities } from '../runners/service.js';
+import { POOL } from './dispatcher.js';
 import { completeCancel } from './cancel.js';
 import { redispatch, type RedispatchDeps, type SeenRun } from './redispatch.js';
 
@@ -60,6 +63,8 @@ interface Candidate {
   dispatch: number | null;
   runnerId: string | null;
   mark: Date | null;
+  /** The pool its order goes to (null for 'cancel'). */
+  pool: string | null;
 }
 
 export interface TickReport {
@@ -120,10 +125,15 @@ async function takeLease(db: Db, holder: string, ttlMs: number): Promise<boolean
   return taken.length === 1;
 }
 
-/** The ack wait the runners set on their shared consumer; the default before any runner has started. */
+/** The longest ack wait the runners set on their consumers (one per pool); the default before any runner has started. */
 async function runnersAckWait(jsm: JetStreamManager, topology: Topology): Promise<number> {
-  const info = await jsm.consumers.info(topology.streams.runs.name, RUNNERS_CONSUMER).catch(() => null);
-  return info?.config.ack_wait ? info.config.ack_wait / 1_000_000 : defaultConsumerSettings.ackWaitMs;
+  let longest = 0;
+  try {
+    for await (const info of jsm.consumers.list(topology.streams.runs.name)) longest = Math.max(longest, (info.config.ack_wait ?? 0) / 1_000_000);
+  } catch {
+    // No stream yet: no runner has started.
+  }
+  return longest || defaultConsumerSettings.ackWaitMs;
 }
 
 async function reconcile(deps: RedispatchDeps, ackWaitMs: number, missingSince: Map<string, number>): Promise<TickReport> {
@@ -131,20 +141,20 @@ async function reconcile(deps: RedispatchDeps, ackWaitMs: number, missingSince: 
   const overdue = new Date(now - 2 * ackWaitMs);
   const silent = new Date(now - ackWaitMs);
   const candidates = await deps.db.$queryRaw<Candidate[]>`
-    (SELECT 'unclaimed' AS kind, r.id, r."jobId", r.status, r.dispatch, r."runnerId", NULL::timestamptz AS mark
-       FROM "Run" r JOIN "Job" j ON j.id = r."jobId"
+    (SELECT 'unclaimed' AS kind, r.id, r."jobId", r.status, r.dispatch, r."runnerId", NULL::timestamptz AS mark, ${POOL} AS pool
+       FROM "Run" r JOIN "Job" j ON j.id = r."jobId" JOIN "Task" t ON t.id = r."taskId"
       WHERE r.status = 'QUEUED' AND r."dispatchedAt" < ${overdue} AND j."cancelRequestedAt" IS NULL AND j."stopReason" IS NULL
       ORDER BY r."dispatchedAt" LIMIT ${BATCH})
     UNION ALL
-    (SELECT 'held', r.id, r."jobId", r.status, r.dispatch, r."runnerId", NULL
-       FROM "Run" r
+    (SELECT 'held', r.id, r."jobId", r.status, r.dispatch, r."runnerId", NULL, ${POOL}
+       FROM "Run" r JOIN "Job" j ON j.id = r."jobId" JOIN "Task" t ON t.id = r."taskId"
       WHERE r.status IN ('CLAIMED', 'RUNNING') AND COALESCE(r."claimedAt", r."dispatchedAt") < ${silent}
       ORDER BY r."claimedAt" LIMIT ${BATCH})
     UNION ALL
-    (SELECT 'cancel', NULL, j.id, NULL, NULL, NULL, j."cancelsUnrecordedSince"
+    (SELECT 'cancel', NULL, j.id, NULL, NULL, NULL, j."cancelsUnrecordedSince", NULL
        FROM "Job" j WHERE j."cancelsUnrecordedSince" IS NOT NULL LIMIT ${BATCH})
     UNION ALL
-    (SELECT 'cancel', NULL, j.id, NULL, NULL, NULL, NULL
+    (SELECT 'cancel', NULL, j.id, NULL, NULL, NULL, NULL, NULL
        FROM "Job" j WHERE j.status = 'CANCELLING' AND j."cancelsUnrecordedSince" IS NULL AND j."cancelRequestedAt" < ${overdue} LIMIT ${BATCH})`;
   const report: TickReport = { acted: true, redispatched: 0, cancelsCompleted: 0 };
 
@@ -158,11 +168,18 @@ async function reconcile(deps: RedispatchDeps, ackWaitMs: number, missingSince: 
   const beats = new Map((await listRunners(deps.nats, deps.topology, now)).map((b) => [b.runnerId, b] as const));
   const live = (beat: RunnerHeartbeat | undefined) => beat !== undefined && now - Date.parse(beat.at) <= ackWaitMs;
   const holders = new Set([...beats.values()].filter(live).flatMap((b) => b.runIds));
-  const freeSlots = [...beats.values()]
-    .filter((b) => live(b) && !b.draining && !b.degraded)
-    .reduce((sum, b) => sum + Math.max(0, b.slots - b.busy), 0);
-  const consumer = await deps.jsm.consumers.info(deps.topology.streams.runs.name, RUNNERS_CONSUMER).catch(() => null);
-  const passedSeq = consumer?.delivered.stream_seq ?? 0;
+  // Per pool: the free slots of the live runners serving it, and how far its consumer got.
+  const taking = [...beats.values()].filter((b) => live(b) && !b.draining && !b.degraded);
+  const freeSlots = (pool: string) =>
+    taking.filter((b) => servesPool(runnerCapabilities(b), pool)).reduce((sum, b) => sum + Math.max(0, b.slots - b.busy), 0);
+  const passed = new Map<string, Promise<number>>();
+  const passedSeq = (consumer: string) => {
+    const known = passed.get(consumer);
+    if (known) return known;
+    const seq = deps.jsm.consumers.info(deps.topology.streams.runs.name, consumer).then((c) => c.delivered.stream_seq, () => 0);
+    passed.set(consumer, seq);
+    return seq;
+  };
 
   const held = new Set<string>();
   for (const c of candidates) {
@@ -170,10 +187,10 @@ async function reconcile(deps: RedispatchDeps, ackWaitMs: number, missingSince: 
     const seen: SeenRun = { id: c.id, jobId: c.jobId, status: c.status!, dispatch: c.dispatch!, runnerId: c.runnerId };
     if (c.kind === 'unclaimed') {
       // Nothing stays queued with free slots; without free slots, waiting is what queued runs do.
-      if (freeSlots === 0 || holders.has(seen.id)) continue;
-      const order = await storedOrder(deps, seen);
-      // Not reached by the consumer yet: it will be delivered. Of a later dispatch: one is under way.
-      if (order && (order.seq > passedSeq || order.dispatch > seen.dispatch)) continue;
+      if (freeSlots(c.pool!) === 0 || holders.has(seen.id)) continue;
+      const order = await storedOrder(deps, seen, c.pool!);
+      // Not reached by its consumer yet: it will be delivered. Of a later dispatch: one is under way.
+      if (order && (order.seq > (await passedSeq(order.consumer)) || order.dispatch > seen.dispatch)) continue;
       const why = order ? 'the order sat in the queue, passed over, while runners had free slots' : 'the order was no longer in the queue';
       if (await redispatch(deps, seen, why, order?.seq ?? null)) report.redispatched++;
       continue;
@@ -191,7 +208,7 @@ async function reconcile(deps: RedispatchDeps, ackWaitMs: number, missingSince: 
       if (now - since < ackWaitMs) continue;
     }
     // An order still in RUNS is redelivered by JetStream (or held by another delivery): leave it.
-    if (holders.has(seen.id) || (await storedOrder(deps, seen))) continue;
+    if (holders.has(seen.id) || (await storedOrder(deps, seen, c.pool!))) continue;
     const why = live(beat)
       ? `runner ${seen.runnerId} no longer holds the run and its order is gone from the queue`
       : `runner ${seen.runnerId ?? '(unknown)'} is gone and no delivery of the order is left`;
@@ -202,14 +219,24 @@ async function reconcile(deps: RedispatchDeps, ackWaitMs: number, missingSince: 
   return report;
 }
 
-/** The run's order in RUNS (its stream sequence), or null when no message is left on its subject. */
-async function storedOrder(deps: RedispatchDeps, run: SeenRun): Promise<{ seq: number; dispatch: number } | null> {
+/**
+ * The run's order in RUNS (its stream sequence and the consumer that reads it), or null when no
+ * message is left on its subjects: its pool's, then the subject of orders published before pools.
+ */
+async function storedOrder(
+  deps: RedispatchDeps,
+  run: SeenRun,
+  pool: string,
+): Promise<{ seq: number; dispatch: number; consumer: string } | null> {
+  const runs = deps.topology.streams.runs.name;
   // Null only when the server says there is none; any other failure ends the tick, acting on nothing.
-  const stored = await deps.jsm.streams.getMessage(deps.topology.streams.runs.name, { last_by_subj: deps.topology.runOrder(run.jobId, run.id) });
+  let stored = await deps.jsm.streams.getMessage(runs, { last_by_subj: deps.topology.runOrder(run.jobId, run.id, pool) });
+  const consumer = stored ? poolConsumer(pool) : RUNNERS_CONSUMER;
+  if (!stored) stored = await deps.jsm.streams.getMessage(runs, { last_by_subj: deps.topology.runOrder(run.jobId, run.id) });
   if (!stored) return null;
   try {
-    return { seq: stored.seq, dispatch: decode(runOrderSchema, stored.data, `order of run ${run.id}`).dispatch };
+    return { seq: stored.seq, dispatch: decode(runOrderSchema, stored.data, `order of run ${run.id}`).dispatch, consumer };
   } catch {
-    return { seq: stored.seq, dispatch: 0 };
+    return { seq: stored.seq, dispatch: 0, consumer };
   }
 }

@@ -5,15 +5,66 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decode, RUNNER_RECORD_TTL_MS, runnerHeartbeatSchema, type RunnerHeartbeat, type Topology } from 'runner/protocol';
-import { listRunners, LOST_AFTER_MS } from './service.js';
+import { listRunners, LOST_AFTER_MS, runnerPools } from './service.js';
+
+/** A runner taking orders now: its slots and the pools (runner/protocol pools.ts) it pulls from. */
+export interface RunnerSlots {
+  runnerId: string;
+  slots: number;
+  pools: ReadonlySet<string>;
+}
 
 export interface CapacityTracker {
   /**
-   * Slots of the runners that take orders now (not draining, degraded or silent); null when no
-   * runner has beaten within LOST_AFTER_MS, so there is no capacity to share.
+   * The runners that take orders now (not draining, degraded or silent); null when no runner has
+   * beaten within LOST_AFTER_MS, so there is no capacity to share.
    */
-  capacity(now?: number): number | null;
+  capacity(now?: number): RunnerSlots[] | null;
   stop(): void;
+}
+
+/**
+ * Free slots per pool, from the runners' slots and the runs in flight per pool. Runners share their
+ * slots between the pools they serve, so the runs in flight are laid on the runners that can hold
+ * them (pools served by the fewest runners first, onto the runner with the most room), and each
+ * grant takes its slots off the runners serving that pool. An estimate — which runner holds what is
+ * the runners' business — that never offers a pool more than its runners' free slots together.
+ */
+export class SlotPlan {
+  private readonly room = new Map<string, number>();
+
+  constructor(
+    private readonly runners: readonly RunnerSlots[],
+    inFlight: ReadonlyMap<string, number>,
+  ) {
+    for (const r of runners) this.room.set(r.runnerId, r.slots);
+    const byScarcity = [...inFlight].sort(([a], [b]) => this.serving(a).length - this.serving(b).length);
+    for (const [pool, n] of byScarcity) this.take(pool, n);
+  }
+
+  /** How many of `wanted` runs of `pool` may be published now; those slots are taken. */
+  grant(pool: string, wanted: number): number {
+    return this.take(pool, wanted);
+  }
+
+  free(pool: string): number {
+    return this.serving(pool).reduce((sum, r) => sum + this.room.get(r.runnerId)!, 0);
+  }
+
+  private serving(pool: string): RunnerSlots[] {
+    return this.runners.filter((r) => r.pools.has(pool));
+  }
+
+  private take(pool: string, wanted: number): number {
+    let left = wanted;
+    for (const r of this.serving(pool).sort((a, b) => this.room.get(b.runnerId)! - this.room.get(a.runnerId)!)) {
+      const n = Math.min(left, this.room.get(r.runnerId)!);
+      this.room.set(r.runnerId, this.room.get(r.runnerId)! - n);
+      left -= n;
+      if (left === 0) break;
+    }
+    return wanted - left;
+  }
 }
 
 export async function trackRunnerCapacity(nats: NatsConnection, topology: Topology): Promise<CapacityTracker> {
@@ -54,7 +105,7 @@ export async function trackRunnerCapacity(nats: NatsConnection, topology: Topolo
     capacity: (now = Date.now()) => {
       const heard = [...beats.values()].filter((b) => now - Date.parse(b.at) <= LOST_AFTER_MS);
       if (heard.length === 0) return null;
-      return heard.filter((b) => !b.draining && !b.degraded).reduce((sum, b) => sum + b.slots, 0);
+      return heard.filter((b) => !b.draining && !b.degraded).map((b) => ({ runnerId: b.runnerId, slots: b.slots, pools: new Set(runnerPools(b)) }));
     },
     stop: () => {
       stopped = true;

@@ -1,5 +1,7 @@
+import { TESTED_HARBOR_LABEL } from 'runner/protocol';
 import { builder } from '../schema/builder.js';
-import { listRunners, watchRunners, type RunnerState } from './service.js';
+import { environmentAvailability, waitingForRunner, type EnvironmentAvailability } from './availability.js';
+import { listRunners, runnerCapabilities, runnerPools, watchRunners, type RunnerState } from './service.js';
 
 const RunnerStateEnum = builder.enumType('RunnerState', {
   values: {
@@ -11,6 +13,11 @@ const RunnerStateEnum = builder.enumType('RunnerState', {
     },
     LOST: { description: 'Silent for 30 s or more: crashed or cut off. Its runs are redelivered after the ack wait.' },
   },
+});
+
+const UnavailableEnvironmentRef = builder.objectRef<{ environmentType: string; reason: string }>('UnavailableEnvironment').implement({
+  description: 'An environment type a runner does not serve, and why.',
+  fields: (t) => ({ environmentType: t.exposeString('environmentType'), reason: t.exposeString('reason') }),
 });
 
 const RunnerRef = builder.objectRef<RunnerState>('Runner').implement({
@@ -31,6 +38,19 @@ const RunnerRef = builder.objectRef<RunnerState>('Runner').implement({
       resolve: (r) => r.degraded?.reason ?? null,
     }),
     degradedSince: t.field({ type: 'DateTime', nullable: true, resolve: (r) => (r.degraded ? new Date(r.degraded.since) : null) }),
+    environmentTypes: t.stringList({
+      description: 'Environment types it serves (docker when Docker answers, a cloud type when it holds its credentials, …). A runner older than this field: docker.',
+      resolve: (r) => runnerCapabilities(r).environmentTypes,
+    }),
+    unavailableEnvironments: t.field({ type: [UnavailableEnvironmentRef], resolve: (r) => runnerCapabilities(r).unavailable }),
+    windows: t.boolean({ description: 'Its Docker runs Windows containers.', resolve: (r) => runnerCapabilities(r).windows }),
+    gpus: t.int({ description: "GPUs of the runner's own machine.", resolve: (r) => runnerCapabilities(r).gpus }),
+    pools: t.stringList({ description: 'The pools of run orders it takes from (environment type, _windows, _gpu).', resolve: (r) => runnerPools(r) }),
+    harborVersionTested: t.boolean({
+      nullable: true,
+      description: `Whether its Harbor is within the tested range ${TESTED_HARBOR_LABEL}; false: untested (it still runs); null: Harbor missing or not reported.`,
+      resolve: (r) => r.capabilities?.harborTested ?? null,
+    }),
     startedAt: t.field({ type: 'DateTime', resolve: (r) => new Date(r.startedAt) }),
     lastHeartbeatAt: t.field({ type: 'DateTime', resolve: (r) => new Date(r.at) }),
   }),
@@ -50,5 +70,32 @@ builder.subscriptionField('runnersUpdated', (t) =>
     description: 'The runner list now, then again whenever a heartbeat changes it or a runner turns lost.',
     subscribe: (_root, _args, ctx) => watchRunners(ctx.nats, ctx.topology),
     resolve: (runners) => runners,
+  }),
+);
+
+const EnvironmentAvailabilityRef = builder.objectRef<EnvironmentAvailability>('EnvironmentAvailability').implement({
+  description: 'Whether a live runner can serve an environment type now.',
+  fields: (t) => ({
+    environmentType: t.exposeString('environmentType'),
+    available: t.exposeBoolean('available'),
+    runnerIds: t.exposeStringList('runnerIds', { description: 'The live runners serving it.' }),
+    reasons: t.exposeStringList('reasons', { description: 'Why no runner serves it, runner by runner; empty when available.' }),
+  }),
+});
+
+builder.queryField('environmentAvailability', (t) =>
+  t.field({
+    type: [EnvironmentAvailabilityRef],
+    description: "Every Harbor environment type, with whether a live runner serves it and why not. A job on an unavailable type is still accepted: it waits until a runner that can serve it comes.",
+    resolve: async (_root, _args, ctx) => environmentAvailability(await listRunners(ctx.nats, ctx.topology)),
+  }),
+);
+
+builder.prismaObjectField('Job', 'waitingForRunner', (t) =>
+  t.string({
+    nullable: true,
+    description: 'Set while some of its runs wait because no live runner can serve them, e.g. "waiting for a runner that can serve modal (GPU)".',
+    resolve: async (job, _args, ctx) =>
+      job.status === 'QUEUED' || job.status === 'RUNNING' ? waitingForRunner(ctx.db, job.id, await listRunners(ctx.nats, ctx.topology)) : null,
   }),
 );

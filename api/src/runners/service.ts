@@ -4,10 +4,31 @@
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Repeater } from 'graphql-yoga';
-import { decode, RUNNER_RECORD_TTL_MS, type RunnerHeartbeat, runnerHeartbeatSchema, type Topology } from 'runner/protocol';
+import {
+  assumedCapabilities,
+  decode,
+  poolsServed,
+  RUNNER_RECORD_TTL_MS,
+  type Capabilities,
+  type RunnerHeartbeat,
+  runnerHeartbeatSchema,
+  type Topology,
+} from 'runner/protocol';
 
 /** Runners beat every few seconds; this many seconds of silence means several beats were missed. */
 export const LOST_AFTER_MS = 30_000;
+
+/**
+ * What a runner serves; a runner older than capabilities served docker (and takes pooled orders only
+ * while the shared consumer it reads is still unfiltered, during an upgrade).
+ */
+export function runnerCapabilities(beat: RunnerHeartbeat): Capabilities {
+  return beat.capabilities ?? assumedCapabilities(beat.dockerReachable);
+}
+
+export function runnerPools(beat: RunnerHeartbeat): string[] {
+  return poolsServed(runnerCapabilities(beat));
+}
 
 export interface RunnerState extends RunnerHeartbeat {
   state: 'LIVE' | 'DRAINING' | 'DEGRADED' | 'LOST';

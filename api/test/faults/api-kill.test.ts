@@ -107,7 +107,7 @@ describe('API killed during createJob of 2,000 runs', () => {
     const runs = await rig.database.db.run.findMany({ where: { jobId }, select: { id: true, status: true } });
     expect(runs.filter((r) => r.status !== 'QUEUED')).toEqual([]);
     // One order per run written, none twice, none for anything else.
-    expect(Object.keys(orders).sort()).toEqual(runs.map((r) => rig.topology.runOrder(jobId, r.id)).sort());
+    expect(Object.keys(orders).sort()).toEqual(runs.map((r) => rig.topology.runOrder(jobId, r.id, 'docker')).sort());
     expect(Object.entries(orders).filter(([, n]) => n !== 1)).toEqual([]);
     expect(await ordersInStream()).toBe(RUNS);
     // Counters agree with the runs; nothing ran.

@@ -114,6 +114,8 @@ export async function jobHarness(api: HarnessTarget): Promise<JobHarness> {
           HARBOR_SIM_PHASE_MS: '100',
           HARBOR_SIM_LEDGER: ledger,
           RUNNER_HEARTBEAT_MS: '500',
+          // No Docker here: the simulator stands in for it.
+          RUNNER_ENVIRONMENT_TYPES: 'docker',
           ...env,
         }), jobsDir),
       );

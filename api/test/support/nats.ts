@@ -42,6 +42,8 @@ export async function createTestNats(url = testNatsUrl): Promise<TestNats> {
  */
 export async function ordersInRuns(nc: NatsConnection, t: Topology, jobId: string): Promise<Record<string, number>> {
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(t.streams.runs.name, { subjects_filter: t.streams.runs.subjects[0]!.replace('*', jobId) });
-  return info.state.subjects ?? {};
+  // Pooled subjects (`runs.<pool>.<job>.<run>`) and those from before pools (`runs.<job>.<run>`).
+  const filters = [t.runOrder(jobId, 'x', 'x').replace(/\.x\.(.+)\.x$/, '.*.$1.*'), t.runOrder(jobId, 'x').replace(/\.x$/, '.*')];
+  const found = await Promise.all(filters.map(async (f) => (await jsm.streams.info(t.streams.runs.name, { subjects_filter: f })).state.subjects ?? {}));
+  return Object.assign({}, ...found);
 }

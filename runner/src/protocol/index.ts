@@ -5,3 +5,5 @@ export * from './cancellations.js';
 export * from './permissions.js';
 export * from './connect-options.js';
 export * from './layout.js';
+export * from './pools.js';
+export * from './harbor-versions.js';

@@ -3,18 +3,15 @@
 // guessing. Add fields as optional within a version; change `v` for anything incompatible.
 import { z } from 'zod';
 import { DEFAULT_SOURCE } from './layout.js';
+import { capabilitiesSchema, ENVIRONMENT_TYPES } from './pools.js';
+
+export { ENVIRONMENT_TYPES };
 
 export const PROTOCOL_VERSION = 1;
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id of letters, digits, - and _');
 const isoTime = z.iso.datetime({ offset: true });
 
-/** Harbor's built-in environment types (harbor-contract.md §2). */
-export const ENVIRONMENT_TYPES = [
-  'docker', 'daytona', 'e2b', 'modal', 'runloop', 'langsmith', 'ec2', 'gke', 'ack', 'openshift', 'novita',
-  'apple-container', 'singularity', 'islo', 'tensorlake', 'cwsandbox', 'wandb', 'use-computer', 'cua-cloud',
-  'blaxel', 'opensandbox', 'beam', 'skypilot', 'hf-sandbox', 'hyperbrowser', 'vercel',
-] as const;
 
 const multiplier = z.number().positive().max(100);
 
@@ -278,6 +275,8 @@ export const runnerHeartbeatSchema = z.object({
    * missing, Docker unreachable): it pulls no orders until a re-probe finds it healthy again.
    */
   degraded: z.object({ reason: z.string().max(2_000), since: isoTime }).nullable().default(null),
+  // Issue 16 items 7–9: what the runner can serve; absent from runners older than routing (they served docker).
+  capabilities: capabilitiesSchema.optional(),
 });
 export type RunnerHeartbeat = z.infer<typeof runnerHeartbeatSchema>;
 

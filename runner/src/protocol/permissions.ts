@@ -6,7 +6,7 @@
 // - The API publishes orders, writes `cancelled`, publishes `updates.>` and log lines of its own
 //   (the reconciler's), asks runners to cancel, and administers its streams and consumers. It cannot
 //   publish lifecycle events nor put a heartbeat, so it cannot impersonate a runner.
-// - A runner reads orders through the shared consumer, publishes events, logs and its heartbeat,
+// - A runner reads orders through the consumers of the pools it serves (pools.ts), publishes events, logs and its heartbeat,
 //   answers cancel requests and reads `cancelled`. It cannot publish orders or `updates.>`, write
 //   `cancelled`, or update, purge or delete a stream or consumer. It may create a stream that is
 //   missing (a runner started before any API), which never alters an existing one.
@@ -48,6 +48,25 @@ function durableConsumer(stream: string, consumer: string): string[] {
     `${API}.CONSUMER.CREATE.${stream}.${consumer}`,
     `${API}.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
     `$JS.ACK.${stream}.${consumer}.>`,
+  ];
+}
+
+/**
+ * The runners' consumers on RUNS: the legacy one (filtered to the old subjects) and one per pool,
+ * created by the runners that serve the pool, each filtered to its pool's orders. A pool consumer's
+ * name is `runners-<pool>`, which NATS permissions cannot match by prefix: any name is allowed, with
+ * a filter of the pooled shape only, so a runner cannot make an unfiltered consumer on RUNS.
+ */
+function runnerConsumers(t: Topology): string[] {
+  const runs = t.streams.runs.name;
+  return [
+    `${API}.CONSUMER.CREATE.${runs}.${RUNNERS_CONSUMER}.${t.poolOrders()}`,
+    // Only to filter the unfiltered consumer older runners left (streams.ts ensureLegacyConsumer).
+    `${API}.CONSUMER.DELETE.${runs}.${RUNNERS_CONSUMER}`,
+    `${API}.CONSUMER.CREATE.${runs}.*.${t.poolOrders('x').replace(/\.x\./, '.*.')}`,
+    `${API}.CONSUMER.INFO.${runs}.*`,
+    `${API}.CONSUMER.MSG.NEXT.${runs}.*`,
+    `$JS.ACK.${runs}.*.>`,
   ];
 }
 
@@ -94,7 +113,9 @@ export function natsPermissions(t: Topology, options: { runnerId?: string } = {}
         ...messageReads(runs),
         // The recorder removes an order that ran out of deliveries, the reconciler a stale copy.
         `${API}.STREAM.MSG.DELETE.${runs}`,
-        `${API}.CONSUMER.INFO.${runs}.${RUNNERS_CONSUMER}`,
+        // The reconciler reads how far each pool's consumer got and the runners' ack wait.
+        `${API}.CONSUMER.INFO.${runs}.*`,
+        `${API}.CONSUMER.LIST.${runs}`,
         ...durableConsumer(events, RECORDER_CONSUMER),
         ...durableConsumer(givenUp, GIVEN_UP_CONSUMER),
         ...messageReads(logs),
@@ -115,7 +136,7 @@ export function natsPermissions(t: Topology, options: { runnerId?: string } = {}
       publish: [
         `${API}.INFO`,
         ...streamAdmin(allStreams, false),
-        ...durableConsumer(runs, RUNNERS_CONSUMER),
+        ...runnerConsumers(t),
         ...messageReads(cancelled),
         ...t.streams.events.subjects,
         ...t.streams.logs.subjects,

@@ -11,6 +11,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { poolConsumer } from './pools.js';
 import type { Topology } from './topology.js';
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -45,7 +46,10 @@ export const defaultConsumerSettings: ConsumerSettings = { ackWaitMs: 60_000, ma
 /** A runner's heartbeat record outlives its last beat this long, so a crashed runner shows as lost, then goes. */
 export const RUNNER_RECORD_TTL_MS = 60 * 60 * 1000;
 
-/** The durable consumer every runner shares on RUNS, and the recorder's on EVENTS. */
+/**
+ * The durable consumer runners shared on RUNS before pools (pools.ts); it now reads only the orders
+ * published before pools, under their old subjects. The recorder's consumer on EVENTS.
+ */
 export const RUNNERS_CONSUMER = 'runners';
 export const RECORDER_CONSUMER = 'recorder';
 /** The recorder's consumer on the stream of orders that ran out of deliveries. */
@@ -96,7 +100,8 @@ function streamConfigs(t: Topology, limits: StreamLimits): (Partial<StreamConfig
 export function maxDeliveriesStream(t: Topology): Partial<StreamConfig> & { name: string } {
   return {
     name: `${t.streams.runs.name}_GIVEN_UP`,
-    subjects: [`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${t.streams.runs.name}.${RUNNERS_CONSUMER}`],
+    // Every consumer on RUNS: the legacy one and each pool's.
+    subjects: [`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${t.streams.runs.name}.*`],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: ns(7 * DAY),
@@ -124,9 +129,14 @@ export async function ensureStreams(jsm: JetStreamManager, t: Topology, limits =
   }
 }
 
-export function runnersConsumerConfig(settings = defaultConsumerSettings): Partial<ConsumerConfig> {
+/**
+ * A pool's consumer (pools.ts), or without a pool the legacy consumer, filtered to the orders of
+ * before pools: a work-queue stream allows no unfiltered consumer beside filtered ones.
+ */
+export function runnersConsumerConfig(t: Topology, settings = defaultConsumerSettings, pool?: string): Partial<ConsumerConfig> {
   return {
-    durable_name: RUNNERS_CONSUMER,
+    durable_name: pool === undefined ? RUNNERS_CONSUMER : poolConsumer(pool),
+    filter_subject: t.poolOrders(pool),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: ns(settings.ackWaitMs),
@@ -145,6 +155,26 @@ export function recorderConsumerConfig(name = RECORDER_CONSUMER): Partial<Consum
     max_deliver: -1,
     max_ack_pending: 1_000,
   };
+}
+
+/**
+ * Makes the consumer of before pools filtered to the old subjects, so that pool consumers can exist
+ * beside it on the work-queue stream. An unfiltered one (left by older runners) is deleted and made
+ * again: nats-server 2.9 accepts a filter change in place but then delivers nothing. Orders it held
+ * in delivery at that moment are delivered again after the change (an upgrade's one-off cost).
+ */
+export async function ensureLegacyConsumer(jsm: JetStreamManager, t: Topology, settings = defaultConsumerSettings): Promise<void> {
+  const config = runnersConsumerConfig(t, settings);
+  const info = await jsm.consumers.info(t.streams.runs.name, RUNNERS_CONSUMER).catch((error: unknown) => {
+    if (isNotFound(error)) return null;
+    throw error;
+  });
+  if (info && info.config.filter_subject !== config.filter_subject) {
+    await jsm.consumers.delete(t.streams.runs.name, RUNNERS_CONSUMER).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+  await ensureConsumer(jsm, t.streams.runs.name, config);
 }
 
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {

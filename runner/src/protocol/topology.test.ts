@@ -4,7 +4,10 @@ import { topology } from './topology.js';
 describe('topology', () => {
   it('uses the documented names without a prefix', () => {
     const t = topology();
-    expect(t.streams.runs).toEqual({ name: 'RUNS', subjects: ['runs.*.*'] });
+    expect(t.streams.runs).toEqual({ name: 'RUNS', subjects: ['runs.*.*', 'runs.*.*.*'] });
+    expect(t.runOrder('j1', 'r1', 'docker_gpu')).toBe('runs.docker_gpu.j1.r1');
+    expect(t.poolOrders('modal')).toBe('runs.modal.*.*');
+    expect(t.poolOrders()).toBe('runs.*.*');
     expect(t.streams.events.name).toBe('EVENTS');
     expect(t.streams.logs.subjects).toEqual(['logs.*']);
     expect(t.runnersBucket).toBe('runners');
@@ -17,7 +20,7 @@ describe('topology', () => {
 
   it('isolates a prefix in stream names and subjects', () => {
     const t = topology('t42');
-    expect(t.streams.runs).toEqual({ name: 't42_RUNS', subjects: ['t42.runs.*.*'] });
+    expect(t.streams.runs).toEqual({ name: 't42_RUNS', subjects: ['t42.runs.*.*', 't42.runs.*.*.*'] });
     expect(t.runnersBucket).toBe('t42_runners');
     expect(t.cancelledBucket).toBe('t42_cancelled');
     expect(t.updates).toBe('t42.updates.>');

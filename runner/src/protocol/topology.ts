@@ -6,7 +6,7 @@
 export interface Topology {
   readonly prefix: string;
   readonly streams: {
-    /** Run orders, a work queue shared by all runners. */
+    /** Run orders, a work queue shared by all runners: `runs.<pool>.<job>.<run>`, and `runs.<job>.<run>` from before pools. */
     readonly runs: { readonly name: string; readonly subjects: string[] };
     /** Run lifecycle events, consumed by the API's recorder. */
     readonly events: { readonly name: string; readonly subjects: string[] };
@@ -17,7 +17,10 @@ export interface Topology {
   readonly runnersBucket: string;
   /** KV bucket of cancelled runs (key: run id): a runner that takes such an order drops it unstarted. */
   readonly cancelledBucket: string;
-  runOrder(jobId: string, runId: string): string;
+  /** An order's subject; without a pool, the subject orders had before pools (legacy). */
+  runOrder(jobId: string, runId: string, pool?: string): string;
+  /** The filter of a pool's consumer; without a pool, the legacy orders'. */
+  poolOrders(pool?: string): string;
   runEvent(jobId: string, runId: string): string;
   runLog(runId: string): string;
   cancelRun(runId: string): string;
@@ -47,13 +50,15 @@ export function topology(prefix = ''): Topology {
   return {
     prefix,
     streams: {
-      runs: { name: stream('RUNS'), subjects: [subject('runs.*.*')] },
+      runs: { name: stream('RUNS'), subjects: [subject('runs.*.*'), subject('runs.*.*.*')] },
       events: { name: stream('EVENTS'), subjects: [subject('events.*.*')] },
       logs: { name: stream('LOGS'), subjects: [subject('logs.*')] },
     },
     runnersBucket: stream('runners'),
     cancelledBucket: stream('cancelled'),
-    runOrder: (jobId, runId) => subject(`runs.${token('job id', jobId)}.${token('run id', runId)}`),
+    runOrder: (jobId, runId, pool) =>
+      subject(`runs.${pool === undefined ? '' : `${token('pool', pool)}.`}${token('job id', jobId)}.${token('run id', runId)}`),
+    poolOrders: (pool) => subject(pool === undefined ? 'runs.*.*' : `runs.${token('pool', pool)}.*.*`),
     runEvent: (jobId, runId) => subject(`events.${token('job id', jobId)}.${token('run id', runId)}`),
     runLog: (runId) => subject(`logs.${token('run id', runId)}`),
     cancelRun: (runId) => subject(`cancel.${token('run id', runId)}`),

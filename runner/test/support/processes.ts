@@ -59,7 +59,7 @@ export function startRunnerProcess(env: Record<string, string>): Proc {
     spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, 'runner/src/main.ts')], {
       cwd: repoRoot,
       // HARBOR_SIM_* knobs reach the simulator through a wrapper (support/simulator.ts), never the runner.
-      env: simulatorEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', HARBOR_BIN: SIMULATOR, RUNNER_HEARTBEAT_MS: '500', ...env }, env.JOBS_DIR),
+      env: simulatorEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', HARBOR_BIN: SIMULATOR, RUNNER_HEARTBEAT_MS: '500', RUNNER_ENVIRONMENT_TYPES: 'docker', ...env }, env.JOBS_DIR),
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

@@ -85,6 +85,8 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     HARBOR_BIN: SIMULATOR,
     RUNNER_CONCURRENCY: '3',
     RUNNER_HEARTBEAT_MS: '1000',
+    // No Docker here: the simulator stands in for it, so the runner is told it serves docker.
+    RUNNER_ENVIRONMENT_TYPES: 'docker',
     ...env,
   });
   const child: ChildProcess = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(repoRoot, 'api/src/platform/start.ts')], {

@@ -48,7 +48,7 @@ export const JobDetailFields = graphql(
   `
   fragment JobDetail on Job {
     ...JobRow
-    harborOptions hasProviderKey budgetUsd stopMessage cancelNote quotaHold
+    harborOptions hasProviderKey budgetUsd stopMessage cancelNote quotaHold waitingForRunner
     createdBy { id name }
     exportUrls { runsCsv runsJson tasksCsv tasksJson }
   }
