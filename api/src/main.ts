@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     })),
     log,
     reconcileIntervalMs: config.reconcileIntervalMs,
+    streamLimits: config.streamLimits,
   }).catch((error: Error) => fail(`cannot set up JetStream streams and consumers: ${error.message}`));
   const web = await loadWebApp(config.webDir, log).catch((error: Error) => fail(`cannot load the web app: ${error.message}`));
   const app = buildApp({

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { redactNatsUrl } from './protocol/connect-options.js';
+import { defaultStreamLimits, logsMaxBytesSchema, type StreamLimits } from './protocol/streams.js';
 import { parseSecretsKey } from './secrets/sealed.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -13,6 +14,7 @@ const ms = (label: string) => z.coerce.number({ error: label }).int('a whole num
 const schema = z.object({
   NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a URL like nats://host:4222'),
   NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, "letters, digits, '-' and '_' only").default(''),
+  NATS_LOGS_MAX_BYTES: logsMaxBytesSchema,
   RUNNER_ID: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "1–128 letters, digits, '.', '-' or '_'").optional(),
   RUNNER_CONCURRENCY: z.coerce.number({ error: 'a number of slots' }).int('a whole number').min(1, 'at least 1').max(1000, 'at most 1000').default(2),
   DATA_DIR: z.string().min(1).optional(),
@@ -49,6 +51,8 @@ const schema = z.object({
 export interface RunnerConfig {
   natsUrl: string;
   natsPrefix: string;
+  /** Limits of the streams this runner creates when it starts before any API (NATS_LOGS_MAX_BYTES). */
+  streamLimits: StreamLimits;
   runnerId: string;
   concurrency: number;
   tasksDir: string;
@@ -104,6 +108,7 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   return {
     natsUrl: v.NATS_URL,
     natsPrefix: v.NATS_PREFIX,
+    streamLimits: { ...defaultStreamLimits, logsMaxBytes: v.NATS_LOGS_MAX_BYTES },
     runnerId: v.RUNNER_ID ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`,
     concurrency: v.RUNNER_CONCURRENCY,
     tasksDir: path.resolve(repoRoot, v.TASKS_DIR ?? path.join(dataDir, 'tasks')),

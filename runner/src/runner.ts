@@ -63,7 +63,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const { config, nats, topology, log } = deps;
   const jsm = await jetstreamManager(nats);
   // Settings are the API's to change; a runner only creates what is missing.
-  await ensureStreams(jsm, topology, undefined, false);
+  await ensureStreams(jsm, topology, config.streamLimits, false);
   const settings = { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver };
   // Before any pool consumer: none can be made while the unfiltered one of older runners exists.
   await ensureLegacyConsumer(jsm, topology, settings).catch((error: Error) => log(`cannot filter the consumer of orders from before pools: ${error.message}`));

@@ -81,6 +81,13 @@ describe('readConfig', () => {
     ]);
   });
 
+  it('reads NATS_LOGS_MAX_BYTES for the LOGS stream, 10 GiB by default, and refuses a size it cannot use', () => {
+    expect(readConfig({}).streamLimits.logsMaxBytes).toBe(10 * 1024 ** 3);
+    expect(readConfig({ NATS_LOGS_MAX_BYTES: '67108864' }).streamLimits.logsMaxBytes).toBe(64 * 1024 ** 2);
+    expect(() => readConfig({ NATS_LOGS_MAX_BYTES: '10G' })).toThrow(/NATS_LOGS_MAX_BYTES must be a number of bytes/);
+    expect(() => readConfig({ NATS_LOGS_MAX_BYTES: '1000' })).toThrow(/NATS_LOGS_MAX_BYTES must be at least 1 MiB/);
+  });
+
   it('refuses malformed edge settings, naming the variable', () => {
     expect(() => readConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(/CORS_ORIGINS must be comma-separated origins/);
     expect(() => readConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);

@@ -2,7 +2,7 @@
 // variable and what it expects — never a stack trace.
 import path from 'node:path';
 import { z } from 'zod';
-import { redactNatsUrl } from 'runner/protocol';
+import { defaultStreamLimits, logsMaxBytesSchema, redactNatsUrl, type StreamLimits } from 'runner/protocol';
 import { parseSecretsKey, PROVIDER_ENV_VARS } from 'runner/secrets';
 import type { Role } from '../auth/viewer.js';
 import { edgeConfig, edgeEnv, type EdgeConfig } from '../edge/config.js';
@@ -38,6 +38,7 @@ const schema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   NATS_URL: natsUrl.optional(),
   NATS_PREFIX: prefix.default(''),
+  NATS_LOGS_MAX_BYTES: logsMaxBytesSchema,
   DATA_DIR: z.string().min(1, 'a directory path').optional(),
   TASKS_DIR: z.string().min(1, 'a directory path').optional(),
   JOBS_DIR: z.string().min(1, 'a directory path').optional(),
@@ -92,6 +93,8 @@ export interface ApiConfig {
   databaseUrl: string | undefined;
   natsUrl: string | undefined;
   natsPrefix: string;
+  /** JetStream limits the API sets on the streams it owns (NATS_LOGS_MAX_BYTES). */
+  streamLimits: StreamLimits;
   dataDir: string;
   tasksDir: string;
   jobsDir: string;
@@ -149,6 +152,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     databaseUrl: v.DATABASE_URL,
     natsUrl: v.NATS_URL,
     natsPrefix: v.NATS_PREFIX,
+    streamLimits: { ...defaultStreamLimits, logsMaxBytes: v.NATS_LOGS_MAX_BYTES },
     dataDir,
     tasksDir: path.resolve(repoRoot, v.TASKS_DIR ?? path.join(dataDir, 'tasks')),
     jobsDir: path.resolve(repoRoot, v.JOBS_DIR ?? path.join(dataDir, 'jobs')),

@@ -70,6 +70,8 @@ export async function startTestApp(
       dispatchPollMs: 200,
       defaultSecrets: (options.defaultProviderKeys ?? []).map(({ envVar, value }) => ({ envVar, ciphertext: seal(options.secretsKey!, value, envVar) })),
       reconcileIntervalMs: options.reconcileIntervalMs,
+      // NATS_LOGS_MAX_BYTES from vitest.config.ts: many throwaway LOGS streams share one test server's store.
+      streamLimits: readConfig({ NATS_LOGS_MAX_BYTES: process.env.NATS_LOGS_MAX_BYTES }).streamLimits,
     });
   let services = options.services ? await launchServices() : null;
   const app = buildApp({

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ensureConsumer, ensureLegacyConsumer, ensureStreams, maxDeliveriesStream, runnersConsumerConfig } from './streams.js';
+import { defaultStreamLimits, ensureConsumer, ensureLegacyConsumer, ensureStreams, maxDeliveriesStream, runnersConsumerConfig } from './streams.js';
 import { topology } from './topology.js';
 
 const t = topology(`t${randomBytes(5).toString('hex')}`);
@@ -35,6 +35,20 @@ it('creates the streams and the runners consumer with explicit limits, idempoten
   ]);
   const consumer = await jsm.consumers.info(t.streams.runs.name, 'runners');
   expect(consumer.config).toMatchObject({ ack_policy: 'explicit', max_deliver: 4, ack_wait: 5_000_000_000 });
+});
+
+it('gives LOGS the configured size, and the owner shrinks a LOGS stream an older setting made larger', async () => {
+  const v = topology(`v${randomBytes(5).toString('hex')}`);
+  const jsm = await jetstreamManager(nc);
+  try {
+    // A runner that starts first creates the streams with its own setting; it never updates them.
+    await ensureStreams(jsm, v, { ...defaultStreamLimits, logsMaxBytes: 8 * 1024 ** 2 }, false);
+    expect((await jsm.streams.info(v.streams.logs.name)).config.max_bytes).toBe(8 * 1024 ** 2);
+    await ensureStreams(jsm, v, { ...defaultStreamLimits, logsMaxBytes: 4 * 1024 ** 2 });
+    expect((await jsm.streams.info(v.streams.logs.name)).config.max_bytes).toBe(4 * 1024 ** 2);
+  } finally {
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${v.prefix}_`)) await jsm.streams.delete(name);
+  }
 });
 
 it("upgrades the shared consumer of before pools: filtered to the old subjects, it still delivers their orders beside the pools' consumers", async () => {

@@ -12,6 +12,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { poolConsumer } from './pools.js';
+import { z } from 'zod';
 import type { Topology } from './topology.js';
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -33,6 +34,19 @@ export const defaultStreamLimits: StreamLimits = {
   eventsMaxAgeMs: 7 * DAY,
   replicas: 1,
 };
+
+/**
+ * NATS_LOGS_MAX_BYTES: how much of the JetStream store the LOGS stream may hold. The server reserves
+ * a stream's max_bytes when the stream is created, so a small store (a laptop, a test server shared by
+ * many throwaway prefixes) refuses a LOGS stream of the default 10 GiB with "insufficient storage
+ * resources". Whole bytes, at least 1 MiB; the API sets it on the stream, a runner only when it
+ * creates the stream first.
+ */
+export const logsMaxBytesSchema = z.coerce
+  .number({ error: 'a number of bytes' })
+  .int('a whole number of bytes')
+  .min(1024 ** 2, 'at least 1 MiB (1048576)')
+  .default(defaultStreamLimits.logsMaxBytes);
 
 export interface ConsumerSettings {
   /** How long a runner may stay silent on an order before it is redelivered; runners call working() well within it. */
