@@ -395,6 +395,15 @@ describe("harbor simulator: the trial's record beyond the outcome", () => {
     expect(evals!.metrics![0]!.mean).toBeCloseTo(reward, 5);
   });
 
+  it.concurrent('a step below its min_reward is the last one: the later steps never run', async ({ expect }) => {
+    const s = await setup();
+    await writeTaskPackage(s.taskDir, MULTI);
+    expect((await runSim(runArgs(s), { HARBOR_SIM_STEP_REWARDS: '1,0.4,1' })).code).toBe(0);
+    const trial = await trialResult(await trialDirOf(s));
+    expect(trial.step_results!.map((r) => [r.step_name, r.verifier_result?.rewards?.reward])).toEqual([['build', 1], ['ship', 0.4]]);
+    expect(trial.verifier_result?.rewards?.reward).toBeCloseTo(0.7, 5);
+  });
+
   it.concurrent("reads step names as task authors write them: '…' strings, [[ steps ]], comments", async ({ expect }) => {
     const s = await setup();
     await writeTaskPackage(s.taskDir, '[task]\nname = "fix-git"\n\n[[ steps ]]  # the data model\nname = \'01-model\'\n[steps.agent]\ntimeout_sec = 600.0\n\n[[steps]]\nname = "02_api.v2" # served\n');
