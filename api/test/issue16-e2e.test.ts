@@ -1,7 +1,8 @@
 // Issue 16's pieces together, end to end (upload → job → a real runner driving the simulator → the
 // recorded run over GraphQL): a multi-step task with its per-step rewards, a Terminal-Bench 1 task
 // converted on upload and run by the oracle, Windows and GPU tasks waiting for a runner that serves
-// them, and a regrade of a multi-step run refused as Harbor refuses it.
+// them, a regrade of a multi-step run refused as Harbor refuses it, and a run flagged for an
+// agent-written reward regraded by its separate-mode verifier.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,26 @@ describe('issue 16 end to end', () => {
     expect(byId).toMatchObject({ __typename: 'InvalidInputError', message: expect.stringContaining('a run of a multi-step task') });
     const all = (await graphql(api.url, REGRADE, { id: jobId, which: 'ALL_FINISHED' })).data.regradeRuns;
     expect(all).toMatchObject({ __typename: 'MutationRegradeRunsSuccess', data: { status: 'COMPLETED', runsTotal: 1 } });
+    await h.killRunners();
+  }, 90_000);
+
+  it("a run flagged for an agent-written reward, its verifier in separate mode, is regraded: the verifier's own verdict replaces it", async () => {
+    const files = tb2Task('sim-flagged');
+    files['task.toml'] = String(files['task.toml']).replace('[verifier]\n', '[verifier]\nenvironment_mode = "separate"\n');
+    files['.harbor-sim'] = 'HARBOR_SIM_SCENARIO=fail\nHARBOR_SIM_AGENT_WRITES_REWARD=1\n';
+    const taskId = await upload('sim-flagged', files);
+    h.startRunner('runner-flagged', 1);
+    const jobId = await h.createJob({ taskIds: [taskId], agent: 'terminus-2', model: 'openrouter/anthropic/claude-sonnet-4', runsPerTask: 1 });
+    const flagged = await runOf(jobId);
+    expect(flagged).toMatchObject({ status: 'PASSED', reward: 1 });
+    const FLAGS = `query($id: ID!) { run(id: $id) { status reward rewardFlag attemptRole regradeOf { id } regrades { id status reward rewardFlag } } }`;
+    expect((await graphql(api.url, FLAGS, { id: flagged.id })).data.run.rewardFlag).toBe('FILES_DISAGREE');
+
+    expect((await graphql(api.url, REGRADE, { id: jobId, runIds: [flagged.id] })).data.regradeRuns.__typename).toBe('MutationRegradeRunsSuccess');
+    await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
+    const after = (await graphql(api.url, FLAGS, { id: flagged.id })).data.run;
+    // The verifier alone wrote the regrade's reward: 0, unflagged; it now counts instead of the flagged verdict.
+    expect(after).toMatchObject({ rewardFlag: 'FILES_DISAGREE', attemptRole: 'REPLACED', regrades: [{ status: 'FAILED', reward: 0, rewardFlag: null }] });
     await h.killRunners();
   }, 90_000);
 
