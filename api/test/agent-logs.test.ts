@@ -1,7 +1,8 @@
 // Each agent writes its own files (Harbor 0.22 src/harbor/agents/: oracle.txt, nothing for nop,
 // terminus-2's pane and episodes, installed agents' <name>.txt, setup/ and sessions/). Through a
-// real runner and the simulator: the live log carries the agent's own log under its file name, the
-// run's agentLogs and files list what it wrote, and a setup or session file downloads.
+// real runner and the simulator: the live log carries the agent's own log under its file name (not
+// the session files repeating it), the run's agentLogs and files list what it wrote, and a setup or
+// session file downloads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRunLog } from '../src/logs/service.js';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
@@ -31,12 +32,12 @@ const AGENTS = [
   },
   {
     agent: 'claude-code', model: 'anthropic/claude-sonnet-4-5', status: 'PASSED',
-    logFiles: ['agent/claude-code.txt', 'agent/sessions/', 'agent/setup/return-code.txt', 'agent/setup/stdout.txt', 'agent/trajectory.json'],
+    logFiles: ['agent/claude-code.txt', 'agent/setup/return-code.txt', 'agent/setup/stdout.txt', 'agent/trajectory.json'],
     agentLogs: ['agent/claude-code.txt'], files: ['agent/sessions/projects/-app/', 'agent/setup/stdout.txt'],
   },
   {
     agent: 'codex', model: 'openai/gpt-5', status: 'PASSED',
-    logFiles: ['agent/codex.txt', 'agent/sessions/', 'agent/setup/return-code.txt', 'agent/setup/stdout.txt', 'agent/trajectory.json'],
+    logFiles: ['agent/codex.txt', 'agent/setup/return-code.txt', 'agent/setup/stdout.txt', 'agent/trajectory.json'],
     agentLogs: ['agent/codex.txt'], files: ['agent/sessions/20', 'agent/setup/stdout.txt'],
   },
   {
@@ -69,9 +70,10 @@ describe("each agent's files, from the runner's live log to the run page", () =>
       const run = (await graphql(api.url, RUN, { id: runId })).data.run;
       expect(run.status, a.agent).toBe(a.status);
 
-      // The live log: the agent's own log under its file name (sessions/ files by their prefix).
+      // The live log: the agent's own log under its file name, each event once: sessions/ files, which
+      // repeat claude-code.txt's and codex.txt's events, are not tailed (they stay downloadable, below).
       const lines = await agentLines(runId);
-      const logFiles = [...new Set(lines.map((l) => (l.file.startsWith('agent/sessions/') ? 'agent/sessions/' : l.file)))].sort();
+      const logFiles = [...new Set(lines.map((l) => l.file))].sort();
       expect(logFiles, a.agent).toEqual(a.logFiles);
       const own = a.logFiles[0];
       if (own === 'agent/claude-code.txt' || own === 'agent/codex.txt') {
@@ -91,6 +93,12 @@ describe("each agent's files, from the runner's live log to the run page", () =>
         const response = await fetch(new URL(`/runs/${runId}/files/agent/setup/stdout.txt`, api.url));
         expect(response.status).toBe(200);
         expect(await response.text()).toMatch(new RegExp(`${a.agent} installed`));
+      }
+      const session = files.find((f) => f.startsWith('agent/sessions/') && f.endsWith('.jsonl'));
+      if (session) {
+        const response = await fetch(new URL(`/runs/${runId}/files/${session}`, api.url));
+        expect(response.status, session).toBe(200);
+        expect((await response.text()).split('\n')[0], session).toContain(`"cwd":"/app"`);
       }
     }
 

@@ -10,6 +10,7 @@ import { findParentDeathWrapper } from '../src/harbor/process.js';
 import { PROTOCOL_VERSION, runOrderSchema } from '../src/protocol/index.js';
 import { startTrial, type TrialOutcome } from '../src/trial.js';
 import { SIMULATOR } from './support/processes.js';
+import { writeTaskPackage } from './support/simulator.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -24,7 +25,7 @@ async function runOne(options: { sim?: Record<string, string>; harborBin?: strin
   const taskDir = path.join(root, 'tasks', CONTENT, 'sim-task');
   await mkdir(taskDir, { recursive: true });
   await mkdir(path.join(root, 'jobs'));
-  await writeFile(path.join(taskDir, 'task.toml'), '[task]\nname = "sim-task"\n');
+  await writeTaskPackage(taskDir, '[task]\nname = "sim-task"\n');
   await writeFile(path.join(taskDir, '.harbor-sim'), Object.entries({ HARBOR_SIM_PHASE_MS: '20', ...options.sim }).map(([k, v]) => `${k}=${v}\n`).join(''));
   const order = runOrderSchema.parse({
     v: PROTOCOL_VERSION,

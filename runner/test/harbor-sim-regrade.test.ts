@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { classifyTrial } from '../src/harbor/outcome.js';
 import { parseTrialResult } from '../src/harbor/result.js';
 import { checkRewardIntegrity } from '../src/harbor/reward-integrity.js';
+import { writeTaskPackage } from './support/simulator.js';
 
 const SIM = fileURLToPath(new URL('./harbor-sim/harbor', import.meta.url));
 const root = await mkdtemp(path.join(os.tmpdir(), 'sim-regrade-'));
@@ -34,7 +35,7 @@ async function sim(config: Record<string, unknown>, env: Record<string, string> 
 async function task(version: string, name: string, knobs: Record<string, string>, separate = true): Promise<string> {
   const dir = path.join(root, 'tasks', version, name);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'task.toml'), `version = "1.0"\n\n[verifier]\ntimeout_sec = 60.0\n${separate ? 'environment_mode = "separate"\n' : ''}\n[agent]\ntimeout_sec = 60.0\n`);
+  await writeTaskPackage(dir, `version = "1.0"\n\n[verifier]\ntimeout_sec = 60.0\n${separate ? 'environment_mode = "separate"\n' : ''}\n[agent]\ntimeout_sec = 60.0\n`);
   await writeFile(path.join(dir, '.harbor-sim'), Object.entries(knobs).map(([k, v]) => `${k}=${v}\n`).join(''));
   return dir;
 }
@@ -94,10 +95,33 @@ describe('simulated regrade', () => {
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toContain('ValueError: Source job contains trials for tasks with no matching task path: fix-git.');
 
+    // A multi-step task, even with its verifier in separate mode.
+    const steps = path.join(root, 'tasks', 'v6', 'fix-git');
+    await writeTaskPackage(steps, 'version = "1.0"\n\n[verifier]\nenvironment_mode = "separate"\n\n[[steps]]\nname = "build"\n');
+    const multi = await sim({ job_name: 'multi', tasks: [{ path: steps }], source_jobs: [{ action: 'regrade', type: 'local', path: source }] });
+    expect([multi.code, multi.stderr]).toEqual([1, expect.stringContaining(`ValueError: Task at ${steps} is a multi-step task`)]);
+    expect(await exists(path.join(jobsDir, 'multi'))).toBe(false);
+
     const help = await promisify(execFile)(SIM, ['job', 'regrade', '--help']);
     expect(help.stdout).toMatch(/^Usage: harbor job regrade/);
     const missing = await promisify(execFile)(SIM, ['job', 'regrade', '--help'], { env: { ...process.env, HARBOR_SIM_NO_REGRADE: '1' } }).catch((e) => e);
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("No such command 'regrade'.")]);
+  });
+});
+
+describe("the source trial's artifacts/manifest.json", () => {
+  it("is Harbor's list of entries; a regrade of a source without one ends in RegradeError", async () => {
+    const fixed = await task('v7', 'manifest-task', { HARBOR_SIM_SCENARIO: 'pass' });
+    expect((await sim({ job_name: 'm-source', agents, tasks: [{ path: fixed, source: 'thr' }] })).code).toBe(0);
+    const source = await onlyTrial('m-source');
+    expect(JSON.parse(await readFile(path.join(source, 'artifacts/manifest.json'), 'utf8'))).toEqual([
+      { source: '/logs/artifacts', destination: 'artifacts', type: 'directory', status: 'empty', service: 'main' },
+    ]);
+    // The shape the simulator wrote before: an object, which Harbor cannot read as a manifest.
+    await writeFile(path.join(source, 'artifacts/manifest.json'), '{"files": [], "collected_at": "2026-01-01T00:00:00Z"}\n');
+    expect((await sim({ job_name: 'm-regrade', tasks: [{ path: fixed, source: 'thr' }], source_jobs: [{ action: 'regrade', type: 'local', path: path.join(jobsDir, 'm-source') }] })).code).toBe(0);
+    const result = parseTrialResult(await readFile(path.join(await onlyTrial('m-regrade'), 'result.json'), 'utf8'));
+    expect(result.exception_info).toMatchObject({ exception_type: 'RegradeError', exception_message: expect.stringContaining('is not a list of artifact entries') });
   });
 });
 

@@ -10,6 +10,7 @@ import { trialDetails } from '../src/harbor/details.js';
 import { classifyTrial } from '../src/harbor/outcome.js';
 import { HarborResultError, parseJobResult, parseTrialResult } from '../src/harbor/result.js';
 import { readTrialTests as readTrial } from '../src/harbor/tests/index.js';
+import { writeTaskPackage } from './support/simulator.js';
 import { waitFor as waitForCondition } from './support/wait.js';
 
 const SIM = fileURLToPath(new URL('./harbor-sim/harbor', import.meta.url));
@@ -86,7 +87,7 @@ async function setup(opts: { harborSim?: string; config?: (c: Record<string, unk
   const jobsDir = path.join(root, 'jobs');
   await mkdir(taskDir, { recursive: true });
   await mkdir(jobsDir);
-  await writeFile(path.join(taskDir, 'task.toml'), '[task]\nname = "fix-git"\n');
+  await writeTaskPackage(taskDir, '[task]\nname = "fix-git"\n');
   if (opts.harborSim !== undefined) await writeFile(path.join(taskDir, '.harbor-sim'), opts.harborSim);
   const jobName = `run-${path.basename(root).replace(/[^A-Za-z0-9]/g, '')}-d1`;
   let config: Record<string, unknown> = {
@@ -218,7 +219,10 @@ describe('harbor simulator: outcomes', () => {
       const trajectory = JSON.parse(await readText(path.join(trialDir, 'agent', 'trajectory.json')));
       expect(trajectory).toMatchObject({ schema_version: 'ATIF-v1.6', agent: { name: 'terminus-2', version: '2.0.0', model_name: 'openrouter/anthropic/claude-sonnet-4' } });
       expect(trajectory.steps[0]).toMatchObject({ step_id: 1, source: 'user' });
-      expect(JSON.parse(await readText(path.join(trialDir, 'artifacts', 'manifest.json')))).toHaveProperty('files');
+      // Harbor's manifest: a list of entries, here the convention folder /logs/artifacts.
+      expect(JSON.parse(await readText(path.join(trialDir, 'artifacts', 'manifest.json')))).toEqual([
+        { source: '/logs/artifacts', destination: 'artifacts', type: 'directory', status: 'empty', service: 'main' },
+      ]);
       expect(await readText(path.join(trialDir, 'verifier', 'test-stdout.txt'))).toContain('test session starts');
     } else {
       expect(outcome).toMatchObject({ inputTokens: null, agentSetupMs: null, agentExecutionMs: null, verifierMs: null });
@@ -364,7 +368,7 @@ describe("harbor simulator: the trial's record beyond the outcome", () => {
     { strategy: 'mean', rewards: '1,1', scenario: 'reward-missing', reward: 1, status: 'ERRORED', exceptionType: 'RewardFileNotFoundError' },
   ])('multi-step ($strategy, $rewards, $scenario): per-step results and the trial reward by the strategy', async ({ strategy, rewards, scenario, reward, status, exceptionType }) => {
     const s = await setup();
-    await writeFile(path.join(s.taskDir, 'task.toml'), (strategy ? `multi_step_reward_strategy = "${strategy}"\n` : '') + MULTI);
+    await writeTaskPackage(s.taskDir, (strategy ? `multi_step_reward_strategy = "${strategy}"\n` : '') + MULTI);
     expect((await runSim(runArgs(s), { HARBOR_SIM_SCENARIO: scenario, HARBOR_SIM_STEPS: '6', HARBOR_SIM_STEP_REWARDS: rewards })).code).toBe(0);
     const trial = await trialResult(await trialDirOf(s));
     expect(trial).toMatchObject({ agent_result: null, verifier_environment_mode: null, exception_info: null });
@@ -389,6 +393,70 @@ describe("harbor simulator: the trial's record beyond the outcome", () => {
     // Harbor counts only trial-level exceptions as errors; a step's stays in its step.
     expect(evals).toMatchObject({ n_errors: 0, exception_stats: {} });
     expect(evals!.metrics![0]!.mean).toBeCloseTo(reward, 5);
+  });
+
+  it.concurrent('a step below its min_reward is the last one: the later steps never run', async ({ expect }) => {
+    const s = await setup();
+    await writeTaskPackage(s.taskDir, MULTI);
+    expect((await runSim(runArgs(s), { HARBOR_SIM_STEP_REWARDS: '1,0.4,1' })).code).toBe(0);
+    const trial = await trialResult(await trialDirOf(s));
+    expect(trial.step_results!.map((r) => [r.step_name, r.verifier_result?.rewards?.reward])).toEqual([['build', 1], ['ship', 0.4]]);
+    expect(trial.verifier_result?.rewards?.reward).toBeCloseTo(0.7, 5);
+  });
+
+  it.concurrent("reads step names as task authors write them: '…' strings, [[ steps ]], comments", async ({ expect }) => {
+    const s = await setup();
+    await writeTaskPackage(s.taskDir, '[task]\nname = "fix-git"\n\n[[ steps ]]  # the data model\nname = \'01-model\'\n[steps.agent]\ntimeout_sec = 600.0\n\n[[steps]]\nname = "02_api.v2" # served\n');
+    // writeTaskPackage reads double-quoted names only: the first step's folder by hand.
+    await mkdir(path.join(s.taskDir, 'steps', '01-model'), { recursive: true });
+    await writeFile(path.join(s.taskDir, 'steps', '01-model', 'instruction.md'), 'Model.\n');
+    expect((await runSim(runArgs(s), { HARBOR_SIM_STEP_REWARDS: '1,0' })).code).toBe(0);
+    const trial = await trialResult(await trialDirOf(s));
+    expect(trial.step_results!.map((r) => [r.step_name, r.verifier_result?.rewards?.reward])).toEqual([['01-model', 1], ['02_api.v2', 0]]);
+    expect(trial.verifier_result?.rewards?.reward).toBe(0.5);
+  });
+});
+
+describe('harbor simulator: loading the task as Harbor does', () => {
+  it.concurrent.each([
+    { what: 'no task.toml', drop: 'task.toml', message: "FileNotFoundError: [Errno 2] No such file or directory: '<task>/task.toml'" },
+    { what: 'no instruction.md', drop: 'instruction.md', message: "FileNotFoundError: [Errno 2] No such file or directory: '<task>/instruction.md'" },
+  ])('$what: a traceback, exit 1, no trial directory', async ({ drop, message }) => {
+    const s = await setup();
+    await rm(path.join(s.taskDir, drop));
+    const result = await runSim(runArgs(s), {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message.replace('<task>', s.taskDir));
+    expect((await readdir(s.jobDir, { withFileTypes: true })).filter((e) => e.isDirectory())).toEqual([]);
+  });
+
+  it.concurrent("a step without its folder's instruction.md, or without a test script of its own or the task's", async ({ expect }) => {
+    const s = await setup();
+    await writeTaskPackage(s.taskDir, '[[steps]]\nname = "build"\n\n[[steps]]\nname = "ship"\n');
+    await rm(path.join(s.taskDir, 'steps', 'ship', 'instruction.md'));
+    let result = await runSim(runArgs(s), {});
+    expect([result.code, result.stderr]).toEqual([1, expect.stringContaining(`FileNotFoundError: Step instruction not found: ${s.taskDir}/steps/ship/instruction.md`)]);
+    await writeFile(path.join(s.taskDir, 'steps', 'ship', 'instruction.md'), 'Ship.\n');
+    await rm(path.join(s.taskDir, 'tests', 'test.sh'));
+    await rm(s.jobDir, { recursive: true });
+    result = await runSim(runArgs(s), {});
+    expect(result.stderr).toContain(`No linux test script for step 'build': neither ${s.taskDir}/steps/build/tests/test.sh nor ${s.taskDir}/tests/test.sh exist`);
+  });
+
+  it.concurrent("the oracle without solve.sh, the verifier without test.sh: the trial's FileNotFoundError", async ({ expect }) => {
+    const s = await setup({ config: (c) => ({ ...c, agents: [{ name: 'oracle' }] }) });
+    await rm(path.join(s.taskDir, 'solution', 'solve.sh'));
+    expect((await runSim(runArgs(s), {})).code).toBe(0);
+    const noSolution = await trialResult(await trialDirOf(s));
+    expect(noSolution.exception_info).toMatchObject({ exception_type: 'FileNotFoundError', exception_message: `Solution script not found: ${s.taskDir}/solution/solve.sh` });
+    expect(noSolution.verifier).toBeNull();
+
+    const t = await setup();
+    await rm(path.join(t.taskDir, 'tests', 'test.sh'));
+    expect((await runSim(runArgs(t), {})).code).toBe(0);
+    const noTests = await trialResult(await trialDirOf(t));
+    expect(noTests.exception_info).toMatchObject({ exception_type: 'FileNotFoundError', exception_message: `No test script found in: ${t.taskDir}/tests (target OS: linux)` });
+    expect(noTests.verifier_result).toBeNull();
   });
 });
 

@@ -16,6 +16,7 @@ import type { RunnerConfig } from '../src/config.js';
 import { findParentDeathWrapper } from '../src/harbor/process.js';
 import { decode, encode, orderMsgId, PROTOCOL_VERSION, runEventSchema, runOrderSchema, topology, type RunEvent, type RunOrder } from '../src/protocol/index.js';
 import { startTrial } from '../src/trial.js';
+import { writeTaskPackage } from './support/simulator.js';
 import { freePort, SIMULATOR, startNatsServer, startRunnerProcess, until, type Proc } from './support/processes.js';
 
 const roots: string[] = [];
@@ -40,7 +41,7 @@ async function world(sim: Record<string, string>) {
   const taskDir = path.join(tasksDir, CONTENT, 'sim-task');
   await mkdir(taskDir, { recursive: true });
   await mkdir(jobsDir);
-  await writeFile(path.join(taskDir, 'task.toml'), '[task]\nname = "sim-task"\n');
+  await writeTaskPackage(taskDir, '[task]\nname = "sim-task"\n');
   const ledger = path.join(root, 'ledger');
   await writeFile(path.join(taskDir, '.harbor-sim'), Object.entries({ ...sim, HARBOR_SIM_LEDGER: ledger }).map(([k, v]) => `${k}=${v}\n`).join(''));
   const order: RunOrder = runOrderSchema.parse({

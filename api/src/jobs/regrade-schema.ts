@@ -65,7 +65,8 @@ builder.mutationField('regradeRuns', (t) =>
     type: 'Job',
     description:
       "Re-runs only the verifier of finished runs on the agent output they recorded, with the task's current tests (Harbor's regrade; " +
-      'needs a Harbor release that has `harbor job regrade`, and a task whose verifier runs in separate mode). Give `which` or `runIds`. ' +
+      'needs a Harbor release that has `harbor job regrade`, and a single-step task whose verifier runs in separate mode; `which` ' +
+      'leaves runs of multi-step tasks out, and `runIds` naming one is refused). Give `which` or `runIds`. ' +
       'Each run is graded with the newest upload of its task name unless `taskIds` names the upload. A regrade is the new verdict of ' +
       'the same attempt: once it scores it counts instead of the run it regrades, never as another sample.',
     errors: { types: [NotFoundError, InvalidInputError, QuotaExceededError] },

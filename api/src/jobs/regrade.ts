@@ -12,7 +12,8 @@
 // Which tests: the task's CURRENT ones. By default each run is regraded with the newest upload of its
 // task's name (Task.createdAt; a fixed task is uploaded again under the same name); `taskIds` pins the
 // upload to use for the names it covers. Harbor matches the source trial to the task by name, so a
-// task of another name cannot regrade it.
+// task of another name cannot regrade it. Runs of multi-step tasks are not regraded: Harbor's regrade
+// refuses them (runner/src/harbor/regrade.ts).
 import { Prisma } from '../generated/prisma/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
 import { InvalidInputError } from '../schema/errors.js';
@@ -46,7 +47,8 @@ export interface RegradeRequest {
  */
 function regradable(jobId: string): Prisma.Sql {
   return Prisma.sql`
-    SELECT r.id, r."taskId", r.repeat, t.name AS "taskName", COALESCE(g.status, r.status) AS verdict
+    SELECT r.id, r."taskId", r.repeat, t.name AS "taskName", COALESCE(g.status, r.status) AS verdict,
+           t.steps IS NOT NULL AS "multiStep"
       FROM "Run" r
       JOIN "Task" t ON t.id = r."taskId"
       LEFT JOIN LATERAL (SELECT s.status FROM "Run" s
@@ -64,6 +66,8 @@ interface Source {
   repeat: number;
   taskName: string;
   verdict: RunStatus;
+  /** Its task has [[steps]]: Harbor's regrade refuses multi-step tasks, so none is started. */
+  multiStep: boolean;
 }
 
 /** The upload to grade each task name with: the given ones, else the newest of that name. */
@@ -100,7 +104,16 @@ export async function regradeRuns(deps: ControlDeps, jobId: string, request: Reg
   const created = await deps.db.$transaction(async (tx) => {
     const [locked] = await tx.$queryRaw<{ createdById: string | null }[]>`SELECT "createdById" FROM "Job" WHERE id = ${jobId}::uuid FOR UPDATE`;
     const condition = which !== null ? REGRADE_SELECTIONS[which] : Prisma.sql`id = ANY(${runIds}::uuid[])`;
-    const sources = await tx.$queryRaw<Source[]>`SELECT * FROM (${regradable(jobId)}) c WHERE ${condition} ORDER BY "taskName", repeat`;
+    const candidates = await tx.$queryRaw<Source[]>`SELECT * FROM (${regradable(jobId)}) c WHERE ${condition} ORDER BY "taskName", repeat`;
+    const multiStep = candidates.filter((s) => s.multiStep);
+    if (runIds !== null && multiStep.length > 0) {
+      throw new InvalidInputError(
+        `not regradable: ${multiStep.map((s) => s.id).join(', ')} (a run of a multi-step task: Harbor's regrade re-runs the verifier of single-step tasks only)`,
+        'runIds',
+      );
+    }
+    // `which` leaves multi-step runs out: Harbor would refuse each of them.
+    const sources = candidates.filter((s) => !s.multiStep);
     if (runIds !== null) {
       const missing = runIds.filter((id) => !sources.some((s) => s.id === id));
       if (missing.length > 0) {

@@ -91,6 +91,24 @@ async function ticks(count: number, ms: number): Promise<void> {
 const withoutBarriers = (texts: string[]) => texts.filter((t) => !t.startsWith('barrier '));
 
 describe('startLogCapture: files', () => {
+  it("tails agent/sessions/ only while the agent keeps no log of its own (agent/<name>.txt), so each event shows once", async () => {
+    const h = await start();
+    // An agent whose sessions are its only log (or whose log is not there yet): they are tailed.
+    await h.write(`${TRIAL}/agent/sessions/projects/-app/s.jsonl`, '{"type":"system"}\n');
+    await h.write(`${TRIAL}/agent/exit-code.txt`, '0');
+    await h.waitForText('{"type":"system"}');
+    // Its own log appears: the sessions repeat it from here on, and are let go.
+    await h.write(`${TRIAL}/agent/claude-code.txt`, '{"type":"assistant"}\n');
+    await h.waitForText('{"type":"assistant"}');
+    await h.sync();
+    await h.write(`${TRIAL}/agent/sessions/projects/-app/s.jsonl`, '{"type":"assistant"}\n');
+    await h.write(`${TRIAL}/agent/sessions/2026/01/02/rollout.jsonl`, '{"type":"session_meta"}\n');
+    await h.capture.stop();
+    expect(h.texts('agent/claude-code.txt')).toEqual(['{"type":"assistant"}']);
+    expect(h.texts('agent/sessions/projects/-app/s.jsonl')).toEqual(['{"type":"system"}']);
+    expect(h.texts().join('\n')).not.toContain('session_meta');
+  });
+
   it('tails job.log and the trial files, tagged by source and file, in order, exactly once', async () => {
     const h = await start({}, { createJobDir: false });
     await h.write('job.log', 'job 1\n');
@@ -118,7 +136,8 @@ describe('startLogCapture: files', () => {
     expect(h.texts('agent/terminus_2.pane')).toEqual(['\u001b[1mpane 1\u001b[0m', 'pane 2', 'pane 3']);
     expect(h.texts('agent/claude-code.txt')).toEqual(['installed agent']);
     expect(h.texts('agent/setup/stdout.txt')).toEqual(['setup line']);
-    expect(h.texts('agent/sessions/projects/p/s.jsonl')).toEqual(['{"type":"user"}']);
+    // The session file repeats claude-code.txt's events: not tailed while the agent keeps its own log.
+    expect(h.texts('agent/sessions/projects/p/s.jsonl')).toEqual([]);
     expect(h.texts('verifier/test-stdout.txt')).toEqual(['PASSED tests/test_outputs.py::test_a', '1 passed']);
     expect(h.texts().join('\n')).not.toContain('not tailed');
     expect(bySource('job.log')).toEqual(new Set(['harbor']));

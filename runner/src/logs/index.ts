@@ -243,6 +243,15 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     for (const dir of unwatched) watchDir(dir);
     // Subfolders found by this listing: list again now that they are watched.
     if (unwatched.some((dir) => watchers.has(dir))) listing = await listTrialFiles(trialDir);
+    // The agent's own log appeared after its session files were found: they repeat it, stop tailing them.
+    if (listing.agentOwnLog) {
+      for (const [file, tail] of tails) {
+        if (file.startsWith(`${TRIAL_FILES.agentDir}/sessions/`)) {
+          tail.close();
+          tails.delete(file);
+        }
+      }
+    }
     const added: string[] = [];
     for (const found of listing.files) {
       if (tails.has(found.file) || trajectories.has(found.file)) continue;

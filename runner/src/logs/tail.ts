@@ -337,6 +337,8 @@ export interface TrialListing {
   files: TrialFile[];
   /** Folders that exist, relative to the trial directory ('' is the trial directory itself). */
   dirs: string[];
+  /** The agent keeps a log of its own (agent/<name>.txt): agent/sessions/ is left out of `files`. */
+  agentOwnLog: boolean;
 }
 
 /** The trial's own files (harbor-contract §4), tailed once they exist. */
@@ -346,6 +348,14 @@ const PANE = baseName(TRIAL_FILES.pane);
 
 /** Directories under agent/ whose text files installed agents write (contract §4). */
 const AGENT_SUBDIRS = ['setup', 'sessions'];
+/**
+ * agent/sessions/ repeats, as the agent's own session files, the events its log agent/<name>.txt
+ * already carries (claude-code's stream-json lines, codex's --json events): tailed only while the
+ * agent keeps no such log, so the live log shows each event once. The files stay downloadable.
+ */
+const SESSIONS = 'sessions';
+/** agent/*.txt files that are not the agent's own log: the oracle's exit code of solve.sh. */
+const NOT_AN_AGENT_LOG = new Set(['exit-code.txt']);
 
 /** The asciicast recording duplicates the pane with timing and JSON escaping: never tailed. */
 const RECORDING = baseName(TRIAL_FILES.recording);
@@ -358,7 +368,7 @@ const MAX_DIRS = 32;
 
 /** Files worth tailing in a trial directory, paths relative to it with '/' separators. */
 export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
-  const found: TrialListing = { files: [], dirs: [] };
+  const found: TrialListing = { files: [], dirs: [], agentOwnLog: false };
   const top = await entries(trialDir);
   if (top === null) return found;
   found.dirs.push('');
@@ -372,6 +382,7 @@ export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
   const agent = await entries(path.join(trialDir, TRIAL_FILES.agentDir));
   if (agent === null) return found;
   found.dirs.push(TRIAL_FILES.agentDir);
+  found.agentOwnLog = agent.some((e) => e.isFile() && e.name.endsWith('.txt') && !NOT_AN_AGENT_LOG.has(e.name));
   for (const entry of agent) {
     if (!entry.isFile() || entry.name === RECORDING) continue;
     if (TRAJECTORY_FILE.test(entry.name)) found.files.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'trajectory' });
@@ -381,6 +392,7 @@ export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
   }
   const budget = { entries: MAX_WALK_ENTRIES };
   for (const sub of AGENT_SUBDIRS) {
+    if (sub === SESSIONS && found.agentOwnLog) continue;
     if (agent.some((e) => e.isDirectory() && e.name === sub)) await walk(trialDir, `agent/${sub}`, 0, budget, found);
   }
   return found;

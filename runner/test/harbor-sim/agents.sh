@@ -264,6 +264,14 @@ run_phase_agent() {
   agent_writes_reward
   agent_dir
   now_z; _t0=$NOW_MS
+  if [ "$AGENT_KIND" = oracle ] && [ -n "$MISSING_SOLUTION" ]; then
+    # OracleAgent.run: the log is touched, then the missing script ends the trial (no verifier).
+    [ -n "$MOUNTED" ] && : >>"$AGENT_DIR/oracle.txt"
+    now_z; AGENT_F=$NOW
+    record_exception FileNotFoundError "$MISSING_SOLUTION" "" ""
+    flush_buffers
+    return
+  fi
   if [ "$AGENT_KIND" = nop ]; then
     # nop does nothing: no file, no token; a crash still happens halfway, a hang never ends.
     ms_to_s $((PHASE_MS / 2)); nap "$SECS"
@@ -424,10 +432,9 @@ run_phase_agent() {
   agent_phase_ends
 }
 
-# The agent phase is over: artifacts, the scenario's agent exception, the agent's files.
+# The agent phase is over: the scenario's agent exception, the agent's files.
 agent_phase_ends() {
   now_z; AGENT_F=$NOW
-  printf '{"files": [], "collected_at": "%s"}\n' "$NOW" >"$TRIAL_DIR/artifacts/manifest.json"
   case $SCENARIO in
     agent-timeout)
       ms_to_pyfloat "$PHASE_MS"

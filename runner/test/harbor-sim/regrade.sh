@@ -14,8 +14,9 @@
 #                                    "separate" mode, agent_info and agent_result as the source's.
 # Refused like Harbor (ValueError, traceback, exit 1, no job dir): a task whose verifier resolves to
 # shared mode (neither [verifier] environment_mode = "separate" nor [verifier.environment]), a source
-# job without a finished trial, a source trial of another task. A source trial without a readable
-# artifacts/manifest.json ends in the trial's RegradeError (exit 0).
+# job without a finished trial, a source trial of another task, a multi-step task. A source trial
+# without a readable artifacts/manifest.json (a JSON list of artifact entries) ends in the trial's
+# RegradeError (exit 0).
 #
 # HARBOR_SIM_AGENT_WRITES_REWARD=1: the agent phase writes verifier/reward.json = {"reward": 1.0}
 # (the shared-mode hole: /logs/verifier is mounted into the agent's container), and after the
@@ -81,6 +82,10 @@ EOF
   if [ "$REGRADE_TASK" != "$_name" ]; then
     regrade_refuse "ValueError: Source job contains trials for tasks with no matching task path: $REGRADE_TASK. Provide -p task paths covering every task in the job."
   fi
+  # The simulator's words: Harbor refuses multi-step tasks (runner/src/harbor/regrade.ts).
+  if grep -Eq '^[[:space:]]*\[\[[[:space:]]*steps[[:space:]]*\]\]' "$TASK_PATH/task.toml" 2>/dev/null; then
+    regrade_refuse "ValueError: Task at $TASK_PATH is a multi-step task; regrade supports single-step tasks only."
+  fi
   if ! grep -Eq '^[[:space:]]*environment_mode[[:space:]]*=[[:space:]]*"separate"|^[[:space:]]*\[verifier\.environment\]' "$TASK_PATH/task.toml" 2>/dev/null; then
     regrade_refuse "ValueError: Task at $TASK_PATH resolves to a shared-mode verifier, which needs a live agent environment; regrade re-runs verification against recorded artifacts only. If the verifier can grade from artifacts alone, set [verifier] environment_mode = \"separate\" in task.toml and read inputs from /logs/artifacts."
   fi
@@ -94,12 +99,22 @@ regrade_phases() {
   trial_log "Regrading $REGRADE_SOURCE: seeding agent/ and artifacts/ from the source trial"
   cp -R "$REGRADE_SOURCE/agent/." "$TRIAL_DIR/agent/" 2>/dev/null
   cp -R "$REGRADE_SOURCE/artifacts/." "$TRIAL_DIR/artifacts/" 2>/dev/null
+  # The source's manifest: a JSON list of entries {source, destination, type, status, service}
+  # (write_artifacts_manifest); missing, or not a list, it cannot vouch for the recorded artifacts.
   _manifest=$REGRADE_SOURCE/artifacts/manifest.json
-  if [ ! -s "$_manifest" ]; then
-    now_z
-    record_exception RegradeError "Source trial '${REGRADE_SOURCE##*/}' has no artifacts/manifest.json; artifact coverage cannot be verified." harbor.trial.regrade. ""
-    return
-  fi
+  _first=
+  [ -s "$_manifest" ] && _first=$(tr -d ' \t\r\n' <"$_manifest" | head -c 2)
+  case $_first in
+    '[{') ;;
+    *)
+      now_z
+      if [ -s "$_manifest" ]; then
+        record_exception RegradeError "Source trial '${REGRADE_SOURCE##*/}' has an artifacts/manifest.json that is not a list of artifact entries; artifact coverage cannot be verified." harbor.trial.regrade. ""
+      else
+        record_exception RegradeError "Source trial '${REGRADE_SOURCE##*/}' has no artifacts/manifest.json; artifact coverage cannot be verified." harbor.trial.regrade. ""
+      fi
+      return ;;
+  esac
   run_phase_verifier
 }
 

@@ -3,6 +3,7 @@
 // platform points HARBOR_BIN at a small wrapper that sets them and execs the simulator. Knobs for
 // one task go in the task's `.harbor-sim` file instead (read by the simulator itself).
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,4 +51,24 @@ export function simulatorEnv<T extends Record<string, string | undefined>>(env: 
   const bin = rest.HARBOR_BIN ?? SIMULATOR;
   if (bin === SIMULATOR && Object.keys(knobs).length > 0) rest.HARBOR_BIN = simulatorWith(dir ?? os.tmpdir(), knobs);
   return rest as T;
+}
+
+/**
+ * A task package the simulator loads as Harbor does (src/harbor/models/task/task.py): `toml` as
+ * task.toml, instruction.md, tests/test.sh, solution/solve.sh, and for each `[[steps]]` name of the
+ * toml its folder with an instruction.md.
+ */
+export async function writeTaskPackage(dir: string, toml: string): Promise<void> {
+  const steps = [...toml.matchAll(/^\[\[steps\]\]\s*\nname\s*=\s*"([^"]+)"/gm)].map((m) => m[1]!);
+  const files: Record<string, string> = {
+    'task.toml': toml,
+    'instruction.md': 'Fix the repository in /app.\n',
+    'tests/test.sh': '#!/bin/bash\npytest /tests/test_outputs.py -rA\n',
+    'solution/solve.sh': '#!/bin/bash\nmake fix\n',
+    ...Object.fromEntries(steps.map((name) => [`steps/${name}/instruction.md`, `Step ${name}.\n`])),
+  };
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), text);
+  }
 }
