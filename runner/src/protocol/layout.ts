@@ -80,6 +80,12 @@ export function stepFile(stepName: string | null, trialFile: string): string {
   return stepName === null ? trialFile : `${stepDir(stepName)}/${trialFile}`;
 }
 
+/** The trial-level path a step's file had before Harbor filed it (`agent/x.txt` of `steps/<name>/agent/x.txt`), or null. */
+export function movedFrom(relative: string): string | null {
+  const m = /^steps\/[^/]+\/(.+)$/.exec(relative);
+  return m ? m[1]! : null;
+}
+
 /** The name of a trial directory's file inside its folder (`recording.cast` of `agent/recording.cast`). */
 export function baseName(trialFile: string): string {
   return trialFile.slice(trialFile.lastIndexOf('/') + 1);
