@@ -5,7 +5,7 @@
 // files were not written by that step's verifier.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { stepDir } from '../protocol/layout.js';
+import { isStepFolderName, stepDir } from '../protocol/layout.js';
 import { TEST_LIMITS, type RewardFlag, type TestResults } from '../protocol/messages.js';
 import type { TrialResult } from './result.js';
 import { checkRewardIntegrity } from './reward-integrity.js';
@@ -27,7 +27,7 @@ export async function recordedSteps(trialDir: string, result: TrialResult): Prom
   const steps: RecordedStep[] = [];
   for (const step of result.step_results ?? []) {
     const name = step.step_name;
-    if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name)) continue;
+    if (!name || !isStepFolderName(name)) continue;
     const dir = path.join(trialDir, stepDir(name));
     if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) continue;
     steps.push({ name, dir, verifierStartedAt: step.verifier?.started_at ?? null });

@@ -70,6 +70,11 @@ export const TRIAL_FILES = {
  */
 export const STEPS_DIR = 'steps';
 
+/** Whether a step name can be a folder of steps/ (one plain path segment); others have no folder to read. */
+export function isStepFolderName(stepName: string): boolean {
+  return stepName !== '' && stepName !== '.' && stepName !== '..' && !/[/\\\0]/.test(stepName);
+}
+
 /** A step's folder relative to the trial directory; the TRIAL_FILES paths apply inside it. */
 export function stepDir(stepName: string): string {
   return `${STEPS_DIR}/${stepName}`;
