@@ -3,7 +3,7 @@
 // folder has a trial directory's shape, so the readers of the trial's files read it as one.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isStepFolderName, stepDir, TRIAL_FILES } from 'runner/protocol';
+import { isStepFolderName, stepDir, stepFile, TRIAL_FILES } from 'runner/protocol';
 import type { Trajectory } from './atif.js';
 import { readTrajectory, type ReadOptions } from './trajectory.js';
 
@@ -18,10 +18,10 @@ export async function readRunTrajectory(dir: string | null, stepNames: string[],
   if (!dir || stepNames.length === 0 || (await isFile(path.join(dir, ...TRIAL_FILES.trajectory.split('/'))))) return readTrajectory(dir, options);
   for (const name of [...stepNames].reverse()) {
     if (!isStepFolderName(name)) continue;
+    if (!(await isFile(path.join(dir, ...stepFile(name, TRIAL_FILES.trajectory).split('/'))))) continue;
     const folder = path.join(dir, stepDir(name));
-    if (!(await isFile(path.join(folder, ...TRIAL_FILES.trajectory.split('/'))))) continue;
     const trajectory = await readTrajectory(folder, options);
-    const where = `Step ${name}'s trajectory (${stepDir(name)}/${TRIAL_FILES.trajectory}), the last step's that has one; each step's is in its steps/<step>/agent/ folder.`;
+    const where = `Step ${name}'s trajectory (${stepFile(name, TRIAL_FILES.trajectory)}), the last step's that has one; each step's is in its steps/<step>/agent/ folder.`;
     return { ...trajectory, note: trajectory.note ? `${where} ${trajectory.note}` : where };
   }
   return readTrajectory(dir, options);
