@@ -1,8 +1,6 @@
 // GraphQL for a run (one Harbor trial): the Run type with every field people read of it — its outcome,
 // its verifier tests, its log and trial files — and the run queries. Each field is thin over the
 // service of the domain that owns the data (tests/, logs/, trials/); run state changes are lifecycle.ts.
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { AttemptRole, FailureKind, RunStatus } from '../generated/prisma/enums.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../schema/builder.js';
@@ -14,7 +12,7 @@ import { fileUrl, listTrialFiles, trialDir, type TrialFile } from '../trials/fil
 import { TrajectoryRef, TrialFileRef } from '../trials/schema.js';
 import { readStepResults } from './details.js';
 import { RUN_SECRET_SELECT } from '../trials/secrets.js';
-import { readRunTrajectory } from '../trials/steps.js';
+import { findRunFile, readRunTrajectory } from '../trials/steps.js';
 import { readSubTrajectory } from '../trials/trajectory.js';
 
 export const RunStatusEnum = builder.enumType(RunStatus, { name: 'RunStatus' });
@@ -235,13 +233,16 @@ builder.prismaObjectField('Run', 'agentLogs', (t) =>
 builder.prismaObjectField('Run', 'recordingUrl', (t) =>
   t.string({
     nullable: true,
-    description: "The terminal recording (agent/recording.cast, asciicast v2), streamed; null when the trial has none.",
-    select: { id: true, harborTrialDir: true },
+    description:
+      "The terminal recording (agent/recording.cast, asciicast v2), streamed; a multi-step trial's last step's " +
+      '(steps/<step>/agent/recording.cast) once the steps are filed; null when the trial has none.',
+    select: { id: true, harborTrialDir: true, stepResults: true },
     resolve: async (run, _args, ctx) => {
       const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
       if (!dir) return null;
-      const info = await stat(path.join(dir, ...TRIAL_FILES.recording.split('/'))).catch(() => null);
-      return info?.isFile() ? `/runs/${run.id}/recording.cast` : null;
+      const found = await findRunFile(dir, readStepResults(run.stepResults).map((s) => s.name), TRIAL_FILES.recording);
+      if (!found) return null;
+      return found.step === null ? `/runs/${run.id}/recording.cast` : fileUrl(run.id, found.relative);
     },
   }),
 );

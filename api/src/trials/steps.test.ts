@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readRunTrajectory } from './steps.js';
+import { writeFile } from 'node:fs/promises';
+import { findRunFile, readRunTrajectory } from './steps.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -39,5 +40,15 @@ describe('readRunTrajectory', () => {
     const t = await readRunTrajectory(trial, ['..', '01-model/../..']);
     expect(t.steps).toEqual([]);
     expect(t.note).toMatch(/no agent\/trajectory\.json/);
+  });
+
+  it("finds a run's file in the trial's own folder first, else in the last step that has it", async () => {
+    await mkdir(path.join(trial, 'steps/build/agent'), { recursive: true });
+    await mkdir(path.join(trial, 'steps/ship/agent'), { recursive: true });
+    await writeFile(path.join(trial, 'steps/build/agent/recording.cast'), '{"version": 2}\n');
+    expect(await findRunFile(trial, ['build', 'ship'], 'agent/recording.cast')).toEqual({ relative: 'steps/build/agent/recording.cast', step: 'build' });
+    await writeFile(path.join(trial, 'agent/recording.cast'), '{"version": 2}\n');
+    expect(await findRunFile(trial, ['build', 'ship'], 'agent/recording.cast')).toEqual({ relative: 'agent/recording.cast', step: null });
+    expect(await findRunFile(trial, ['build'], 'agent/terminus_2.pane')).toBeNull();
   });
 });

@@ -7,22 +7,31 @@ import { isStepFolderName, stepDir, stepFile, TRIAL_FILES } from 'runner/protoco
 import type { Trajectory } from './atif.js';
 import { readTrajectory, type ReadOptions } from './trajectory.js';
 
-const isFile = (file: string) => stat(file).then((s) => s.isFile(), () => false);
+const isFile = (dir: string, relative: string) => stat(path.join(dir, ...relative.split('/'))).then((s) => s.isFile(), () => false);
 
 /**
- * The run's trajectory: agent/trajectory.json while there is one (a single-step trial, or the step
- * that is running), else the last step's that wrote one — the whole conversation when the agent
- * carries it across steps; each step's own stays among the files (steps/<step>/agent/).
+ * Where a run's copy of a trial file is, relative to its trial directory: the trial's own while it
+ * has one (a single-step trial, or the step that is running), else the last step's that has it.
+ * `step` is null for the trial's own; null altogether when neither has it.
  */
-export async function readRunTrajectory(dir: string | null, stepNames: string[], options: ReadOptions = {}): Promise<Trajectory> {
-  if (!dir || stepNames.length === 0 || (await isFile(path.join(dir, ...TRIAL_FILES.trajectory.split('/'))))) return readTrajectory(dir, options);
+export async function findRunFile(dir: string, stepNames: string[], trialFile: string): Promise<{ relative: string; step: string | null } | null> {
+  if (await isFile(dir, trialFile)) return { relative: trialFile, step: null };
   for (const name of [...stepNames].reverse()) {
     if (!isStepFolderName(name)) continue;
-    if (!(await isFile(path.join(dir, ...stepFile(name, TRIAL_FILES.trajectory).split('/'))))) continue;
-    const folder = path.join(dir, stepDir(name));
-    const trajectory = await readTrajectory(folder, options);
-    const where = `Step ${name}'s trajectory (${stepFile(name, TRIAL_FILES.trajectory)}), the last step's that has one; each step's is in its steps/<step>/agent/ folder.`;
-    return { ...trajectory, note: trajectory.note ? `${where} ${trajectory.note}` : where };
+    const relative = stepFile(name, trialFile);
+    if (await isFile(dir, relative)) return { relative, step: name };
   }
-  return readTrajectory(dir, options);
+  return null;
+}
+
+/**
+ * The run's trajectory: the trial's agent/trajectory.json, else the last step's — the whole
+ * conversation when the agent carries it across steps; each step's own stays among the files.
+ */
+export async function readRunTrajectory(dir: string | null, stepNames: string[], options: ReadOptions = {}): Promise<Trajectory> {
+  const found = dir ? await findRunFile(dir, stepNames, TRIAL_FILES.trajectory) : null;
+  if (!dir || found?.step == null) return readTrajectory(dir, options);
+  const trajectory = await readTrajectory(path.join(dir, stepDir(found.step)), options);
+  const where = `Step ${found.step}'s trajectory (${found.relative}), the last step's that has one; each step's is in its steps/<step>/agent/ folder.`;
+  return { ...trajectory, note: trajectory.note ? `${where} ${trajectory.note}` : where };
 }
