@@ -405,12 +405,13 @@ describe("harbor simulator: the trial's record beyond the outcome", () => {
     expect(trial.verifier_result?.rewards?.reward).toBeCloseTo(0.7, 5);
   });
 
-  it.concurrent("files each recorded step's agent, verifier and artifacts under steps/<name>/, the root folders left empty", async ({ expect }) => {
+  it.concurrent("files each recorded step's agent, verifier and artifacts under steps/<name>/, the emptied root folders removed", async ({ expect }) => {
     const s = await setup();
     await writeTaskPackage(s.taskDir, MULTI);
     expect((await runSim(runArgs(s), { HARBOR_SIM_STEP_REWARDS: '1,0.4,1', HARBOR_SIM_AGENT_WRITES_REWARD: '1' })).code).toBe(0);
     const dir = await trialDirOf(s);
-    for (const root of ['agent', 'verifier', 'artifacts']) expect(await readdir(path.join(dir, root))).toEqual([]);
+    // Emptied, the trial's own mount folders are removed (TrialPaths.cleanup_empty_mount_dirs).
+    for (const root of ['agent', 'verifier', 'artifacts']) expect(await exists(path.join(dir, root))).toBe(false);
     // "verify" never ran: ship fell below its min_reward.
     expect((await readdir(path.join(dir, 'steps'))).sort()).toEqual(['build', 'ship']);
     for (const step of ['build', 'ship']) {

@@ -72,9 +72,29 @@ describe('a multi-step trial filed per step (steps/<name>/verifier/)', () => {
     expect(await checkRunRewardIntegrity(fine, multiStep)).toBeNull();
   });
 
-  it('reads the root folders when the steps were not filed (no steps/ folder)', async () => {
-    const trial = await trialWith({ 'verifier/test-stdout.txt': pytest('PASSED tests/test_outputs.py::test_build') });
+  it("reads a step that died midway from the trial's own folders, where Harbor left its files, against that step's verifier start", async () => {
+    // build was filed; ship's folder was made before it began and stayed empty, its files at the root.
+    const trial = await trialWith({
+      'steps/build/verifier/test-stdout.txt': pytest('PASSED tests/test_outputs.py::test_build'),
+      'steps/ship/agent/.keep': '',
+      'verifier/test-stdout.txt': pytest('FAILED tests/test_outputs.py::test_ship - assert False'),
+      'verifier/reward.txt': { text: '1\n', mtimeMs: shipVerifierMs - 60_000 },
+    });
+    await rm(path.join(trial, 'steps/ship/agent/.keep'));
     const { tests } = await readRunTests(trial, multiStep);
+    expect(tests!.cases.map((c) => [c.name, c.status])).toEqual([
+      ['build/tests/test_outputs.py::test_build', 'PASSED'],
+      ['ship/tests/test_outputs.py::test_ship', 'FAILED'],
+    ]);
+    expect(await checkRunRewardIntegrity(trial, multiStep)).toMatchObject({
+      kind: 'WRITTEN_BEFORE_VERIFIER',
+      detail: expect.stringMatching(/^step ship: verifier\/reward\.txt was last written at .*, 60\.0 s before the verifier started \(2026-09-03T09:12:07Z\)/),
+    });
+  });
+
+  it('reads a single-step trial from its own folders, names unprefixed', async () => {
+    const trial = await trialWith({ 'verifier/test-stdout.txt': pytest('PASSED tests/test_outputs.py::test_build') });
+    const { tests } = await readRunTests(trial, { ...multiStep, step_results: null });
     expect(tests!.cases).toEqual([expect.objectContaining({ name: 'tests/test_outputs.py::test_build' })]);
   });
 });
