@@ -34,6 +34,7 @@ async function upload(name: string, files: FileTree): Promise<string> {
 
 const RUN = `query($id: ID!) { run(id: $id) { id status reward failureKind exceptionType exceptionMessage runnerId harborTrialDir
   stepResults { name reward exceptionType } task { name convertedFrom steps { name } } } }`;
+const STEP_FILES = `query($id: ID!) { run(id: $id) { testsTotal testsNote tests { name status } agentLogs { path step } } }`;
 const JOB = `query($id: ID!) { job(id: $id) { status waitingForRunner runs(first: 10) { edges { node { id status runnerId } } } } }`;
 const REGRADE = `mutation($id: ID!, $which: RegradeSelection, $runIds: [ID!]) { regradeRuns(jobId: $id, which: $which, runIds: $runIds) {
   __typename ... on MutationRegradeRunsSuccess { data { status runsTotal } } ... on Error { code message } } }`;
@@ -92,9 +93,20 @@ describe('issue 16 end to end', () => {
     ]);
     expect(run).toMatchObject({ status: 'FAILED', reward: 0.75, exceptionType: null });
 
-    // Harbor's artifacts/manifest.json beside it: a list of entries.
-    const manifest = JSON.parse(await readFile(path.join(h.jobsDir, run.harborTrialDir, 'artifacts/manifest.json'), 'utf8'));
-    expect(manifest).toEqual([expect.objectContaining({ source: '/logs/artifacts', destination: 'artifacts', type: 'directory' })]);
+    // Harbor files each step's agent/, verifier/ and artifacts/ under steps/<name>/: an artifacts/manifest.json per step, a list of entries.
+    for (const step of ['01-model', '02_api.v2']) {
+      const manifest = JSON.parse(await readFile(path.join(h.jobsDir, run.harborTrialDir, 'steps', step, 'artifacts/manifest.json'), 'utf8'));
+      expect(manifest).toEqual([expect.objectContaining({ source: '/logs/artifacts', destination: 'artifacts', type: 'directory' })]);
+    }
+    // The run's tests are every step's, named by step, read from the steps' verifier folders; the agent's logs are the steps'.
+    const files = (await graphql(api.url, STEP_FILES, { id: run.id })).data.run;
+    expect(files.testsNote).toMatch(/^tests of 2 steps, named <step>\/<test>; step 01-model: read from verifier\//);
+    expect(new Set(files.tests.map((t: { name: string }) => t.name.split('/')[0]))).toEqual(new Set(['01-model', '02_api.v2']));
+    expect(files.testsTotal).toBe(files.tests.length);
+    expect(files.agentLogs).toEqual([
+      { path: 'steps/01-model/agent/oracle.txt', step: '01-model' },
+      { path: 'steps/02_api.v2/agent/oracle.txt', step: '02_api.v2' },
+    ]);
 
     // Harbor's regrade re-runs a single-step verifier only: asked by id it is refused, by `which` left out.
     const byId = (await graphql(api.url, REGRADE, { id: jobId, runIds: [run.id] })).data.regradeRuns;

@@ -13,9 +13,8 @@ import { trialDetails, tracebackTail } from './harbor/details.js';
 import { classifyTrial, verifierCrash } from './harbor/outcome.js';
 import { harborNotRunnable, spawnHarbor, type HarborProcess, type ParentDeathWrapper } from './harbor/process.js';
 import { HarborResultError, parseTrialResult } from './harbor/result.js';
-import { readTrialTests } from './harbor/tests/index.js';
 import { buildHarborRegradeConfig, regradeProblem } from './harbor/regrade.js';
-import { checkRewardIntegrity } from './harbor/reward-integrity.js';
+import { checkRunRewardIntegrity, readRunTests } from './harbor/steps.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
 import { harborConfigFileName, harborJobName, RUNNER_DIR, TRIAL_FILES } from './protocol/layout.js';
 import { DETAIL_LIMITS, type LogChunk, type RunOrder, type RunResult } from './protocol/messages.js';
@@ -336,8 +335,8 @@ export function startTrial(
       const guard = `the runner's wall-clock guard (${Math.round((guardMs ?? 0) / 1000)} s)`;
       if (parsed) {
         // Failed and errored runs too: which tests failed is what people open them for.
-        const { tests, crash } = await readTrialTests(trialDir!);
-        const rewardFlag = await checkRewardIntegrity(trialDir!, parsed.verifier?.started_at ?? null);
+        const { tests, crash } = await readRunTests(trialDir!, parsed);
+        const rewardFlag = await checkRunRewardIntegrity(trialDir!, parsed);
         const result: RunResult = {
           ...verifierCrash(classifyTrial(parsed), crash),
           ...trialDetails(parsed),

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { trialDetails } from '../src/harbor/details.js';
 import { classifyTrial } from '../src/harbor/outcome.js';
 import { HarborResultError, parseJobResult, parseTrialResult } from '../src/harbor/result.js';
+import { checkRunRewardIntegrity, readRunTests } from '../src/harbor/steps.js';
 import { readTrialTests as readTrial } from '../src/harbor/tests/index.js';
 import { writeTaskPackage } from './support/simulator.js';
 import { waitFor as waitForCondition } from './support/wait.js';
@@ -402,6 +403,38 @@ describe("harbor simulator: the trial's record beyond the outcome", () => {
     const trial = await trialResult(await trialDirOf(s));
     expect(trial.step_results!.map((r) => [r.step_name, r.verifier_result?.rewards?.reward])).toEqual([['build', 1], ['ship', 0.4]]);
     expect(trial.verifier_result?.rewards?.reward).toBeCloseTo(0.7, 5);
+  });
+
+  it.concurrent("files each recorded step's agent, verifier and artifacts under steps/<name>/, the emptied root folders removed", async ({ expect }) => {
+    const s = await setup();
+    await writeTaskPackage(s.taskDir, MULTI);
+    expect((await runSim(runArgs(s), { HARBOR_SIM_STEP_REWARDS: '1,0.4,1', HARBOR_SIM_AGENT_WRITES_REWARD: '1' })).code).toBe(0);
+    const dir = await trialDirOf(s);
+    // Emptied, the trial's own mount folders are removed (TrialPaths.cleanup_empty_mount_dirs).
+    for (const root of ['agent', 'verifier', 'artifacts']) expect(await exists(path.join(dir, root))).toBe(false);
+    // "verify" never ran: ship fell below its min_reward.
+    expect((await readdir(path.join(dir, 'steps'))).sort()).toEqual(['build', 'ship']);
+    for (const step of ['build', 'ship']) {
+      expect((await readdir(path.join(dir, 'steps', step))).sort()).toEqual(['agent', 'artifacts', 'verifier']);
+      expect(await readdir(path.join(dir, 'steps', step, 'agent'))).toEqual(expect.arrayContaining(['terminus_2.pane', 'trajectory.json']));
+      expect(await readdir(path.join(dir, 'steps', step, 'verifier'))).toEqual(expect.arrayContaining(['test-stdout.txt', 'reward.txt']));
+      expect(JSON.parse(await readText(path.join(dir, 'steps', step, 'artifacts', 'manifest.json')))).toEqual([expect.objectContaining({ source: '/logs/artifacts' })]);
+    }
+    expect([await readText(path.join(dir, 'steps/build/verifier/reward.txt')), await readText(path.join(dir, 'steps/ship/verifier/reward.txt'))]).toEqual(['1.0\n', '0.4\n']);
+    // The reward.json the agent wrote stays with the step that was running: the last one.
+    expect(await exists(path.join(dir, 'steps/ship/verifier/reward.json'))).toBe(true);
+    expect(await exists(path.join(dir, 'steps/build/verifier/reward.json'))).toBe(false);
+    // What the runner reads of it: every step's tests, named by step, and the step whose reward files disagree.
+    const trial = await trialResult(dir);
+    const { tests } = await readRunTests(dir, trial);
+    expect(tests!.cases.length).toBeGreaterThan(0);
+    expect(new Set(tests!.cases.map((c) => c.name.split('/')[0]))).toEqual(new Set(['build', 'ship']));
+    expect(tests!.total).toBe(tests!.cases.length);
+    expect(tests!.note).toMatch(/^tests of 2 steps, named <step>\/<test>; step build: read from verifier\//);
+    expect(await checkRunRewardIntegrity(dir, trial)).toEqual({
+      kind: 'FILES_DISAGREE',
+      detail: 'step ship: verifier/reward.json says 1 but verifier/reward.txt says 0.4; Harbor scored the run with reward.json',
+    });
   });
 
   it.concurrent("reads step names as task authors write them: '…' strings, [[ steps ]], comments", async ({ expect }) => {

@@ -1,8 +1,6 @@
 // GraphQL for a run (one Harbor trial): the Run type with every field people read of it — its outcome,
 // its verifier tests, its log and trial files — and the run queries. Each field is thin over the
 // service of the domain that owns the data (tests/, logs/, trials/); run state changes are lifecycle.ts.
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { AttemptRole, FailureKind, RunStatus } from '../generated/prisma/enums.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { builder } from '../schema/builder.js';
@@ -12,8 +10,10 @@ import { TestsSourceEnum } from '../tests/schema.js';
 import { agentLogEpisode, TRIAL_FILES } from 'runner/protocol';
 import { fileUrl, listTrialFiles, trialDir, type TrialFile } from '../trials/files.js';
 import { TrajectoryRef, TrialFileRef } from '../trials/schema.js';
+import { readStepResults } from './details.js';
 import { RUN_SECRET_SELECT } from '../trials/secrets.js';
-import { readSubTrajectory, readTrajectory } from '../trials/trajectory.js';
+import { findRunFile, readRunTrajectory } from '../trials/steps.js';
+import { readSubTrajectory } from '../trials/trajectory.js';
 
 export const RunStatusEnum = builder.enumType(RunStatus, { name: 'RunStatus' });
 export const FailureKindEnum = builder.enumType(FailureKind, {
@@ -148,6 +148,8 @@ builder.prismaObjectField('Run', 'filesUrl', (t) =>
 
 interface AgentLog extends TrialFile {
   runId: string;
+  /** The step of a multi-step trial whose folder (steps/<step>/agent/) holds it; null for the trial's own agent/. */
+  step: string | null;
   episode: number | null;
   rank: number;
 }
@@ -156,6 +158,7 @@ const AgentLogRef = builder.objectRef<AgentLog>('AgentLog').implement({
   description: "One of an agent's text logs: <agent>.txt, or an episode's prompt.txt / response.txt (terminus-2).",
   fields: (t) => ({
     path: t.exposeString('path'),
+    step: t.exposeString('step', { nullable: true, description: "The step of a multi-step task whose folder (steps/<step>/agent/) holds it; null for the trial's own agent/ folder." }),
     episode: t.exposeInt('episode', { nullable: true, description: 'The episode-N folder it is in, if any.' }),
     sizeBytes: t.exposeFloat('sizeBytes'),
     url: t.string({ resolve: (f) => fileUrl(f.runId, f.path) }),
@@ -168,8 +171,13 @@ builder.prismaObjectField('Run', 'trajectory', (t) =>
     description:
       "The agent's steps, read from the trial directory on each request (the file is rewritten after every step while the " +
       'trial runs). Empty with a note when the agent writes no trajectory or the file cannot be read.',
-    select: { harborTrialDir: true, ...RUN_SECRET_SELECT },
-    resolve: async (run, _args, ctx) => readTrajectory(await trialDir(ctx.jobsDir, run.harborTrialDir), { scrub: ctx.trialScrubbers(run).scrub }),
+    select: { harborTrialDir: true, stepResults: true, ...RUN_SECRET_SELECT },
+    resolve: async (run, _args, ctx) =>
+      readRunTrajectory(
+        await trialDir(ctx.jobsDir, run.harborTrialDir),
+        readStepResults(run.stepResults).map((s) => s.name),
+        { scrub: ctx.trialScrubbers(run).scrub },
+      ),
   }),
 );
 
@@ -200,8 +208,10 @@ builder.prismaObjectField('Run', 'files', (t) =>
 builder.prismaObjectField('Run', 'agentLogs', (t) =>
   t.field({
     type: [AgentLogRef],
-    description: "The agent's text logs, for agents without a trajectory: agent/<agent>.txt first, then the episodes in order.",
-    select: { id: true, harborTrialDir: true },
+    description:
+      "The agent's text logs, for agents without a trajectory: agent/<agent>.txt first, then the episodes in order. A " +
+      "multi-step trial's are in its steps' folders (steps/<step>/agent/), step by step in the order they ran.",
+    select: { id: true, harborTrialDir: true, stepResults: true },
     resolve: async (run, _args, ctx) => {
       const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
       if (!dir) return [];
@@ -210,7 +220,12 @@ builder.prismaObjectField('Run', 'agentLogs', (t) =>
         const log = agentLogEpisode(f.path);
         if (log) logs.push({ ...f, runId: run.id, ...log });
       }
-      return logs.sort((x, y) => (x.episode ?? -1) - (y.episode ?? -1) || x.rank - y.rank || (x.path < y.path ? -1 : 1));
+      // The trial's own folder first, then the steps as they ran (a step not recorded last).
+      const order = readStepResults(run.stepResults).map((s) => s.name);
+      const stepRank = (step: string | null) => (step === null ? -1 : order.includes(step) ? order.indexOf(step) : order.length);
+      return logs.sort(
+        (x, y) => stepRank(x.step) - stepRank(y.step) || (x.episode ?? -1) - (y.episode ?? -1) || x.rank - y.rank || (x.path < y.path ? -1 : 1),
+      );
     },
   }),
 );
@@ -218,13 +233,16 @@ builder.prismaObjectField('Run', 'agentLogs', (t) =>
 builder.prismaObjectField('Run', 'recordingUrl', (t) =>
   t.string({
     nullable: true,
-    description: "The terminal recording (agent/recording.cast, asciicast v2), streamed; null when the trial has none.",
-    select: { id: true, harborTrialDir: true },
+    description:
+      "The terminal recording (agent/recording.cast, asciicast v2), streamed; a multi-step trial's last step's " +
+      '(steps/<step>/agent/recording.cast) once the steps are filed; null when the trial has none.',
+    select: { id: true, harborTrialDir: true, stepResults: true },
     resolve: async (run, _args, ctx) => {
       const dir = await trialDir(ctx.jobsDir, run.harborTrialDir);
       if (!dir) return null;
-      const info = await stat(path.join(dir, ...TRIAL_FILES.recording.split('/'))).catch(() => null);
-      return info?.isFile() ? `/runs/${run.id}/recording.cast` : null;
+      const found = await findRunFile(dir, readStepResults(run.stepResults).map((s) => s.name), TRIAL_FILES.recording);
+      if (!found) return null;
+      return found.step === null ? `/runs/${run.id}/recording.cast` : fileUrl(run.id, found.relative);
     },
   }),
 );

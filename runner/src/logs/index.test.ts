@@ -147,6 +147,32 @@ describe('startLogCapture: files', () => {
     expect(bySource('verifier/test-stdout.txt')).toEqual(new Set(['verifier']));
   });
 
+  it("follows a multi-step trial's files into steps/<name>/ when Harbor files them there: each line once, the step in its file field", async () => {
+    const h = await start();
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'build 1\n');
+    await h.write(`${TRIAL}/verifier/test-stdout.txt`, 'build test\n');
+    await h.waitForText('build test');
+    // The step ends: Harbor moves its folders' files under steps/build/ (the same files, renamed), then the next step writes afresh.
+    // The pane goes by way of a folder not tailed, so the trial's tail sees it gone before it turns up in the step.
+    await rename(path.join(h.trialDir, 'agent/terminus_2.pane'), path.join(h.jobDir, 'pane-moving'));
+    await h.sync();
+    await mkdir(path.join(h.trialDir, 'steps/build/agent'), { recursive: true });
+    await rename(path.join(h.jobDir, 'pane-moving'), path.join(h.trialDir, 'steps/build/agent/terminus_2.pane'));
+    await mkdir(path.join(h.trialDir, 'steps/build/verifier'), { recursive: true });
+    await rename(path.join(h.trialDir, 'verifier/test-stdout.txt'), path.join(h.trialDir, 'steps/build/verifier/test-stdout.txt'));
+    await h.write(`${TRIAL}/steps/build/agent/terminus_2.pane`, 'build 2\n');
+    await h.write(`${TRIAL}/agent/terminus_2.pane`, 'ship 1\n');
+    await h.waitForText('ship 1');
+    await h.waitForText('build 2');
+    await h.write(`${TRIAL}/steps/ship/verifier/test-stdout.txt`, 'ship test\n');
+    await h.capture.stop();
+    expect(h.texts('agent/terminus_2.pane')).toEqual(['build 1', 'ship 1']);
+    expect(h.texts('steps/build/agent/terminus_2.pane')).toEqual(['build 2']);
+    expect(h.texts('verifier/test-stdout.txt')).toEqual(['build test']);
+    expect(h.texts('steps/build/verifier/test-stdout.txt')).toEqual([]);
+    expect(h.texts('steps/ship/verifier/test-stdout.txt')).toEqual(['ship test']);
+  });
+
   it('holds a partial line until its newline, strips CR, and keeps a character split across writes', async () => {
     const h = await start();
     const euro = Buffer.from('price 5€ ok\r\n');

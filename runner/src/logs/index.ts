@@ -11,13 +11,14 @@
 // chunks; lines are capped at MAX_LINE_BYTES anyway). At most MAX_LINES_PER_CHUNK lines per chunk.
 // `seq` is taken by every chunk handed to publish, so a failed chunk leaves a gap a reader sees.
 import { watch, type FSWatcher } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { PROTOCOL_VERSION, type LogChunk } from '../protocol/messages.js';
 import { LineBuffer, type LogLine } from './buffer.js';
 import { createScrubber, type Replacement } from '../secrets/scrub.js';
 import { finishLine, LineSplitter, MAX_LINE_BYTES } from './lines.js';
-import { findTrialDir, TRIAL_FILES } from '../protocol/layout.js';
+import { findTrialDir, movedFrom, TRIAL_FILES } from '../protocol/layout.js';
 import { FileTail, listTrialFiles, OpenFiles, SLICE_BYTES, TrajectoryTail, type LogSource, type TailSink } from './tail.js';
 
 export { MAX_LINE_BYTES } from './lines.js';
@@ -263,13 +264,32 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
       const abs = path.join(trialDir, ...found.file.split('/'));
       const file = fileField(found.file);
       if (found.kind === 'trajectory') {
-        trajectories.set(found.file, new TrajectoryTail(abs, file, scrub, (text) => pushLine('agent', file, text, 0), noteLines));
+        const tail = new TrajectoryTail(abs, file, scrub, (text) => pushLine('agent', file, text, 0), noteLines);
+        trajectories.set(found.file, tail);
+        await continueMoved(found.file, abs, trajectories, tail);
       } else {
-        tails.set(found.file, new FileTail(abs, file, found.source, sink, keepChars, openFiles));
+        const tail = new FileTail(abs, file, found.source, sink, keepChars, openFiles);
+        tails.set(found.file, tail);
+        await continueMoved(found.file, abs, tails, tail);
       }
       added.push(abs);
     }
     return added;
+  }
+
+  /**
+   * A step's file that is one already tailed under the trial's own folder, moved there when the
+   * step ended (same inode, before or after that tail noticed): read on from where that tail
+   * stopped, under the step's name, rather than from the start again.
+   */
+  async function continueMoved<T extends FileTail | TrajectoryTail>(rel: string, abs: string, map: Map<string, T>, tail: T): Promise<void> {
+    const rootRel = movedFrom(rel);
+    const previous = rootRel === null ? undefined : map.get(rootRel);
+    if (!previous) return;
+    const st = await lstat(abs).catch(() => null);
+    if (!st || !previous.hadInode(st.ino)) return;
+    if (tail instanceof FileTail && previous instanceof FileTail) tail.continueFrom(previous, st.ino);
+    else if (tail instanceof TrajectoryTail && previous instanceof TrajectoryTail) tail.continueFrom(previous);
   }
 
   /** The `file` field: scrubbed (the agent names its files) and within the schema's 300 characters. */

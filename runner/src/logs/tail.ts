@@ -8,7 +8,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { LOG_SOURCES } from '../protocol/messages.js';
 import { LineSplitter } from './lines.js';
-import { baseName, TRIAL_FILES } from '../protocol/layout.js';
+import { baseName, STEPS_DIR, stepDir, TRIAL_FILES } from '../protocol/layout.js';
 import { MAX_TRAJECTORY_BYTES, summariseTrajectory, TRAJECTORY_FILE, type TrajectoryProgress } from './trajectory.js';
 
 export type LogSource = (typeof LOG_SOURCES)[number];
@@ -66,6 +66,8 @@ export class FileTail {
   /** Binary, symlink, not a regular file: never read again (unless it is rewritten, for binary). */
   #skipped: string | null = null;
   #errorNoted = false;
+  /** Where the last file gone from the name had been read to, should it turn up elsewhere (continueFrom). */
+  #lost: { ino: number; offset: number; sniffed: boolean; skipped: string | null } | null = null;
   /** Kept open between polls while `#openFiles` allows; always the file at #ino. */
   #fd: number | null = null;
   readonly #openFiles: OpenFiles | null;
@@ -105,6 +107,8 @@ export class FileTail {
           // number back (file systems reuse them at once).
           this.#release();
           if (this.#ino !== null) {
+            // Kept in case it was moved, not deleted: a step's file Harbor filed under steps/<name>/.
+            this.#lost = { ino: this.#ino, offset: this.#offset, sniffed: this.#sniffed, skipped: this.#skipped };
             this.#restart();
             this.#ino = null;
           }
@@ -156,6 +160,32 @@ export class FileTail {
       if (fd !== null) this.#keep(fd);
     }
     return changed;
+  }
+
+  /** Whether this tail read the file with this inode: the one it follows, or the last one gone from its name. */
+  hadInode(ino: number): boolean {
+    return this.#ino === ino || this.#lost?.ino === ino;
+  }
+
+  /**
+   * Carries on where `previous` stopped reading the file `ino`: the same file, moved (Harbor files a
+   * step's agent/ and verifier/ under steps/<name>/ once the step ends), so its lines are not sent
+   * again. `previous` then reads whatever appears under its name from the start.
+   */
+  continueFrom(previous: FileTail, ino: number): void {
+    const from =
+      previous.#ino === ino ? { ino, offset: previous.#offset, sniffed: previous.#sniffed, skipped: previous.#skipped } : previous.#lost;
+    if (!from || from.ino !== ino) return;
+    this.#ino = from.ino;
+    this.#offset = from.offset;
+    this.#sniffed = from.sniffed;
+    this.#skipped = from.skipped;
+    if (previous.#ino === ino) {
+      previous.#release();
+      previous.#restart();
+      previous.#ino = null;
+    }
+    previous.#lost = null;
   }
 
   /** Hands on bytes read at the offset; false when the file's first bytes show it is binary (skipped). */
@@ -266,6 +296,17 @@ export class TrajectoryTail {
     this.#notice = notice;
   }
 
+  /** Whether the version last handled is the file with this inode. */
+  hadInode(ino: number): boolean {
+    return this.#handled !== null && Number(this.#handled.split(':')[0]) === ino;
+  }
+
+  /** Carries on from the same trajectory under its old name (moved into steps/<name>/agent/): its steps are not summarised again. */
+  continueFrom(previous: TrajectoryTail): void {
+    this.#progress = previous.#progress;
+    this.#handled = previous.#handled;
+  }
+
   /** `reported`: a change notification named the file. True when a version not handled before was read. */
   async poll(reported = false): Promise<boolean> {
     if (!reported) {
@@ -366,7 +407,13 @@ const MAX_WALK_ENTRIES = 2000;
 /** Folders listed for watching per trial: the agent could make thousands. */
 const MAX_DIRS = 32;
 
-/** Files worth tailing in a trial directory, paths relative to it with '/' separators. */
+/** Step folders listed per trial (a multi-step task's steps/<name>/). */
+const MAX_STEPS = 20;
+
+/**
+ * Files worth tailing in a trial directory, paths relative to it with '/' separators: its own
+ * folders, and a multi-step trial's steps/<name>/agent and verifier, where Harbor files each step's.
+ */
 export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
   const found: TrialListing = { files: [], dirs: [], agentOwnLog: false };
   const top = await entries(trialDir);
@@ -374,28 +421,43 @@ export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
   found.dirs.push('');
   // Whatever their type: the tail says why a symbolic link or a FIFO under these names is not read.
   if (top.some((e) => e.name === TRIAL_LOG)) found.files.push({ file: TRIAL_LOG, source: 'trial', kind: 'text' });
-  const verifier = await entries(path.join(trialDir, TRIAL_FILES.verifierDir));
-  if (verifier !== null) {
-    found.dirs.push(TRIAL_FILES.verifierDir);
-    if (verifier.some((e) => e.name === TEST_STDOUT)) found.files.push({ file: TRIAL_FILES.testStdout, source: 'verifier', kind: 'text' });
+  found.agentOwnLog = await listPhaseFolders(trialDir, '', found);
+  if (!top.some((e) => e.isDirectory() && e.name === STEPS_DIR)) return found;
+  const steps = await entries(path.join(trialDir, STEPS_DIR));
+  if (steps === null) return found;
+  found.dirs.push(STEPS_DIR);
+  for (const step of steps.filter((e) => e.isDirectory()).slice(0, MAX_STEPS)) {
+    if (found.dirs.length < MAX_DIRS) found.dirs.push(stepDir(step.name));
+    await listPhaseFolders(trialDir, `${stepDir(step.name)}/`, found);
   }
-  const agent = await entries(path.join(trialDir, TRIAL_FILES.agentDir));
-  if (agent === null) return found;
-  found.dirs.push(TRIAL_FILES.agentDir);
-  found.agentOwnLog = agent.some((e) => e.isFile() && e.name.endsWith('.txt') && !NOT_AN_AGENT_LOG.has(e.name));
+  return found;
+}
+
+/** The agent and verifier folders under `prefix` ('' or 'steps/<name>/'); true when the agent keeps a log of its own there. */
+async function listPhaseFolders(trialDir: string, prefix: string, found: TrialListing): Promise<boolean> {
+  const at = (rel: string) => path.join(trialDir, ...`${prefix}${rel}`.split('/'));
+  const verifier = await entries(at(TRIAL_FILES.verifierDir));
+  if (verifier !== null) {
+    found.dirs.push(`${prefix}${TRIAL_FILES.verifierDir}`);
+    if (verifier.some((e) => e.name === TEST_STDOUT)) found.files.push({ file: `${prefix}${TRIAL_FILES.testStdout}`, source: 'verifier', kind: 'text' });
+  }
+  const agent = await entries(at(TRIAL_FILES.agentDir));
+  if (agent === null) return false;
+  found.dirs.push(`${prefix}${TRIAL_FILES.agentDir}`);
+  const ownLog = agent.some((e) => e.isFile() && e.name.endsWith('.txt') && !NOT_AN_AGENT_LOG.has(e.name));
   for (const entry of agent) {
     if (!entry.isFile() || entry.name === RECORDING) continue;
-    if (TRAJECTORY_FILE.test(entry.name)) found.files.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'trajectory' });
+    if (TRAJECTORY_FILE.test(entry.name)) found.files.push({ file: `${prefix}agent/${entry.name}`, source: 'agent', kind: 'trajectory' });
     else if (entry.name === PANE || /\.(?:txt|log)$/.test(entry.name)) {
-      found.files.push({ file: `agent/${entry.name}`, source: 'agent', kind: 'text' });
+      found.files.push({ file: `${prefix}agent/${entry.name}`, source: 'agent', kind: 'text' });
     }
   }
   const budget = { entries: MAX_WALK_ENTRIES };
   for (const sub of AGENT_SUBDIRS) {
-    if (sub === SESSIONS && found.agentOwnLog) continue;
-    if (agent.some((e) => e.isDirectory() && e.name === sub)) await walk(trialDir, `agent/${sub}`, 0, budget, found);
+    if (sub === SESSIONS && ownLog) continue;
+    if (agent.some((e) => e.isDirectory() && e.name === sub)) await walk(trialDir, `${prefix}agent/${sub}`, 0, budget, found);
   }
-  return found;
+  return ownLog;
 }
 
 async function walk(root: string, rel: string, depth: number, budget: { entries: number }, found: TrialListing): Promise<void> {

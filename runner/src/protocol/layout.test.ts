@@ -2,7 +2,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentLogEpisode, findTrialDir, harborConfigFileName, harborJobName, parseHarborJobName } from './layout.js';
+import {
+  agentLogEpisode,
+  findTrialDir,
+  harborConfigFileName,
+  harborJobName,
+  isStepFolderName,
+  movedFrom,
+  parseHarborJobName,
+  stepFile,
+  TRIAL_FILES,
+} from './layout.js';
 
 const runId = '0b7e6a52-6f0e-4d43-9a51-2d1e0c9f4a11';
 
@@ -22,11 +32,24 @@ describe('the trial directory layout', () => {
   });
 
   it("tells an agent's text logs and their episodes", () => {
-    expect(agentLogEpisode('agent/oracle.txt')).toEqual({ episode: null, rank: 0 });
-    expect(agentLogEpisode('agent/exit-code.txt')).toEqual({ episode: null, rank: 1 });
-    expect(agentLogEpisode('agent/episode-4/response.txt')).toEqual({ episode: 4, rank: 0 });
+    expect(agentLogEpisode('agent/oracle.txt')).toEqual({ step: null, episode: null, rank: 0 });
+    expect(agentLogEpisode('agent/exit-code.txt')).toEqual({ step: null, episode: null, rank: 1 });
+    expect(agentLogEpisode('agent/episode-4/response.txt')).toEqual({ step: null, episode: 4, rank: 0 });
     expect(agentLogEpisode('agent/trajectory.json')).toBeNull();
     expect(agentLogEpisode('verifier/test-stdout.txt')).toBeNull();
+  });
+
+  it("tells a multi-step trial's step files: steps/<name>/agent/…, and the trial-level path each had before Harbor filed it", () => {
+    expect(agentLogEpisode('steps/02_api.v2/agent/oracle.txt')).toEqual({ step: '02_api.v2', episode: null, rank: 0 });
+    expect(agentLogEpisode('steps/build/agent/exit-code.txt')).toEqual({ step: 'build', episode: null, rank: 1 });
+    expect(agentLogEpisode('steps/build/agent/episode-2/prompt.txt')).toEqual({ step: 'build', episode: 2, rank: 0 });
+    expect(agentLogEpisode('steps/build/verifier/test-stdout.txt')).toBeNull();
+    expect(agentLogEpisode('steps/a/b/agent/oracle.txt')).toBeNull();
+    expect(stepFile('build', TRIAL_FILES.rewardTxt)).toBe('steps/build/verifier/reward.txt');
+    expect(stepFile(null, TRIAL_FILES.rewardTxt)).toBe('verifier/reward.txt');
+    expect(movedFrom('steps/build/agent/terminus_2.pane')).toBe('agent/terminus_2.pane');
+    expect(movedFrom('agent/terminus_2.pane')).toBeNull();
+    expect(['build', '02_api.v2', '..', '.', '', 'a/b', 'a\\b'].map(isStepFolderName)).toEqual([true, true, false, false, false, false, false]);
   });
 
   describe('findTrialDir', () => {

@@ -63,22 +63,55 @@ export const TRIAL_FILES = {
   ctrf: 'verifier/ctrf.json',
 } as const;
 
+/**
+ * A multi-step trial's folders (Harbor's multi-step trial): after each step Harbor moves what the step
+ * wrote to agent/, verifier/ and artifacts/ into `steps/<step name>/{agent,verifier,artifacts}/`,
+ * so a step's folder has a trial directory's shape and the root folders end up empty.
+ */
+export const STEPS_DIR = 'steps';
+
+/** Whether a step name can be a folder of steps/ (one plain path segment); others have no folder to read. */
+export function isStepFolderName(stepName: string): boolean {
+  return stepName !== '' && stepName !== '.' && stepName !== '..' && !/[/\\\0]/.test(stepName);
+}
+
+/** A step's folder relative to the trial directory; the TRIAL_FILES paths apply inside it. */
+export function stepDir(stepName: string): string {
+  return `${STEPS_DIR}/${stepName}`;
+}
+
+/** A trial file of one step (`steps/<name>/verifier/reward.txt`), or the trial's own when `stepName` is null. */
+export function stepFile(stepName: string | null, trialFile: string): string {
+  return stepName === null ? trialFile : `${stepDir(stepName)}/${trialFile}`;
+}
+
+/** The trial-level path a step's file had before Harbor filed it (`agent/x.txt` of `steps/<name>/agent/x.txt`), or null. */
+export function movedFrom(relative: string): string | null {
+  const m = /^steps\/[^/]+\/(.+)$/.exec(relative);
+  return m ? m[1]! : null;
+}
+
 /** The name of a trial directory's file inside its folder (`recording.cast` of `agent/recording.cast`). */
 export function baseName(trialFile: string): string {
   return trialFile.slice(trialFile.lastIndexOf('/') + 1);
 }
 
-const AGENT_LOG = /^agent\/(?:[^/]+\.txt|episode-(\d+)\/(?:prompt|response)\.txt)$/;
+const AGENT_LOG = /^(?:steps\/([^/]+)\/)?agent\/(?:[^/]+\.txt|episode-(\d+)\/(?:prompt|response)\.txt)$/;
 
 /**
- * Whether a trial file is one of an agent's text logs (harbor-contract.md §4, §9), its episode, and
- * its rank among the agent's own files: its log (oracle.txt, claude-code.txt, …) before the oracle's
- * exit-code.txt, which only says how solve.sh ended.
+ * Whether a trial file is one of an agent's text logs (harbor-contract.md §4, §9) — the trial's own
+ * or a step's (`steps/<name>/agent/…`) — its step, its episode, and its rank among the agent's own
+ * files: its log (oracle.txt, claude-code.txt, …) before the oracle's exit-code.txt, which only says
+ * how solve.sh ended.
  */
-export function agentLogEpisode(relative: string): { episode: number | null; rank: number } | null {
+export function agentLogEpisode(relative: string): { step: string | null; episode: number | null; rank: number } | null {
   const m = AGENT_LOG.exec(relative);
   if (!m) return null;
-  return { episode: m[1] === undefined ? null : Number(m[1]), rank: relative === 'agent/exit-code.txt' ? 1 : 0 };
+  return {
+    step: m[1] ?? null,
+    episode: m[2] === undefined ? null : Number(m[2]),
+    rank: relative.endsWith('agent/exit-code.txt') ? 1 : 0,
+  };
 }
 
 /**
