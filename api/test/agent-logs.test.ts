@@ -3,22 +3,16 @@
 // real runner and the simulator: the live log carries the agent's own log under its file name (not
 // the session files repeating it), the run's agentLogs and files list what it wrote, and a setup or
 // session file downloads.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRunLog } from '../src/logs/service.js';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { graphql, type TestApp } from './support/app.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 const RUN = `query($id: ID!) { run(id: $id) { status reward files { path } agentLogs { path episode url } } }`;
 

@@ -1,20 +1,14 @@
 // A job's budget with runner processes and the Harbor simulator: the recorded cost stops the job.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from 'runner/test-support';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { graphql, type TestApp } from './support/app.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 const JOB = `query($id: ID!) { job(id: $id) { status budgetUsd costUsd stopReason stopMessage runsTotal runsPassed runsCancelled runsQueued
   runsClaimed runsRunning runs(first: 100) { edges { node { status attempt exceptionMessage costUsd } } } } }`;

@@ -4,21 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ensureConsumer, runnersConsumerConfig } from 'runner/protocol';
 import { waitFor } from 'runner/test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { graphql, type TestApp } from './support/app.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 afterEach(() => h.killRunners());
 
 const CANCEL = `mutation($id: ID!) { cancelJob(id: $id) { __typename ... on MutationCancelJobSuccess { data { status cancelNote } } ... on Error { code message } } }`;

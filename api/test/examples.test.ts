@@ -2,23 +2,17 @@
 // simulator, so they cannot rot.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/config/paths.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { type TestApp } from './support/app.js';
 import { tokenFor } from './support/auth.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 /** `npx tsx examples/<file> …args` from the repository root (npx resolves to node_modules/.bin/tsx). */
 function runExample(file: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -5,24 +5,18 @@
 // agent-written reward regraded by its separate-mode verifier.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dockerfileTask } from '../src/tasks/tb1/fixtures.js';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { graphql, type TestApp } from './support/app.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 import { tb2Task, under, zip, type FileTree } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 /** Uploads one task folder as a zip; returns the task's id (fails with the upload's answer otherwise). */
 async function upload(name: string, files: FileTree): Promise<string> {

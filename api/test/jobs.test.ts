@@ -1,19 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { CREATE_JOB as CREATE, jobHarness, type JobHarness } from './support/jobs.js';
+import { CREATE_JOB as CREATE, type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 describe('jobs end to end with runner processes and the Harbor simulator', () => {
   it('runs 3 tasks × 5 attempts on 2 runners with 2 slots each, records every outcome, never exceeds a slot', async () => {

@@ -5,21 +5,15 @@
 // cleanup outlasts the cancel grace (SIGKILL), the wall-clock guard (stopped, and killed), and
 // Docker's pre-flight failing (the run is handed back, the runner degrades).
 import { waitFor } from 'runner/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, readLedger, type JobHarness } from './support/jobs.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { graphql, type TestApp } from './support/app.js';
+import { readLedger, type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 /** The runner's grace after SIGTERM and its wall-clock slack, short so the kill branches run in seconds. */
 const RUNNER = { RUNNER_CANCEL_GRACE_MS: '1500', RUNNER_WALL_CLOCK_SLACK_MS: '1500' };

@@ -2,23 +2,17 @@
 // Harbor simulator, through GraphQL and the exports.
 import { chmod, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, SIMULATOR, type JobHarness } from './support/jobs.js';
+import { describe, expect, it } from 'vitest';
+import { graphql, type TestApp } from './support/app.js';
+import { SIMULATOR, type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 import { tb2Task, under, zip } from './support/task-zips.js';
 import { uploadZips } from './support/upload.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 /**
  * Uploads a version of a task whose verifier runs in separate mode (Harbor regrades only those), its

@@ -2,22 +2,16 @@
 // only, one serving docker and daytona. A daytona job's runs are all taken by the runner that
 // serves daytona; the docker-only runner never takes one, though it has free slots all along. The
 // runner's Daytona key reaches Harbor for daytona trials only, and never a log in clear.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readRunLog } from '../src/logs/service.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { type TestApp } from './support/app.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 it('gives a daytona run only to a runner that serves daytona, and docker runs to either', async () => {
   // Harbor prints the variable's value (as a provider's auth error would).

@@ -1,20 +1,14 @@
 // Harbor's record beyond the outcome end to end: a runner process drives the Harbor simulator, reads
 // result.json, sends it in its finished event; the recorder stores it; GraphQL and the export serve it.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { expect, it } from 'vitest';
+import { graphql, type TestApp } from './support/app.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 const RUNS = `query($id: ID!) { job(id: $id) { exportUrls { runsJson } runs(first: 10) { edges { node {
   status exceptionType agentVersion verifierEnvironmentMode exceptionTraceback exceptionOccurredAt startedAt finishedAt

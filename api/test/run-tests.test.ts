@@ -1,20 +1,14 @@
 // Per-test results end to end: runner processes drive the Harbor simulator, the runner parses the
 // verifier's files, the recorder stores them, GraphQL serves them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, startTestApp, type TestApp } from './support/app.js';
-import { jobHarness, type JobHarness } from './support/jobs.js';
+import { describe, expect, it } from 'vitest';
+import { graphql, type TestApp } from './support/app.js';
+import { type JobHarness } from './support/jobs.js';
+import { usePlatformWithRunners } from './support/platform.js';
 
 let api: TestApp;
 let h: JobHarness;
 
-beforeAll(async () => {
-  api = await startTestApp({ services: true });
-  h = await jobHarness(api);
-});
-afterAll(async () => {
-  await h?.close();
-  await api?.close();
-});
+usePlatformWithRunners((p) => ({ api, h } = p));
 
 const RUNS = `query($id: ID!, $taskId: ID) { job(id: $id) {
   runs(first: 100) { edges { node { id status failureKind exceptionType exceptionMessage reward task { id name }
