@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Database- and NATS-backed suites are isolated per file, so files may run side by side.
     fileParallelism: true,
+    // Two files at a time (vitest's default on two cores is one): most wait on the simulator's phases.
+    maxWorkers: 2,
   },
 });
