@@ -1,7 +1,7 @@
 // The whole platform for browser tests, started the way a person starts it: `npm start`'s launcher
 // (api/src/platform/start.ts) with its own throwaway PostgreSQL database and NATS prefix on the
 // shared test servers, the built web app, and a runner driving the Harbor simulator.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -106,11 +106,11 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');
       const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+        // The launcher starts the API and the runner in process groups of their own, and a SIGKILLed
+        // launcher cannot stop them: kill their groups first, or an orphaned API lives on after the
+        // test dropped its database (seen spinning a core for the rest of a CI run).
+        for (const pid of childPids(child.pid!)) killGroup(pid);
+        killGroup(child.pid!);
       }, 20_000);
       await exited;
       clearTimeout(timer);
@@ -149,4 +149,24 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     },
     stop,
   };
+}
+
+/** The direct children of a process (the launcher's API and runner). */
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((n) => Number.isInteger(n) && n > 0);
+  } catch {
+    return []; // none left (ps exits 1 when nothing matches)
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
