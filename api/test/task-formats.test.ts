@@ -227,6 +227,13 @@ describe('uploading task formats', () => {
     expect(entries.get('task.yaml')!.toString('utf8')).toBe(dockerfileTask()['task.yaml']);
     // A task stored as uploaded has no original to offer.
     expect((await fetch(new URL(`/tasks/${ids['gpu-train']}/original.zip`, api.url))).status).toBe(404);
+    // Malformed or unknown ids: a clear 4xx, and the API answers on.
+    for (const bad of ['not-a-uuid', '%E0%A4%A', '00000000-0000-0000-0000-000000000000', `${ids['hello-world']}%00`]) {
+      const answer = await fetch(new URL(`/tasks/${bad}/original.zip`, api.url));
+      expect(answer.status, bad).toBeGreaterThanOrEqual(400);
+      expect(answer.status, bad).toBeLessThan(500);
+    }
+    expect((await fetch(url)).status).toBe(200);
   });
 
   it('reads UTF-8 names without the UTF-8 flag as UTF-8', async () => {
