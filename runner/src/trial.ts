@@ -16,7 +16,7 @@ import { HarborResultError, parseTrialResult } from './harbor/result.js';
 import { buildHarborRegradeConfig, regradeProblem } from './harbor/regrade.js';
 import { checkRunRewardIntegrity, readRunTests } from './harbor/steps.js';
 import { startLogCapture, type LogCapture } from './logs/index.js';
-import { harborConfigFileName, harborJobName, RUNNER_DIR, TRIAL_FILES } from './protocol/layout.js';
+import { harborConfigFileName, harborJobName, keepsOwnAgentLog, RUNNER_DIR, TRIAL_FILES } from './protocol/layout.js';
 import { DETAIL_LIMITS, type LogChunk, type RunOrder, type RunResult } from './protocol/messages.js';
 import { providerEnvVarProblem, RUNNER_PASSED_THROUGH_ENV } from './secrets/env-vars.js';
 import { scrubFilesAtRest } from './secrets/files.js';
@@ -283,6 +283,8 @@ export function startTrial(
           trialDir = dir;
           hooks.started(relative(dir)!);
         },
+        // Known up front: an installed agent's session files may be copied in before its own log.
+        agentKeepsOwnLog: keepsOwnAgentLog(order.agent),
         pollMs: config.logPollMs,
         flushMs: config.logFlushMs,
         // Keys never leave the runner in a log line, whoever printed them.

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logChunkSchema, type LogChunk } from '../protocol/messages.js';
+import { keepsOwnAgentLog } from '../protocol/layout.js';
 import { waitFor } from '../../test/support/wait.js';
 import { startLogCapture, type LogCapture, type LogCaptureOptions } from './index.js';
 
@@ -107,6 +108,22 @@ describe('startLogCapture: files', () => {
     expect(h.texts('agent/claude-code.txt')).toEqual(['{"type":"assistant"}']);
     expect(h.texts('agent/sessions/projects/-app/s.jsonl')).toEqual(['{"type":"system"}']);
     expect(h.texts().join('\n')).not.toContain('session_meta');
+  });
+
+  it("never tails an installed agent's sessions/, even when they are copied in before its own log", async () => {
+    // Harbor copies a container's agent/ out after the agent phase in any order: sessions/ may land
+    // first. The agent is known to keep its own log (keepsOwnAgentLog), so no session line is sent.
+    const h = await start({ agentKeepsOwnLog: true });
+    await h.write(`${TRIAL}/trial.log`, 'trial 1\n');
+    await h.write(`${TRIAL}/agent/sessions/projects/-app/s.jsonl`, '{"type":"system"}\n');
+    await h.waitForText('trial 1');
+    await h.sync();
+    await h.write(`${TRIAL}/agent/claude-code.txt`, '{"type":"assistant"}\n');
+    await h.waitForText('{"type":"assistant"}');
+    await h.capture.stop();
+    expect(h.texts('agent/sessions/projects/-app/s.jsonl')).toEqual([]);
+    expect(keepsOwnAgentLog('claude-code')).toBe(true);
+    expect(['oracle', 'nop', 'terminus-2', 'my.agents:Custom'].filter(keepsOwnAgentLog)).toEqual([]);
   });
 
   it('tails job.log and the trial files, tagged by source and file, in order, exactly once', async () => {

@@ -46,6 +46,8 @@ export interface LogCaptureOptions {
    * shown to work; once they are, this safety-net poll backs off to every few seconds.
    */
   pollMs?: number;
+  /** The agent keeps a log of its own (protocol/layout keepsOwnAgentLog): its agent/sessions/ files are never tailed. */
+  agentKeepsOwnLog?: boolean;
   /** Set a watch on the trial's folders and read what the kernel names at once (default true). */
   watch?: boolean;
   /** Upper bound of buffered, unpublished bytes; beyond it the oldest lines are dropped and counted (default 8 MiB). */
@@ -239,11 +241,11 @@ export function startLogCapture(options: LogCaptureOptions): LogCapture {
     const trialDir = path.join(jobDir, trialName);
     // A folder is watched before it is listed, so a file made in between is named by the watch.
     for (const dir of [trialDir, path.join(trialDir, TRIAL_FILES.agentDir), path.join(trialDir, TRIAL_FILES.verifierDir)]) watchDir(dir);
-    let listing = await listTrialFiles(trialDir);
+    let listing = await listTrialFiles(trialDir, options.agentKeepsOwnLog);
     const unwatched = listing.dirs.map((dir) => path.join(trialDir, ...dir.split('/').filter(Boolean))).filter((abs) => !watchers.has(abs));
     for (const dir of unwatched) watchDir(dir);
     // Subfolders found by this listing: list again now that they are watched.
-    if (unwatched.some((dir) => watchers.has(dir))) listing = await listTrialFiles(trialDir);
+    if (unwatched.some((dir) => watchers.has(dir))) listing = await listTrialFiles(trialDir, options.agentKeepsOwnLog);
     // The agent's own log appeared after its session files were found: they repeat it, stop tailing them.
     if (listing.agentOwnLog) {
       for (const [file, tail] of tails) {

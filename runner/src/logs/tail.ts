@@ -413,28 +413,30 @@ const MAX_STEPS = 20;
 /**
  * Files worth tailing in a trial directory, paths relative to it with '/' separators: its own
  * folders, and a multi-step trial's steps/<name>/agent and verifier, where Harbor files each step's.
+ * `ownLogExpected`: the agent is known to keep a log of its own (keepsOwnAgentLog), so its
+ * sessions/ are never tailed, even before that log appears.
  */
-export async function listTrialFiles(trialDir: string): Promise<TrialListing> {
-  const found: TrialListing = { files: [], dirs: [], agentOwnLog: false };
+export async function listTrialFiles(trialDir: string, ownLogExpected = false): Promise<TrialListing> {
+  const found: TrialListing = { files: [], dirs: [], agentOwnLog: ownLogExpected };
   const top = await entries(trialDir);
   if (top === null) return found;
   found.dirs.push('');
   // Whatever their type: the tail says why a symbolic link or a FIFO under these names is not read.
   if (top.some((e) => e.name === TRIAL_LOG)) found.files.push({ file: TRIAL_LOG, source: 'trial', kind: 'text' });
-  found.agentOwnLog = await listPhaseFolders(trialDir, '', found);
+  found.agentOwnLog = (await listPhaseFolders(trialDir, '', found, ownLogExpected)) || ownLogExpected;
   if (!top.some((e) => e.isDirectory() && e.name === STEPS_DIR)) return found;
   const steps = await entries(path.join(trialDir, STEPS_DIR));
   if (steps === null) return found;
   found.dirs.push(STEPS_DIR);
   for (const step of steps.filter((e) => e.isDirectory()).slice(0, MAX_STEPS)) {
     if (found.dirs.length < MAX_DIRS) found.dirs.push(stepDir(step.name));
-    await listPhaseFolders(trialDir, `${stepDir(step.name)}/`, found);
+    await listPhaseFolders(trialDir, `${stepDir(step.name)}/`, found, ownLogExpected);
   }
   return found;
 }
 
 /** The agent and verifier folders under `prefix` ('' or 'steps/<name>/'); true when the agent keeps a log of its own there. */
-async function listPhaseFolders(trialDir: string, prefix: string, found: TrialListing): Promise<boolean> {
+async function listPhaseFolders(trialDir: string, prefix: string, found: TrialListing, ownLogExpected: boolean): Promise<boolean> {
   const at = (rel: string) => path.join(trialDir, ...`${prefix}${rel}`.split('/'));
   const verifier = await entries(at(TRIAL_FILES.verifierDir));
   if (verifier !== null) {
@@ -444,7 +446,7 @@ async function listPhaseFolders(trialDir: string, prefix: string, found: TrialLi
   const agent = await entries(at(TRIAL_FILES.agentDir));
   if (agent === null) return false;
   found.dirs.push(`${prefix}${TRIAL_FILES.agentDir}`);
-  const ownLog = agent.some((e) => e.isFile() && e.name.endsWith('.txt') && !NOT_AN_AGENT_LOG.has(e.name));
+  const ownLog = ownLogExpected || agent.some((e) => e.isFile() && e.name.endsWith('.txt') && !NOT_AN_AGENT_LOG.has(e.name));
   for (const entry of agent) {
     if (!entry.isFile() || entry.name === RECORDING) continue;
     if (TRAJECTORY_FILE.test(entry.name)) found.files.push({ file: `${prefix}agent/${entry.name}`, source: 'agent', kind: 'trajectory' });

@@ -64,6 +64,17 @@ export const TRIAL_FILES = {
 } as const;
 
 /**
+ * Whether Harbor's agent `agent` keeps a log of its own, agent/<name>.txt: every installed agent
+ * does (Harbor's agents/installed/*: `… | tee /logs/agent/<name>.txt`), so its agent/sessions/
+ * files only repeat that log. Known from the name before any file exists: the files may arrive in
+ * any order (copied out of a container after the agent phase). oracle, nop and terminus-* are
+ * Harbor's own agents; a custom `module:Class` may keep any files, so it is decided by what it writes.
+ */
+export function keepsOwnAgentLog(agent: string): boolean {
+  return agent !== 'oracle' && agent !== 'nop' && !agent.startsWith('terminus') && !agent.includes(':');
+}
+
+/**
  * A multi-step trial's folders (Harbor's multi-step trial): after each step Harbor moves what the step
  * wrote to agent/, verifier/ and artifacts/ into `steps/<step name>/{agent,verifier,artifacts}/`,
  * so a step's folder has a trial directory's shape and the root folders end up empty.
