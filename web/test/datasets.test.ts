@@ -84,6 +84,18 @@ test('a dataset is made in the browser from a library filter and opens on its pa
   await expect(page.locator('[data-create-dataset] [role="alert"]').textContent()).resolves.toMatch(/a dataset named terminal-bench exists already/);
 });
 
+test('tasks picked on the tasks page (or stored by an upload) become a dataset from the link they carry', async () => {
+  await page.goto(`${platform.url}/datasets?tasks=${ids['fix-git']},${ids['hello-world']}#new`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="dataset-task-count"]')?.textContent === '2 tasks');
+  const form = page.locator('[data-create-dataset]');
+  await expect(form.getByLabel('Tasks picked on the tasks page (2)').isChecked()).resolves.toBe(true);
+  await form.locator('[data-field="name"]').fill('picked');
+  await form.getByRole('button', { name: 'Make dataset' }).click();
+  await page.waitForURL(/\/datasets\/[0-9a-f-]{36}\?version=/);
+  await expect(page.locator('[data-testid="dataset-label"]').textContent()).resolves.toBe('picked@1.0');
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-dataset-task]').length === 2);
+});
+
 test('the dataset page shows versions, tasks linking to their pages, its jobs and the leaderboard links', async () => {
   const launched = await platform.graphql(
     `mutation($input: CreateJobInput!) { createJob(input: $input) { __typename ... on MutationCreateJobSuccess { data { id } } ... on Error { message } } }`,
