@@ -1,16 +1,21 @@
 // The datasets pages against the real platform: the list and its search, a dataset made from a
 // library filter in the browser, the dataset page (versions, tasks linking to their pages, jobs on the
 // version, links to its leaderboard and heatmap), and "New job on this dataset" launching on it.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
+import { taskFiles } from './support/tasks.js';
 import { uploadTasks } from './support/upload.js';
 
 let platform: Platform;
 let browser: Browser;
 let page: Page;
 let ids: Record<string, string>;
+let importRoot: string;
 
 const CREATE = `mutation($input: CreateDatasetInput!) { createDataset(input: $input) {
   __typename ... on MutationCreateDatasetSuccess { data { id dataset { id } } } ... on Error { message } } }`;
@@ -18,7 +23,8 @@ const NEW_VERSION = `mutation($input: CreateDatasetVersionInput!) { createDatase
   __typename ... on MutationCreateDatasetVersionSuccess { data { id } } ... on Error { message } } }`;
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  importRoot = await mkdtemp(path.join(os.tmpdir(), 'thr-web-import-'));
+  platform = await startPlatform({ DATASET_IMPORT_ROOT: importRoot });
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   ids = await uploadTasks(platform.url, [
@@ -31,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await platform?.stop();
+  await rm(importRoot, { recursive: true, force: true });
 });
 
 let datasetId: string;
@@ -134,4 +141,37 @@ test('"New job on this dataset" preselects the version and launches a job on it'
   const jobId = page.url().split('/').pop();
   const job = (await platform.graphql(`query($id: ID!) { job(id: $id) { runsTotal datasetVersion { label } } }`, { id: jobId })).job;
   expect(job).toEqual({ runsTotal: 3, datasetVersion: { label: 'terminal-bench@2.1' } });
+});
+
+test('an ADMIN imports a folder of task folders from the server; refused folders are listed and nothing is stored', async () => {
+  const write = async (dir: string, files: Record<string, string>) => {
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await writeFile(path.join(dir, rel), text);
+    }
+  };
+  const checkout = path.join(importRoot, 'terminal-bench-2');
+  await write(path.join(checkout, 'fix-git'), taskFiles('fix-git', { HARBOR_SIM_SCENARIO: 'pass' }));
+  const broken = taskFiles('build-cython');
+  delete broken['tests/test.sh'];
+  await write(path.join(checkout, 'build-cython'), broken);
+
+  await page.goto(`${platform.url}/datasets`);
+  const panel = page.locator('[data-import-panel]');
+  await panel.locator('summary').click();
+  await panel.locator('[data-field="import-path"]').fill('terminal-bench-2');
+  await panel.locator('[data-field="import-name"]').fill('tb2');
+  await panel.locator('[data-field="import-version"]').fill('2.0');
+  await panel.getByRole('button', { name: 'Import' }).click();
+  const error = panel.locator('[data-import-error]');
+  await error.waitFor();
+  await expect(error.textContent()).resolves.toMatch(/1 of 2 task folders could not be imported, so nothing was stored/);
+  await expect(error.locator('li').textContent()).resolves.toMatch(/terminal-bench-2\/build-cython\/tests\/test\.sh: .*\(missing_required_file\)/);
+
+  await rm(path.join(checkout, 'build-cython'), { recursive: true });
+  await panel.getByRole('button', { name: 'Import' }).click();
+  await page.waitForURL(/\/datasets\/[0-9a-f-]{36}\?version=/);
+  await expect(page.locator('[data-testid="dataset-label"]').textContent()).resolves.toBe('tb2@2.0');
+  // The folder's fix-git has the uploaded content: the same task, so its runs and page are shared.
+  await expect(page.locator('tr[data-dataset-task="fix-git"] a').getAttribute('href')).resolves.toBe(`/tasks/${ids['fix-git']}`);
 });
