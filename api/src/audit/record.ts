@@ -15,6 +15,9 @@ export type AuditAction =
   | 'RUNS_RETRIED'
   | 'RUNS_REGRADED'
   | 'JOB_DELETED'
+  | 'JOB_UPDATED'
+  | 'JOB_ARCHIVED'
+  | 'JOB_UNARCHIVED'
   | 'BUDGET_SET'
   | 'QUOTA_SET'
   | (string & {});
