@@ -92,8 +92,8 @@ describe('the compare page', () => {
 
   test('tick two jobs on the jobs list, compare them, and read the difference the API computed', async () => {
     await page.goto(`${platform.url}/jobs`);
-    await page.getByRole('checkbox', { name: 'Compare gpt-5 baseline' }).check();
-    await page.getByRole('checkbox', { name: 'Compare sonnet candidate' }).check();
+    await page.getByRole('checkbox', { name: 'Select gpt-5 baseline' }).check();
+    await page.getByRole('checkbox', { name: 'Select sonnet candidate' }).check();
     await page.getByRole('link', { name: 'Compare selected (2)' }).click();
     await page.waitForURL(`${platform.url}/compare?jobs=${baseline},${candidate}`);
 
