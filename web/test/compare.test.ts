@@ -151,7 +151,7 @@ describe('the compare page', () => {
   });
 
   test('the job page links to a comparison and flags the task no job ever passed', async () => {
-    await page.goto(`${platform.url}/jobs/${baseline}`);
+    await page.goto(`${platform.url}/jobs/${baseline}?tab=tasks`);
     expect(await page.getByRole('link', { name: 'Compare with…' }).getAttribute('href')).toBe(`/compare?jobs=${baseline}`);
     await expect.poll(() => page.locator('tr[data-task="eta"] .flags').textContent(), { timeout: 10_000 }).toContain('never passed');
     expect(await page.locator('tr[data-task="gamma"] .flags').textContent()).not.toContain('never passed');
