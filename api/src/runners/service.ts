@@ -67,7 +67,7 @@ export async function listRunners(nats: NatsConnection, topology: Topology, now 
 const KEYS_DEADLINE_MS = 2_000;
 
 /** The bucket's keys; a listing cut off by the deadline is tried again (twice), then taken as it is. */
-async function heartbeatKeys(kv: Awaited<ReturnType<Kvm['open']>>): Promise<string[]> {
+export async function heartbeatKeys(kv: Awaited<ReturnType<Kvm['open']>>): Promise<string[]> {
   for (let attempt = 1; ; attempt += 1) {
     const iterator = await kv.keys();
     let cutOff = false;
