@@ -52,6 +52,7 @@ export const JobDetailFields = graphql(
     harborOptions hasProviderKey budgetUsd stopMessage cancelNote quotaHold waitingForRunner
     createdBy { id name }
     notes
+    datasetVersion { id label dataset { id } }
     progress { throughputPerMinute windowMinutes finishedInWindow slotsInUse remainingRuns etaSeconds etaBasis }
     exportUrls { runsCsv runsJson tasksCsv tasksJson }
   }
