@@ -35,6 +35,8 @@ import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
 import { toSchema } from './schema/index.js';
 import { DEFAULT_LAUNCH_SETTINGS, type LaunchSettings } from './jobs/launch-policy.js';
+import type { ApiMetrics } from './metrics/index.js';
+import { handleMetricsOnMainPort, metricsPlugin, observeRequest } from './metrics/http.js';
 
 export interface AppDeps {
   db: Db;
@@ -65,6 +67,10 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Sign-in settings; defaults suit a plain-http local start. */
   auth?: AuthOptions;
+  /** This process's metrics (metrics/index.ts), shared with its services; absent: nothing is measured. */
+  metrics?: ApiMetrics;
+  /** METRICS_TOKEN: serves /metrics on this port to holders of the token; absent: not on this port. */
+  metricsToken?: string | null;
 }
 
 export interface AuthOptions {
@@ -146,7 +152,7 @@ export function buildApp(deps: AppDeps): App {
   });
   const yoga = createYoga<Record<string, never>, Context>({
     schema: toSchema(),
-    plugins: [...edge.yogaPlugins, cookies.plugin, refuseAnonymousIntrospection()],
+    plugins: [...edge.yogaPlugins, cookies.plugin, refuseAnonymousIntrospection(), ...(deps.metrics ? [metricsPlugin(deps.metrics)] : [])],
     // Cross-origin callers are answered by the edge (CORS_ORIGINS), never by reflecting their Origin.
     cors: false,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -195,20 +201,24 @@ export function buildApp(deps: AppDeps): App {
     const limited = edge.limitBody(req, res);
     if (limited) return yoga(limited, res);
   };
-  const server = createServer(
-    edge.serve((req, res) => {
-      if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
-      if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
-      if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
-      if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
-      if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
-      if (handleGraphiQLAsset(graphiqlAssets, req, res)) return;
-      const pathname = (req.url ?? '/').split('?', 1)[0];
-      if (!deps.web || pathname === GRAPHQL_PATH) return graphql(req, res);
-      setSecurityHeaders(res, 'web');
-      deps.web(req, res, () => void graphql(req, res));
-    }),
-  );
+  const serve = edge.serve((req, res) => {
+    if (handleMetricsOnMainPort(deps.metrics, deps.metricsToken, req, res)) return;
+    if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
+    if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
+    if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
+    if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
+    if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
+    if (handleGraphiQLAsset(graphiqlAssets, req, res)) return;
+    const pathname = (req.url ?? '/').split('?', 1)[0];
+    if (!deps.web || pathname === GRAPHQL_PATH) return graphql(req, res);
+    setSecurityHeaders(res, 'web');
+    deps.web(req, res, () => void graphql(req, res));
+  });
+  const server = createServer((req, res) => {
+    // Before the edge, so its refusals (421, 413, …) are counted too.
+    if (deps.metrics) observeRequest(deps.metrics, req, res, deps.web !== undefined);
+    serve(req, res);
+  });
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, verifyClient: edge.verifyClient });
   const wsDisposable = useServer(
     {
