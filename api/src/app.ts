@@ -201,24 +201,23 @@ export function buildApp(deps: AppDeps): App {
     const limited = edge.limitBody(req, res);
     if (limited) return yoga(limited, res);
   };
-  const serve = edge.serve((req, res) => {
-    if (handleMetricsOnMainPort(deps.metrics, deps.metricsToken, req, res)) return;
-    if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
-    if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
-    if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
-    if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
-    if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
-    if (handleGraphiQLAsset(graphiqlAssets, req, res)) return;
-    const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (!deps.web || pathname === GRAPHQL_PATH) return graphql(req, res);
-    setSecurityHeaders(res, 'web');
-    deps.web(req, res, () => void graphql(req, res));
-  });
-  const server = createServer((req, res) => {
-    // Before the edge, so its refusals (421, 413, …) are counted too.
-    if (deps.metrics) observeRequest(deps.metrics, req, res, deps.web !== undefined);
-    serve(req, res);
-  });
+  const server = createServer(
+    edge.serve((req, res) => {
+      if (handleMetricsOnMainPort(deps.metrics, deps.metricsToken, req, res)) return;
+      if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
+      if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
+      if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
+      if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
+      if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
+      if (handleGraphiQLAsset(graphiqlAssets, req, res)) return;
+      const pathname = (req.url ?? '/').split('?', 1)[0];
+      if (!deps.web || pathname === GRAPHQL_PATH) return graphql(req, res);
+      setSecurityHeaders(res, 'web');
+      deps.web(req, res, () => void graphql(req, res));
+    }),
+  );
+  // First of the request listeners, so the edge's refusals (421, 413, …) are counted too.
+  if (deps.metrics) server.prependListener('request', (req, res) => observeRequest(deps.metrics!, req, res, deps.web !== undefined));
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, verifyClient: edge.verifyClient });
   const wsDisposable = useServer(
     {

@@ -156,6 +156,7 @@ describe('metric labels', () => {
     expect(routeClass(`/runs/${run}/log`, true)).toBe('run_log');
     expect(routeClass(`/runs/${run}/files/agent/x.txt`, true)).toBe('trial_file');
     expect(routeClass('/jobs/abc/runs.csv', true)).toBe('export');
+    expect(routeClass('/datasets/abc/leaderboard.csv', true)).toBe('leaderboard_export');
     expect(routeClass('/metrics', false)).toBe('metrics');
     expect(routeClass('/jobs/abc', true)).toBe('web');
     expect(routeClass('/jobs/abc', false)).toBe('other');

@@ -24,7 +24,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const RECORDER_LAG_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
 /** The HTTP routes, by what they serve; anything else is `web` (the mounted app) or `other`. */
-export const ROUTE_CLASSES = ['graphql', 'login', 'run_log', 'export', 'trial_file', 'task_original', 'graphiql', 'metrics', 'web', 'other'] as const;
+export const ROUTE_CLASSES = ['graphql', 'login', 'run_log', 'export', 'leaderboard_export', 'trial_file', 'task_original', 'graphiql', 'metrics', 'web', 'other'] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -34,6 +34,7 @@ const ROUTES: [RegExp, RouteClass][] = [
   [new RegExp(`^/runs/${UUID}/log$`, 'i'), 'run_log'],
   [new RegExp(`^/runs/${UUID}/(recording\\.cast|files\\.zip|files/.*)$`, 'i'), 'trial_file'],
   [/^\/jobs\/[^/]+\/(runs|tasks)\.(csv|json)$/, 'export'],
+  [/^\/datasets\/[^/]+\/leaderboard\.(csv|json)$/, 'leaderboard_export'],
   [new RegExp(`^/tasks/${UUID}/original\\.zip$`, 'i'), 'task_original'],
   [/^\/graphiql\//, 'graphiql'],
   [/^\/metrics$/, 'metrics'],
