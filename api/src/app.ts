@@ -36,6 +36,8 @@ import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
 import { toSchema } from './schema/index.js';
 import { DEFAULT_LAUNCH_SETTINGS, type LaunchSettings } from './jobs/launch-policy.js';
+import type { ApiMetrics } from './metrics/index.js';
+import { handleMetricsOnMainPort, metricsPlugin, observeRequest } from './metrics/http.js';
 
 export interface AppDeps {
   db: Db;
@@ -66,6 +68,10 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Sign-in settings; defaults suit a plain-http local start. */
   auth?: AuthOptions;
+  /** This process's metrics (metrics/index.ts), shared with its services; absent: nothing is measured. */
+  metrics?: ApiMetrics;
+  /** METRICS_TOKEN: serves /metrics on this port to holders of the token; absent: not on this port. */
+  metricsToken?: string | null;
 }
 
 export interface AuthOptions {
@@ -147,7 +153,7 @@ export function buildApp(deps: AppDeps): App {
   });
   const yoga = createYoga<Record<string, never>, Context>({
     schema: toSchema(),
-    plugins: [...edge.yogaPlugins, cookies.plugin, refuseAnonymousIntrospection()],
+    plugins: [...edge.yogaPlugins, cookies.plugin, refuseAnonymousIntrospection(), ...(deps.metrics ? [metricsPlugin(deps.metrics)] : [])],
     // Cross-origin callers are answered by the edge (CORS_ORIGINS), never by reflecting their Origin.
     cors: false,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -198,6 +204,7 @@ export function buildApp(deps: AppDeps): App {
   };
   const server = createServer(
     edge.serve((req, res) => {
+      if (handleMetricsOnMainPort(deps.metrics, deps.metricsToken, req, res)) return;
       if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
       if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
       if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
@@ -211,6 +218,8 @@ export function buildApp(deps: AppDeps): App {
       deps.web(req, res, () => void graphql(req, res));
     }),
   );
+  // First of the request listeners, so the edge's refusals (421, 413, …) are counted too.
+  if (deps.metrics) server.prependListener('request', (req, res) => observeRequest(deps.metrics!, req, res, deps.web !== undefined));
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, verifyClient: edge.verifyClient });
   const wsDisposable = useServer(
     {

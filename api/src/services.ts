@@ -9,6 +9,7 @@ import { startDispatcher } from './jobs/dispatcher.js';
 import { startReconciler } from './jobs/reconciler.js';
 import { startRecorder } from './jobs/recording.js';
 import { trackRunnerCapacity } from './runners/capacity.js';
+import type { ApiMetrics } from './metrics/index.js';
 
 export interface ServiceDeps {
   db: Db;
@@ -20,6 +21,8 @@ export interface ServiceDeps {
   dispatchPollMs?: number;
   /** RECONCILE_INTERVAL_MS; unset: derived from the runners' ack wait. */
   reconcileIntervalMs?: number;
+  /** The process's metrics, shared with its app (main.ts); absent: nothing is measured. */
+  metrics?: ApiMetrics;
 }
 
 export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher(): void; stop(): Promise<void> }> {
@@ -34,10 +37,11 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
       defaultSecrets: deps.defaultSecrets ?? [],
       capacity: async () => runners.capacity(),
       log: deps.log,
+      metrics: deps.metrics,
     },
     deps.dispatchPollMs,
   );
-  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log, onRunEnded: () => dispatcher.kick() });
+  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log, onRunEnded: () => dispatcher.kick(), metrics: deps.metrics });
   const reconciler = startReconciler({
     db: deps.db,
     nats: deps.nats,
@@ -45,6 +49,7 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
     defaultSecrets: deps.defaultSecrets ?? [],
     log: deps.log,
     intervalMs: deps.reconcileIntervalMs,
+    metrics: deps.metrics,
   });
   return {
     kickDispatcher: () => dispatcher.kick(),

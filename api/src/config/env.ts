@@ -86,6 +86,10 @@ const schema = z.object({
     }, '32 bytes as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)')
     .optional(),
   ...edgeEnv,
+  // Issue 18 (metrics): /metrics on a port of its own, or on PORT behind a token; neither: no /metrics.
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)').optional(),
 });
 
 export interface ApiConfig {
@@ -120,6 +124,8 @@ export interface ApiConfig {
   /** ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES (jobs/launch-policy.ts). */
   launchSettings: LaunchSettings;
   edge: EdgeConfig;
+  /** Prometheus metrics (metrics/http.ts): the separate listener (null: none) and the bearer token (null: not on PORT). */
+  metrics: { port: number | null; host: string; token: string | null };
 }
 
 export class ConfigError extends Error {
@@ -191,5 +197,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
           : [...new Set(v.ENDPOINT_OVERRIDE_ROLES.split(',').map((r) => r.trim().toUpperCase() as Role))],
     },
     edge: edgeConfig(v),
+    metrics: { port: v.METRICS_PORT ?? null, host: v.METRICS_HOST, token: v.METRICS_TOKEN ?? null },
   };
 }
