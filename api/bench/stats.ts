@@ -19,10 +19,15 @@ const RUNS_PER_TASK = 100;
 const ROUNDS = 200;
 const WARMUP = 20;
 
-export async function measure(rounds: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < WARMUP; i++) await work();
+export async function measure(rounds: number, work: () => Promise<unknown>, before?: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < WARMUP; i++) {
+    await before?.();
+    await work();
+  }
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
+    // Untimed: what has to happen before each round (a write the next read must see).
+    await before?.();
     const started = performance.now();
     await work();
     times.push(performance.now() - started);

@@ -12,6 +12,7 @@ import { InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
 import { isScored } from '../stats/service.js';
 import type { PassAtKValue } from '../stats/math.js';
+import { cachedByRuns } from './cache.js';
 import { accuracyOf, LEADERBOARD_RULE, meanPassAtK, meanPassHatK, type TaskFigures } from './math.js';
 
 /** A null Run.agentVersion, when rows are split by agent version. */
@@ -163,7 +164,17 @@ function cellsQuery(versionId: string, options: LeaderboardOptions): Prisma.Sql 
  * the row's jobs (oldest first). The database returns at most jobs × tasks rows; a row's jobs are
  * summed here.
  */
-export async function aggregate(db: Db, versionId: string, options: LeaderboardOptions = {}): Promise<Aggregate> {
+export function aggregate(db: Db, versionId: string, options: LeaderboardOptions = {}): Promise<Aggregate> {
+  return cachedByRuns(db, cacheKey('aggregate', versionId, options), () => computeAggregate(db, versionId, options));
+}
+
+/** The cache's key: the figure, the version and the options that change it (defaults spelled out). */
+function cacheKey(figure: string, versionId: string, options: LeaderboardOptions): string {
+  const { agent = null, model = null, includeInfrastructure = false, splitByAgentVersion = true } = options;
+  return JSON.stringify([figure, versionId, agent, model, includeInfrastructure, splitByAgentVersion]);
+}
+
+async function computeAggregate(db: Db, versionId: string, options: LeaderboardOptions): Promise<Aggregate> {
   const [tasks, cells] = await Promise.all([
     db.$queryRaw<DatasetTaskRef[]>`
       SELECT "taskId"::text AS "taskId", name FROM "DatasetTask" WHERE "datasetVersionId" = ${versionId}::uuid ORDER BY name, "taskId"`,
@@ -217,6 +228,10 @@ interface MedianRow {
  * version in the C collation costs a fraction of sorting on the names themselves.
  */
 function medians(db: Db, versionId: string, options: LeaderboardOptions): Promise<MedianRow[]> {
+  return cachedByRuns(db, cacheKey('medians', versionId, options), () => computeMedians(db, versionId, options));
+}
+
+function computeMedians(db: Db, versionId: string, options: LeaderboardOptions): Promise<MedianRow[]> {
   const scored = isScored(options.includeInfrastructure ?? false);
   return db.$queryRaw<MedianRow[]>(Prisma.sql`
     WITH ranked AS (
