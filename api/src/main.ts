@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     log,
     reconcileIntervalMs: config.reconcileIntervalMs,
     streamLimits: config.streamLimits,
+    secretsKey: config.secretsKey,
+    publicUrl: config.publicUrl,
+    webhooks: config.webhooks,
   }).catch((error: Error) => fail(`cannot set up JetStream streams and consumers: ${error.message}`));
   const web = await loadWebApp(config.webDir, log).catch((error: Error) => fail(`cannot load the web app: ${error.message}`));
   const app = buildApp({
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
     datasetImportRoot: config.datasetImportRoot,
     tasksDir: config.tasksDir,
     launchSettings: config.launchSettings,
+    webhooks: { allowPrivate: config.webhooks.allowPrivate },
     kickDispatcher: services.kickDispatcher,
     shutdownGraceMs: config.shutdownGraceMs,
     edge: config.edge,

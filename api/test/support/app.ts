@@ -55,6 +55,8 @@ export async function startTestApp(
     wsRecheckMs?: number;
     /** DATASET_IMPORT_ROOT; absent: importing is off. */
     datasetImportRoot?: string;
+    /** Issue 18: webhook settings over the defaults (needs secretsKey for the worker to run). */
+    webhooks?: Partial<import('../../src/notifications/worker.js').WebhookSettings>;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -74,6 +76,9 @@ export async function startTestApp(
       reconcileIntervalMs: options.reconcileIntervalMs,
       // NATS_LOGS_MAX_BYTES from vitest.config.ts: many throwaway LOGS streams share one test server's store.
       streamLimits: readConfig({ NATS_LOGS_MAX_BYTES: process.env.NATS_LOGS_MAX_BYTES }).streamLimits,
+      secretsKey: options.secretsKey,
+      publicUrl: 'http://thr.test',
+      webhooks: options.webhooks,
     });
   let services = options.services ? await launchServices() : null;
   const app = buildApp({
@@ -88,6 +93,7 @@ export async function startTestApp(
     jobsDir,
     tasksDir,
     datasetImportRoot: options.datasetImportRoot,
+    webhooks: options.webhooks?.allowPrivate === undefined ? undefined : { allowPrivate: options.webhooks.allowPrivate },
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
     edge: { ...readConfig({}).edge, ...options.edge },
