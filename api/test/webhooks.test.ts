@@ -372,4 +372,25 @@ describe('webhooks', () => {
     // The URL's path (often a token, as Slack's) stays out of the trail.
     expect(JSON.stringify(trail[0]!.detail)).not.toContain('/roles');
   });
+
+  it('RUNNER_LOST when a runner holding a run of the job goes silent (SIGKILL)', async () => {
+    const task = await h.simulatedTask('wh-lost', { HARBOR_SIM_SCENARIO: 'hang' });
+    const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
+    await made({ url: `${base}/lost`, events: ['RUNNER_LOST'], jobId });
+    h.startRunner('wh-doomed', 1);
+    const running = await h.waitForJob(jobId, (j) => j.runsRunning === 1);
+    const runId = running.runs.edges[0].node.id;
+    await h.killRunners();
+    // Silent for LOST_AFTER_MS (30 s), then told once, with the runs it held.
+    const [lost] = await waitReceived('/lost', 1, 90_000);
+    expect(lost!.headers['x-thr-event']).toBe('RUNNER_LOST');
+    expect(JSON.parse(lost!.body)).toMatchObject({
+      event: 'RUNNER_LOST',
+      job: null,
+      runner: { id: 'wh-doomed', runIds: [runId], lastHeartbeatAt: expect.any(String) },
+      message: expect.stringContaining('runner wh-doomed stopped sending heartbeats'),
+    });
+    await graphql(api.url, `mutation($id: ID!) { cancelJob(id: $id) { __typename } }`, { id: jobId });
+    expect(at('/lost')).toHaveLength(1);
+  }, 120_000);
 });
