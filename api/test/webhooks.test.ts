@@ -143,7 +143,7 @@ describe('webhooks', () => {
         agent: 'oracle',
         status: 'COMPLETED',
         stopReason: null,
-        runs: { total: 2, passed: 2, failed: 0, errored: 0, cancelled: 0 },
+        runs: { total: 2, passed: 2, failed: 0, errored: 0, cancelled: 0, attempts: 2 },
         passRate: 1,
         url: `http://thr.test/jobs/${jobId}`,
       },
@@ -159,6 +159,23 @@ describe('webhooks', () => {
     // Once: nothing more arrives for this job after a few more polls.
     await waitFor(async () => (await api.database.db.webhookDelivery.count({ where: { status: 'PENDING' } })) === 0, { what: 'no pending deliveries' });
     expect(at('/finished')).toHaveLength(1);
+  });
+
+  it('a job retried after it finished is told again when it finishes again', async () => {
+    const task = await h.simulatedTask('wh-again', { HARBOR_SIM_SCENARIO: 'fail' });
+    const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 1 });
+    await made({ url: `${base}/again`, events: ['JOB_FINISHED'], jobId });
+    h.startRunner('wh-again-runner', 1);
+    await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
+    await waitReceived('/again', 1);
+    const retry = await graphql(api.url, `mutation($id: ID!) { retryRuns(jobId: $id, which: FAILED) { __typename } }`, { id: jobId });
+    expect(retry.data.retryRuns.__typename).toBe('MutationRetryRunsSuccess');
+    const [first, second] = await waitReceived('/again', 2);
+    await h.waitForJob(jobId, (j) => j.status === 'COMPLETED');
+    expect(second!.headers['x-thr-delivery']).not.toBe(first!.headers['x-thr-delivery']);
+    // Counted as the job page counts: one attempt per repeat, the retry an extra attempt.
+    expect(JSON.parse(first!.body).job).toMatchObject({ status: 'COMPLETED', runs: { total: 1, failed: 1, attempts: 1 }, passRate: 0 });
+    expect(JSON.parse(second!.body).job).toMatchObject({ status: 'COMPLETED', runs: { total: 1, failed: 1, attempts: 2 }, passRate: 0 });
   });
 
   it("a budget stop sends BUDGET_REACHED, then JOB_FINISHED when the job settles; a person's cancel sends JOB_CANCELLED", async () => {

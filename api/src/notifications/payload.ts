@@ -2,7 +2,9 @@
 // the transaction of the change); each attempt renders the body from it for the webhook's format:
 // our JSON, or a Slack-compatible `{ text, blocks }` that Slack's incoming webhooks (and Mattermost,
 // Discord's /slack endpoint) accept as is.
+import type { Db } from '../db/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { attemptCounters } from '../jobs/attempts.js';
 import type { WebhookEvent, WebhookFormat } from '../generated/prisma/enums.js';
 
 type Tx = Prisma.TransactionClient;
@@ -14,8 +16,8 @@ export interface JobSummary {
   model: string;
   status: string;
   stopReason: string | null;
-  /** Counters over every attempt recorded, as the job's counters. */
-  runs: { total: number; queued: number; running: number; passed: number; failed: number; errored: number; cancelled: number };
+  /** As people read them (jobs/attempts.ts): one attempt per repeat; `attempts` counts every attempt, retries included. */
+  runs: { total: number; queued: number; running: number; passed: number; failed: number; errored: number; cancelled: number; attempts: number };
   /** passed / (passed + failed + errored); null until a run has an outcome. */
   passRate: number | null;
   costUsd: number;
@@ -43,13 +45,13 @@ export async function jobSummary(tx: Tx, jobId: string): Promise<(JobSummary & {
   const job = await tx.job.findUnique({
     where: { id: jobId },
     select: {
-      id: true, name: true, agent: true, model: true, status: true, stopReason: true, createdById: true,
-      runsTotal: true, runsQueued: true, runsClaimed: true, runsRunning: true, runsPassed: true, runsFailed: true, runsErrored: true, runsCancelled: true,
-      costUsd: true, budgetUsd: true,
+      id: true, name: true, agent: true, model: true, status: true, stopReason: true, createdById: true, costUsd: true, budgetUsd: true,
     },
   });
   if (!job) return null;
-  const judged = job.runsPassed + job.runsFailed + job.runsErrored;
+  // The same statement the job page's counters come from, read in this transaction.
+  const c = (await attemptCounters(tx as unknown as Db, [jobId])).get(jobId)!;
+  const judged = c.runsPassed + c.runsFailed + c.runsErrored;
   return {
     ownerId: job.createdById,
     id: job.id,
@@ -59,15 +61,16 @@ export async function jobSummary(tx: Tx, jobId: string): Promise<(JobSummary & {
     status: job.status,
     stopReason: job.stopReason,
     runs: {
-      total: job.runsTotal,
-      queued: job.runsQueued,
-      running: job.runsClaimed + job.runsRunning,
-      passed: job.runsPassed,
-      failed: job.runsFailed,
-      errored: job.runsErrored,
-      cancelled: job.runsCancelled,
+      total: c.runsTotal,
+      queued: c.runsQueued,
+      running: c.runsClaimed + c.runsRunning,
+      passed: c.runsPassed,
+      failed: c.runsFailed,
+      errored: c.runsErrored,
+      cancelled: c.runsCancelled,
+      attempts: c.attemptsTotal,
     },
-    passRate: judged === 0 ? null : Math.round((job.runsPassed / judged) * 10_000) / 10_000,
+    passRate: judged === 0 ? null : Math.round((c.runsPassed / judged) * 10_000) / 10_000,
     costUsd: Number(job.costUsd),
     budgetUsd: job.budgetUsd === null ? null : Number(job.budgetUsd),
   };

@@ -59,7 +59,7 @@ export async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Pr
                           WHERE id = ${jobId}::uuid AND status = 'QUEUED'`;
     return;
   }
-  const settled = await tx.$queryRaw<{ cancelled: boolean }[]>`
+  const settled = await tx.$queryRaw<{ cancelled: boolean; finishedAt: Date }[]>`
     UPDATE "Job"
        SET status = (CASE WHEN "cancelRequestedAt" IS NULL AND "stopReason" IS NULL THEN 'COMPLETED' ELSE 'CANCELLED' END)::"JobStatus",
            "finishedAt" = now(),
@@ -67,10 +67,15 @@ export async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Pr
      WHERE id = ${jobId}::uuid
        AND "runsQueued" = 0 AND "runsClaimed" = 0 AND "runsRunning" = 0
        AND status IN ('QUEUED', 'RUNNING', 'CANCELLING')
-    RETURNING ("cancelRequestedAt" IS NOT NULL) AS cancelled`;
+    RETURNING ("cancelRequestedAt" IS NOT NULL) AS cancelled, "finishedAt"`;
   // Issue 18: webhooks hear of the end in this transaction (outbox). A person's cancel is
-  // JOB_CANCELLED; a job that ran out, or that its budget stopped, finished.
-  if (settled[0]) await enqueueJobEvent(tx, settled[0].cancelled ? 'JOB_CANCELLED' : 'JOB_FINISHED', jobId);
+  // JOB_CANCELLED; a job that ran out, or that its budget stopped, finished. Keyed by the end's
+  // time: a job retried after it ended is told again when it ends again.
+  const end = settled[0];
+  if (end) {
+    const event = end.cancelled ? 'JOB_CANCELLED' : 'JOB_FINISHED';
+    await enqueueJobEvent(tx, event, jobId, { dedupeKey: `${event}:${jobId}:${end.finishedAt.toISOString()}` });
+  }
 }
 
 /** Tells every API replica that a job changed; subscribers re-read what they show. */
