@@ -22,6 +22,7 @@ import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
 import { LiveLogFeed } from './logs/feed.js';
 import { handleExport } from './exports/http.js';
+import { handleLeaderboardExport } from './leaderboard/http.js';
 import { handleDownload } from './logs/http.js';
 import { handleTrialFile } from './trials/http.js';
 import { handleTaskOriginal } from './tasks/http.js';
@@ -35,6 +36,8 @@ import type { TaskStore } from './tasks/store.js';
 import type { UploadLimits } from './tasks/upload.js';
 import { toSchema } from './schema/index.js';
 import { DEFAULT_LAUNCH_SETTINGS, type LaunchSettings } from './jobs/launch-policy.js';
+import type { ApiMetrics } from './metrics/index.js';
+import { handleMetricsOnMainPort, metricsPlugin, observeRequest } from './metrics/http.js';
 
 export interface AppDeps {
   db: Db;
@@ -67,6 +70,10 @@ export interface AppDeps {
   log?: (line: string) => void;
   /** Sign-in settings; defaults suit a plain-http local start. */
   auth?: AuthOptions;
+  /** This process's metrics (metrics/index.ts), shared with its services; absent: nothing is measured. */
+  metrics?: ApiMetrics;
+  /** METRICS_TOKEN: serves /metrics on this port to holders of the token; absent: not on this port. */
+  metricsToken?: string | null;
 }
 
 export interface AuthOptions {
@@ -149,7 +156,7 @@ export function buildApp(deps: AppDeps): App {
   });
   const yoga = createYoga<Record<string, never>, Context>({
     schema: toSchema(),
-    plugins: [...edge.yogaPlugins, cookies.plugin, refuseAnonymousIntrospection()],
+    plugins: [...edge.yogaPlugins, cookies.plugin, refuseAnonymousIntrospection(), ...(deps.metrics ? [metricsPlugin(deps.metrics)] : [])],
     // Cross-origin callers are answered by the edge (CORS_ORIGINS), never by reflecting their Origin.
     cors: false,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -200,9 +207,11 @@ export function buildApp(deps: AppDeps): App {
   };
   const server = createServer(
     edge.serve((req, res) => {
+      if (handleMetricsOnMainPort(deps.metrics, deps.metricsToken, req, res)) return;
       if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
       if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
       if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
+      if (handleLeaderboardExport({ db: deps.db }, req, res)) return;
       if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
       if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
       if (handleGraphiQLAsset(graphiqlAssets, req, res)) return;
@@ -212,6 +221,8 @@ export function buildApp(deps: AppDeps): App {
       deps.web(req, res, () => void graphql(req, res));
     }),
   );
+  // First of the request listeners, so the edge's refusals (421, 413, …) are counted too.
+  if (deps.metrics) server.prependListener('request', (req, res) => observeRequest(deps.metrics!, req, res, deps.web !== undefined));
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, verifyClient: edge.verifyClient });
   const wsDisposable = useServer(
     {

@@ -12,6 +12,8 @@ import { startServices } from './services.js';
 import { TaskStore } from './tasks/store.js';
 import { loadWebApp } from './web.js';
 import { keepServingOnUncaught } from './edge/process.js';
+import { ApiMetrics } from './metrics/index.js';
+import { startMetricsServer, type MetricsServer } from './metrics/http.js';
 
 const log = (line: string) => console.log(`[api] ${line}`);
 
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
   if (swept > 0) log(`removed ${swept} folder(s) left in ${config.tasksDir} by interrupted uploads`);
 
   const natsTopology = topology(config.natsPrefix);
+  // One registry for the process, shared by its services and its HTTP server.
+  const metrics = new ApiMetrics({ db, nats, topology: natsTopology });
   const services = await startServices({
     db,
     nats,
@@ -59,6 +63,7 @@ async function main(): Promise<void> {
     log,
     reconcileIntervalMs: config.reconcileIntervalMs,
     streamLimits: config.streamLimits,
+    metrics,
     secretsKey: config.secretsKey,
     publicUrl: config.publicUrl,
     webhooks: config.webhooks,
@@ -83,6 +88,8 @@ async function main(): Promise<void> {
     edge: config.edge,
     log: (line) => console.error(`[api] ${line}`),
     auth: { secureCookies: config.publicUrl.startsWith('https:'), wsRecheckMs: config.wsAuthRecheckMs },
+    metrics,
+    metricsToken: config.metrics.token,
   });
   const url = await app.start(config.port, config.host).catch((error: NodeJS.ErrnoException) =>
     fail(
@@ -93,6 +100,19 @@ async function main(): Promise<void> {
   );
   log(`GraphQL (HTTP and WebSocket) at ${url}`);
   if (web) log(`web app at ${url.replace(/\/graphql$/, '/')}`);
+  let metricsServer: MetricsServer | null = null;
+  if (config.metrics.port !== null) {
+    const { port, host, token } = config.metrics;
+    metricsServer = await startMetricsServer(metrics, { port, host, token }).catch((error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use; set METRICS_PORT to another port`
+          : `cannot listen for metrics on ${host}:${port}: ${error.message}`,
+      ),
+    );
+    log(`metrics at ${metricsServer.url}`);
+  }
+  if (config.metrics.token) log(`metrics at ${url.replace(/\/graphql$/, '/metrics')} for holders of METRICS_TOKEN`);
 
   let signals = 0;
   const shutdown = async (signal: string) => {
@@ -102,6 +122,7 @@ async function main(): Promise<void> {
     }
     log(`${signal}: shutting down`);
     await app.stop();
+    await metricsServer?.stop();
     await services.stop();
     await nats.drain().catch(() => {});
     await db.$disconnect();

@@ -9,6 +9,7 @@ import { startDispatcher } from './jobs/dispatcher.js';
 import { startReconciler } from './jobs/reconciler.js';
 import { startRecorder } from './jobs/recording.js';
 import { trackRunnerCapacity } from './runners/capacity.js';
+import type { ApiMetrics } from './metrics/index.js';
 import { DEFAULT_WEBHOOK_SETTINGS, startWebhookWorker, type WebhookSettings } from './notifications/worker.js';
 
 export interface ServiceDeps {
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   dispatchPollMs?: number;
   /** RECONCILE_INTERVAL_MS; unset: derived from the runners' ack wait. */
   reconcileIntervalMs?: number;
+  /** The process's metrics, shared with its app (main.ts); absent: nothing is measured. */
+  metrics?: ApiMetrics;
   /** Issue 18: SECRETS_KEY opens webhook secrets; without it no webhook exists and no delivery worker runs. */
   secretsKey?: Buffer | null;
   /** PUBLIC_URL, for job links in webhook bodies. */
@@ -41,10 +44,11 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
       defaultSecrets: deps.defaultSecrets ?? [],
       capacity: async () => runners.capacity(),
       log: deps.log,
+      metrics: deps.metrics,
     },
     deps.dispatchPollMs,
   );
-  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log, onRunEnded: () => dispatcher.kick() });
+  const recorder = await startRecorder({ db: deps.db, nats: deps.nats, topology: deps.topology, log: deps.log, onRunEnded: () => dispatcher.kick(), metrics: deps.metrics });
   const reconciler = startReconciler({
     db: deps.db,
     nats: deps.nats,
@@ -52,6 +56,7 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
     defaultSecrets: deps.defaultSecrets ?? [],
     log: deps.log,
     intervalMs: deps.reconcileIntervalMs,
+    metrics: deps.metrics,
   });
   const webhooks = deps.secretsKey
     ? startWebhookWorker({

@@ -46,6 +46,9 @@ const schema = z.object({
   RUNNER_WINDOWS: z.enum(['0', '1', 'true', 'false'], { error: '1 or 0' }).optional(),
   /** GPUs of this machine; unset: counted with nvidia-smi. */
   RUNNER_GPUS: z.coerce.number({ error: 'a number of GPUs' }).int('a whole number').min(0, 'zero or more').max(1024, 'at most 1024').optional(),
+  // Issue 18 (metrics): the /metrics listener; unset port: none.
+  RUNNER_METRICS_PORT: z.coerce.number({ error: 'a port number' }).int('a whole port number').min(0, 'a port from 0 to 65535').max(65535, 'a port from 0 to 65535').optional(),
+  RUNNER_METRICS_HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
 });
 
 export interface RunnerConfig {
@@ -74,6 +77,8 @@ export interface RunnerConfig {
   windows: boolean;
   /** RUNNER_GPUS; null: detect. */
   gpus: number | null;
+  /** Where /metrics is served (RUNNER_METRICS_PORT, RUNNER_METRICS_HOST); null: nowhere. */
+  metrics: { port: number; host: string } | null;
 }
 
 export class RunnerConfigError extends Error {
@@ -127,5 +132,6 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     environmentTypes: list(v.RUNNER_ENVIRONMENT_TYPES),
     windows: v.RUNNER_WINDOWS === '1' || v.RUNNER_WINDOWS === 'true',
     gpus: v.RUNNER_GPUS ?? null,
+    metrics: v.RUNNER_METRICS_PORT === undefined ? null : { port: v.RUNNER_METRICS_PORT, host: v.RUNNER_METRICS_HOST },
   };
 }

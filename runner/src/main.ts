@@ -8,6 +8,7 @@ import { CapabilityConfigError, ENVIRONMENT_NEEDS, EXTRA_MODULES, findCapabiliti
 import { probeBinaries, probeDocker, probeGpus, probeHarborModules, probeMachine } from './probe.js';
 import { natsConnectOptions, topology } from './protocol/index.js';
 import { startRunner } from './runner.js';
+import { startRunnerMetricsServer } from './metrics/server.js';
 
 const log = (line: string) => console.log(`[runner] ${line}`);
 const fail = (message: string): never => {
@@ -78,6 +79,17 @@ async function main(): Promise<void> {
   }).catch((error: Error) =>
     fail(`cannot set up JetStream: ${error.message}`),
   );
+  if (config.metrics) {
+    const { port, host } = config.metrics;
+    const served = await startRunnerMetricsServer(runner.metrics, config.metrics).catch((error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use; set RUNNER_METRICS_PORT to another port`
+          : `cannot listen for metrics on ${host}:${port}: ${error.message}`,
+      ),
+    );
+    log(`metrics at ${served.url}`);
+  }
   log(`${config.runnerId} ready: ${config.concurrency} slot(s), Harbor ${probe.harborVersion ?? 'missing'} (${config.harborBin})`);
 
   let signals = 0;

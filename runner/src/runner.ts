@@ -8,6 +8,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { RunnerConfig } from './config.js';
 import { Breaker, checkHealth, RunnerFault } from './health.js';
+import { RunnerMetrics } from './metrics/index.js';
 import { outcomesIn, type FinishedEvent } from './outcomes.js';
 import type { Probe } from './probe.js';
 import {
@@ -52,6 +53,8 @@ export interface Runner {
   /** Stop everything now: running trials are stopped and their orders go back to the queue. */
   stop(): Promise<void>;
   busy(): number;
+  /** This runner's metrics (metrics/index.ts), served by main.ts on RUNNER_METRICS_PORT. */
+  metrics: RunnerMetrics;
 }
 
 /** A released order waits this long before redelivery: long enough for this runner to have stopped pulling. */
@@ -108,6 +111,13 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const sick = await checkHealth(config, { docker: false });
   if (sick) breaker.trip(sick);
   await heartbeat();
+  const metrics = new RunnerMetrics({
+    slots: config.concurrency,
+    busy: () => trials.size,
+    draining: () => draining,
+    degraded: () => breaker.degraded !== null,
+    harborVersion: deps.probe.harborVersion,
+  });
   const heartbeatTimer = setInterval(() => void heartbeat(), config.heartbeatMs);
 
   /** Publishes an outcome, then acks; the kept copy goes only once the ack is confirmed. */
@@ -152,11 +162,15 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
         events = events.then(() => publishEvent({ ...base, type: 'started', trialDir, at: at() }, closing.signal));
       },
       publishLog: async (chunk) => {
-        await js.publish(topology.runLog(order.runId), encode(chunk));
+        const data = encode(chunk);
+        await js.publish(topology.runLog(order.runId), data);
+        metrics.logChunk(chunk.lines.length, data.byteLength);
       },
       log,
     }, deps.sandboxEnv?.(order));
     trials.set(order.runId, trial);
+    metrics.trialsStarted.inc();
+    const startedAtMs = performance.now();
     // Only the runner holding the run listens for its cancel, so every reply is authoritative.
     const cancelSub: Subscription = nats.subscribe(topology.cancelRun(order.runId), {
       callback: (_err, msg) => {
@@ -171,6 +185,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       trials.delete(order.runId);
     });
     if (outcome.kind === 'released') {
+      metrics.trialsReleased.inc({ reason: outcome.reason });
       await events.catch(() => {});
       if (outcome.reason === 'runner-unhealthy') breaker.trip(outcome.message, { docker: outcome.fault.docker });
       // Before the nak, so the run shows QUEUED again rather than held by a runner that let it go.
@@ -182,6 +197,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
       return;
     }
     const result = outcome.result;
+    metrics.finished(result, (performance.now() - startedAtMs) / 1_000);
     if (result.status === 'ERRORED' && result.failureKind === 'INFRASTRUCTURE') lastError = result.exceptionMessage;
     const event: FinishedEvent = { ...base, type: 'finished', result, at: at() };
     // Kept before anything else waits on NATS: from here on, no delivery runs this trial again.
@@ -292,6 +308,7 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
 
   return {
     busy: () => trials.size,
+    metrics,
     drain: async () => {
       draining = true;
       breaker.close();

@@ -141,6 +141,17 @@ test('"New job on this dataset" preselects the version and launches a job on it'
   const jobId = page.url().split('/').pop();
   const job = (await platform.graphql(`query($id: ID!) { job(id: $id) { runsTotal datasetVersion { label } } }`, { id: jobId })).job;
   expect(job).toEqual({ runsTotal: 3, datasetVersion: { label: 'terminal-bench@2.1' } });
+
+  // The job page names the version it ran on, the jobs list filters by its dataset, and "Launch
+  // again" launches on the same version.
+  await expect(page.locator('[data-job-dataset]').textContent()).resolves.toBe('terminal-bench@2.1');
+  await page.goto(`${platform.url}/jobs`);
+  await page.locator('select[name="dataset"]').selectOption(datasetId);
+  await page.waitForURL((url) => url.searchParams.get('dataset') === datasetId);
+  await page.locator(`a[href="/jobs/${jobId}"]`).first().waitFor();
+  await page.goto(`${platform.url}/jobs/new?from=${jobId}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="task-count"]')?.textContent === '3 tasks');
+  await expect(page.locator('[data-dataset-picker]').inputValue()).resolves.toBe(secondVersion);
 });
 
 test('an ADMIN imports a folder of task folders from the server; refused folders are listed and nothing is stored', async () => {

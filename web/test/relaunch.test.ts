@@ -11,6 +11,7 @@ const job = {
   budgetUsd: 12.5,
   hasProviderKey: false,
   taskStats: [{ task: { id: 't1', name: 'fix-git' } }, { task: { id: 't2', name: 'build-cython' } }],
+  datasetVersion: null,
 };
 
 test('copies tasks, agent, model, runs, budget, and the Harbor options the form has, leaving defaults empty', () => {
@@ -26,6 +27,7 @@ test('copies tasks, agent, model, runs, budget, and the Harbor options the form 
     forceBuild: false,
     agentKwargs: '',
     budgetUsd: 12.5,
+    datasetVersionId: null,
     notCopied: [],
   });
   const set = { environmentType: 'daytona', timeoutMultiplier: 2, maxRetries: 1, agentKwargs: { temperature: 0.7 }, forceBuild: true };
@@ -45,4 +47,11 @@ test('says what the form cannot carry: per-phase multipliers and the job’s own
     'the per-phase timeout multipliers (verifierTimeoutMultiplier)',
     "the job's own provider key (enter it again, or leave it empty for the server's default)",
   ]);
+});
+
+test('launches on the same dataset version again when the job ran all of its tasks, else on the tasks as picked', () => {
+  const whole = { ...job, harborOptions: {}, datasetVersion: { id: 'v2', taskCount: 2 } };
+  expect(formFromJob(whole).datasetVersionId).toBe('v2');
+  // A subset of a version: the picked tasks are the job's, not the version's.
+  expect(formFromJob({ ...whole, datasetVersion: { id: 'v2', taskCount: 89 } }).datasetVersionId).toBeNull();
 });

@@ -92,6 +92,10 @@ const schema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number({ error: 'a number of milliseconds' }).int('a whole number of milliseconds').min(100, 'at least 100 ms').max(120_000, 'at most 120000 ms').default(10_000),
   WEBHOOK_STUCK_AFTER_MINUTES: z.coerce.number({ error: 'a number of minutes' }).min(1, 'at least 1').max(1_440, 'at most 1440 (a day)').default(10),
   ...edgeEnv,
+  // Issue 18 (metrics): /metrics on a port of its own, or on PORT behind a token; neither: no /metrics.
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)').optional(),
 });
 
 export interface ApiConfig {
@@ -126,6 +130,8 @@ export interface ApiConfig {
   /** ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES (jobs/launch-policy.ts). */
   launchSettings: LaunchSettings;
   edge: EdgeConfig;
+  /** Prometheus metrics (metrics/http.ts): the separate listener (null: none) and the bearer token (null: not on PORT). */
+  metrics: { port: number | null; host: string; token: string | null };
   /** Issue 18: WEBHOOK_ALLOW_PRIVATE, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT_MS, WEBHOOK_STUCK_AFTER_MINUTES. */
   webhooks: Pick<WebhookSettings, 'allowPrivate' | 'maxAttempts' | 'timeoutMs' | 'stuckAfterMs'>;
 }
@@ -199,6 +205,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
           : [...new Set(v.ENDPOINT_OVERRIDE_ROLES.split(',').map((r) => r.trim().toUpperCase() as Role))],
     },
     edge: edgeConfig(v),
+    metrics: { port: v.METRICS_PORT ?? null, host: v.METRICS_HOST, token: v.METRICS_TOKEN ?? null },
     webhooks: {
       allowPrivate: v.WEBHOOK_ALLOW_PRIVATE === 'true',
       maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,

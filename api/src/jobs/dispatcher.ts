@@ -31,6 +31,7 @@ import { SlotPlan, type RunnerSlots } from '../runners/capacity.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { endpointKwargs } from './launch-policy.js';
 import { MONTH_START } from '../quotas/service.js';
+import type { ApiMetrics } from '../metrics/index.js';
 
 export interface DispatcherDeps {
   db: Db;
@@ -44,6 +45,8 @@ export interface DispatcherDeps {
    */
   capacity?: () => Promise<RunnerSlots[] | null>;
   log?: (line: string) => void;
+  /** Counts orders published and failed rounds (metrics/index.ts). */
+  metrics?: ApiMetrics;
 }
 
 /** Runs published per transaction: big enough to move 10,000 runs in seconds, small enough to keep locks short. */
@@ -294,8 +297,12 @@ export function startDispatcher(deps: DispatcherDeps, pollMs = 1_000): { kick():
   const loop = (async () => {
     while (!stopped) {
       try {
-        while (!stopped && (await dispatchBatch(deps)) > 0);
+        for (let n = 1; !stopped && n > 0; ) {
+          n = await dispatchBatch(deps);
+          deps.metrics?.runsDispatched.inc(n);
+        }
       } catch (error) {
+        deps.metrics?.dispatcherErrors.inc();
         deps.log?.(`dispatcher: ${(error as Error).message}; retrying`);
       }
       if (!stopped) await sleep();

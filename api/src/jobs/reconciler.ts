@@ -41,6 +41,7 @@ import { listRunners, runnerCapabilities } from '../runners/service.js';
 import { POOL } from './dispatcher.js';
 import { completeCancel } from './cancel.js';
 import { redispatch, type RedispatchDeps, type SeenRun } from './redispatch.js';
+import type { ApiMetrics } from '../metrics/index.js';
 
 export interface ReconcilerDeps {
   db: Db;
@@ -50,6 +51,8 @@ export interface ReconcilerDeps {
   log: (line: string) => void;
   /** Time between ticks; by default half the runners' ack wait, within 1 s … 60 s. */
   intervalMs?: number;
+  /** Counts what each tick did (metrics/index.ts). */
+  metrics?: ApiMetrics;
 }
 
 /** Runs looked at per tick and kind; a backlog beyond it is worked through over the next ticks. */
@@ -92,7 +95,10 @@ export function startReconciler(deps: ReconcilerDeps): { stop(): Promise<void>; 
       missingSince.clear();
       return { acted: false, redispatched: 0, cancelsCompleted: 0 };
     }
-    return reconcile({ ...deps, js: jetstream(deps.nats), jsm }, ackWaitMs, missingSince);
+    const report = await reconcile({ ...deps, js: jetstream(deps.nats), jsm }, ackWaitMs, missingSince);
+    if (report.redispatched > 0) deps.metrics?.reconcilerActions.inc({ kind: 'redispatched' }, report.redispatched);
+    if (report.cancelsCompleted > 0) deps.metrics?.reconcilerActions.inc({ kind: 'cancel_completed' }, report.cancelsCompleted);
+    return report;
   };
 
   const loop = async () => {

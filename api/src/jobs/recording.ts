@@ -21,6 +21,7 @@ import { enforceBudget } from './budget-stop.js';
 import { requestStop } from './cancel.js';
 import { notifyJob, transition, type Applied } from '../runs/lifecycle.js';
 import { applyEvent, TERMINAL } from './recorder.js';
+import type { ApiMetrics } from '../metrics/index.js';
 
 export interface RecorderDeps {
   db: Db;
@@ -29,6 +30,8 @@ export interface RecorderDeps {
   log: (line: string) => void;
   /** A run ended: its runner slot is free, so the fair-share dispatcher can publish the next order now, not at its next poll. */
   onRunEnded?: () => void;
+  /** Counts events and times event-to-record (metrics/index.ts). */
+  metrics?: ApiMetrics;
 }
 
 const maxDeliveriesAdvisory = z.object({ stream: z.string(), consumer: z.string(), stream_seq: z.number().int(), deliveries: z.number().int() });
@@ -96,6 +99,11 @@ async function recordEvent(deps: RecorderDeps, m: JsMsg): Promise<void> {
   }
   const outcome = await applyEvent(deps.db, event, m.seq);
   m.ack();
+  if (deps.metrics) {
+    deps.metrics.recorderEvents.inc({ type: event.type });
+    // From the stream's own timestamp: the runner's clock plays no part.
+    deps.metrics.recorderLag.observe(Math.max(0, Date.now() - m.time.getTime()) / 1_000);
+  }
   if (outcome.applied) {
     notifyJob(deps.nats, deps.topology, outcome.applied);
     if (TERMINAL.has(outcome.applied.status)) deps.onRunEnded?.();
@@ -104,6 +112,7 @@ async function recordEvent(deps: RecorderDeps, m: JsMsg): Promise<void> {
   if (outcome.stop) void requestStop(deps, event.runId);
   // The reconciler completes this should the process die first (checkBudget marked the job).
   if (outcome.budgetReached) {
+    deps.metrics?.budgetStops.inc();
     void enforceBudget(deps, event.jobId).catch((error: Error) => deps.log(`recorder: budget stop of job ${event.jobId}: ${error.message}`));
   }
 }

@@ -8,6 +8,7 @@ import '../runs/schema.js';
 import '../runs/details.js';
 import '../jobs/schema.js';
 import '../jobs/mutations.js';
+import '../jobs/manage-schema.js';
 import '../jobs/regrade-schema.js';
 import '../quotas/schema.js';
 import '../audit/schema.js';
@@ -20,6 +21,7 @@ import '../stats/schema.js';
 import '../exports/schema.js';
 import '../trials/schema.js';
 import '../datasets/schema.js';
+import '../leaderboard/schema.js';
 import '../notifications/schema.js';
 
 export function toSchema() {

@@ -7,6 +7,7 @@ import { seal } from 'runner/secrets';
 import { readConfig } from '../../src/config/env.js';
 import type { LaunchSettings } from '../../src/jobs/launch-policy.js';
 import { startServices } from '../../src/services.js';
+import { ApiMetrics } from '../../src/metrics/index.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import type { EdgeConfig } from '../../src/edge/config.js';
 import type { UploadLimits } from '../../src/tasks/upload.js';
@@ -24,6 +25,8 @@ export interface TestApp {
   jobsDir: string;
   /** The ADMIN every request of the test sends as (support/auth.ts), unless it sets its own Authorization. */
   admin: { userId: string; token: string };
+  /** The app's metrics, shared with its services as main.ts does. */
+  metrics: ApiMetrics;
   /** Stops the dispatcher and recorder, as when the API process dies; `startServices` brings them back. */
   stopServices(): Promise<void>;
   startServices(): Promise<void>;
@@ -55,6 +58,8 @@ export async function startTestApp(
     wsRecheckMs?: number;
     /** DATASET_IMPORT_ROOT; absent: importing is off. */
     datasetImportRoot?: string;
+    /** METRICS_TOKEN: /metrics on the app's port for holders of this token. */
+    metricsToken?: string;
     /** Issue 18: webhook settings over the defaults (needs secretsKey for the worker to run). */
     webhooks?: Partial<import('../../src/notifications/worker.js').WebhookSettings>;
   } = {},
@@ -65,8 +70,11 @@ export async function startTestApp(
     mkdtemp(path.join(os.tmpdir(), 'thr-tasks-')),
     mkdtemp(path.join(os.tmpdir(), 'thr-jobs-')),
   ]);
+  // Scrapes read fresh figures: tests wait for them to change.
+  const metrics = new ApiMetrics({ db: database.db, nats: nats.nc, topology: nats.topology }, { snapshotTtlMs: 0 });
   const launchServices = () =>
     startServices({
+      metrics,
       db: database.db,
       nats: nats.nc,
       topology: nats.topology,
@@ -100,6 +108,8 @@ export async function startTestApp(
     web: options.web,
     log: options.log,
     auth: { wsRecheckMs: options.wsRecheckMs },
+    metrics,
+    metricsToken: options.metricsToken,
   });
   const url = await app.start(0, '127.0.0.1');
   // Apps sharing a database (databaseUrl) share its ADMIN, each with a token of its own.
@@ -113,6 +123,7 @@ export async function startTestApp(
     tasksDir,
     jobsDir,
     admin,
+    metrics,
     stopServices: async () => {
       await services?.stop();
       services = null;

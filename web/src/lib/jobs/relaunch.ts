@@ -9,6 +9,7 @@ export const RELAUNCH_SOURCE = graphql(`
     job(id: $id) {
       id name agent model runsPerTask harborOptions budgetUsd hasProviderKey
       taskStats { task { id name } }
+      datasetVersion { id taskCount }
     }
   }
 `);
@@ -26,6 +27,8 @@ export interface LaunchForm {
   forceBuild: boolean;
   agentKwargs: string;
   budgetUsd: number | null;
+  /** The dataset version to launch on again: the source ran all of its tasks on it; null: the tasks as picked. */
+  datasetVersionId: string | null;
   /** What was not copied, in words; empty when everything was. */
   notCopied: string[];
 }
@@ -51,6 +54,7 @@ export function formFromJob(job: SourceJob): LaunchForm {
     forceBuild: options.forceBuild === true,
     agentKwargs: kwargs,
     budgetUsd: job.budgetUsd,
+    datasetVersionId: job.datasetVersion && job.datasetVersion.taskCount === job.taskStats.length ? job.datasetVersion.id : null,
     notCopied,
   };
 }
