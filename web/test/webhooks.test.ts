@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { startPlatform, type Platform } from './support/platform.js';
+import { uploadTasks } from './support/upload.js';
 
 let platform: Platform;
 let browser: Browser;
@@ -86,4 +87,19 @@ test('a webhook made on the settings page delivers a signed test ping, and the l
   await page.getByRole('table', { name: 'Deliveries' }).getByText('pending').waitFor();
   await page.getByRole('table', { name: 'Deliveries' }).getByText(/^next /).waitFor();
   await screenshot(page, 'webhooks');
+});
+
+test('?job=<id> adds a webhook for that job only', async () => {
+  const ids = await uploadTasks(platform.url, [{ name: 'hook-task', sim: { HARBOR_SIM_SCENARIO: 'pass' } }]);
+  const created = await platform.graphql(
+    `mutation($input: CreateJobInput!) { createJob(input: $input) { __typename ... on MutationCreateJobSuccess { data { id } } ... on Error { message } } }`,
+    { input: { taskIds: Object.values(ids), agent: 'oracle', runsPerTask: 1, name: 'hooked job' } },
+  );
+  const jobId = created.createJob.data.id;
+  await page.goto(`${platform.url}/settings/webhooks?job=${jobId}`);
+  await page.getByLabel('Webhook scope').getByText('For job hooked job only').waitFor();
+  await addWebhook(`${base}/job`);
+  await row(`${base}/job`).getByRole('link', { name: 'hooked job' }).waitFor();
+  const hooks = await platform.graphql(`query($id: ID!) { webhooks(jobId: $id) { totalCount edges { node { url job { id } } } } }`, { id: jobId });
+  expect(hooks.webhooks).toEqual({ totalCount: 1, edges: [{ node: { url: `${base}/job`, job: { id: jobId } } }] });
 });
