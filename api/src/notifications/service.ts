@@ -72,14 +72,13 @@ export async function createWebhook(
   if (!deps.secretsKey) {
     throw new InvalidInputError('this server cannot keep webhook secrets: set SECRETS_KEY (32 bytes, base64) on the API', 'input');
   }
-  let userId = input.userId ?? viewer.userId;
+  const userId = input.userId ?? viewer.userId;
   if (userId !== viewer.userId && viewer.role !== 'ADMIN') throw new ForbiddenError('only an ADMIN may create a webhook for another user');
   if (input.jobId) {
     const job = await deps.db.job.findUnique({ where: { id: input.jobId }, select: { createdById: true } });
     if (!job) throw new NotFoundError('job', input.jobId);
+    // A job's webhook belongs to whoever adds it (the job's creator or an ADMIN), who can see and remove it.
     requireOwnerOrAdmin(deps, job.createdById, 'add a webhook to this job');
-    // A job's webhook belongs to whoever adds it, so its owner can see and remove it.
-    userId = input.userId ?? viewer.userId;
   }
   if (!(await deps.db.user.findUnique({ where: { id: userId }, select: { id: true } }))) throw new NotFoundError('user', userId);
   const url = await checkUrl(deps, input.url);

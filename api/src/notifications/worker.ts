@@ -121,6 +121,8 @@ export function startWebhookWorker(deps: WebhookWorkerDeps, options: { loop?: bo
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let lastWatch = 0;
+  // Lost runners this replica has enqueued already (their records stay in the bucket for an hour).
+  const toldLost = new Set<string>();
 
   const tick = async (): Promise<number> => {
     const leaseMs = settings.timeoutMs + 30_000;
@@ -201,8 +203,14 @@ export function startWebhookWorker(deps: WebhookWorkerDeps, options: { loop?: bo
   const watch = async (): Promise<void> => {
     const at = Date.now();
     const runners = await listRunners(deps.nats, deps.topology, at);
-    for (const runner of runners.filter((r) => r.state === 'LOST')) {
+    const lost = runners.filter((r) => r.state === 'LOST');
+    const lostKeys = new Set(lost.map((r) => `${r.runnerId}:${r.at}`));
+    for (const key of toldLost) if (!lostKeys.has(key)) toldLost.delete(key);
+    for (const runner of lost) {
+      const key = `${runner.runnerId}:${runner.at}`;
+      if (toldLost.has(key)) continue;
       await deps.db.$transaction((tx) => enqueueRunnerLost(tx, { id: runner.runnerId, lastHeartbeatAt: runner.at, runIds: runner.runIds }));
+      toldLost.add(key);
     }
     // Jobs with queued runs and nothing under way, that someone's webhook wants JOB_STUCK for.
     const waiting = await deps.db.$queryRaw<{ id: string; progress: number }[]>`
