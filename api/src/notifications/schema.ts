@@ -45,7 +45,7 @@ builder.prismaObject('Webhook', {
     events: t.expose('events', { type: [WebhookEventEnum] }),
     format: t.expose('format', { type: WebhookFormatEnum }),
     enabled: t.exposeBoolean('enabled'),
-    secretHint: t.exposeString('secretHint', { description: 'The last four characters of the signing secret, shown once at creation.' }),
+    secretHint: t.exposeString('secretHint', { description: 'The last four characters of the signing secret, to tell secrets apart (createWebhook shows the whole secret once).' }),
     owner: t.relation('user'),
     job: t.relation('job', { nullable: true, description: "The job it is for; null: every job of its owner's." }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
