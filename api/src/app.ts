@@ -56,6 +56,8 @@ export interface AppDeps {
   jobsDir: string;
   /** DATASET_IMPORT_ROOT: the folder importDataset may read; absent: importing is off. */
   datasetImportRoot?: string | null;
+  /** Issue 18: WEBHOOK_ALLOW_PRIVATE for createWebhook/updateWebhook; absent: allowed. */
+  webhooks?: { allowPrivate: boolean };
   /** Wakes the dispatcher after a mutation wrote runs; a no-op where none runs. */
   kickDispatcher?: () => void;
   /** Serves the web app for every path the API does not own; absent, those paths get 404. */
@@ -135,6 +137,7 @@ export function buildApp(deps: AppDeps): App {
       datasetImportRoot: deps.datasetImportRoot ?? null,
       trialScrubbers: scrubbers,
       launchSettings: deps.launchSettings ?? DEFAULT_LAUNCH_SETTINGS,
+      webhookAllowPrivate: deps.webhooks?.allowPrivate ?? true,
       kickDispatcher: deps.kickDispatcher ?? (() => {}),
       signal: initial.request?.signal,
       viewer: auth.viewer,

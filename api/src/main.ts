@@ -64,6 +64,9 @@ async function main(): Promise<void> {
     reconcileIntervalMs: config.reconcileIntervalMs,
     streamLimits: config.streamLimits,
     metrics,
+    secretsKey: config.secretsKey,
+    publicUrl: config.publicUrl,
+    webhooks: config.webhooks,
   }).catch((error: Error) => fail(`cannot set up JetStream streams and consumers: ${error.message}`));
   const web = await loadWebApp(config.webDir, log).catch((error: Error) => fail(`cannot load the web app: ${error.message}`));
   const app = buildApp({
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
     datasetImportRoot: config.datasetImportRoot,
     tasksDir: config.tasksDir,
     launchSettings: config.launchSettings,
+    webhooks: { allowPrivate: config.webhooks.allowPrivate },
     kickDispatcher: services.kickDispatcher,
     shutdownGraceMs: config.shutdownGraceMs,
     edge: config.edge,

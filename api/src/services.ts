@@ -10,6 +10,7 @@ import { startReconciler } from './jobs/reconciler.js';
 import { startRecorder } from './jobs/recording.js';
 import { trackRunnerCapacity } from './runners/capacity.js';
 import type { ApiMetrics } from './metrics/index.js';
+import { DEFAULT_WEBHOOK_SETTINGS, startWebhookWorker, type WebhookSettings } from './notifications/worker.js';
 
 export interface ServiceDeps {
   db: Db;
@@ -23,6 +24,12 @@ export interface ServiceDeps {
   reconcileIntervalMs?: number;
   /** The process's metrics, shared with its app (main.ts); absent: nothing is measured. */
   metrics?: ApiMetrics;
+  /** Issue 18: SECRETS_KEY opens webhook secrets; without it no webhook exists and no delivery worker runs. */
+  secretsKey?: Buffer | null;
+  /** PUBLIC_URL, for job links in webhook bodies. */
+  publicUrl?: string;
+  /** WEBHOOK_* settings over the defaults. */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher(): void; stop(): Promise<void> }> {
@@ -51,9 +58,21 @@ export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher
     intervalMs: deps.reconcileIntervalMs,
     metrics: deps.metrics,
   });
+  const webhooks = deps.secretsKey
+    ? startWebhookWorker({
+        db: deps.db,
+        nats: deps.nats,
+        topology: deps.topology,
+        secretsKey: deps.secretsKey,
+        publicUrl: deps.publicUrl ?? 'http://localhost:8080',
+        settings: { ...DEFAULT_WEBHOOK_SETTINGS, ...deps.webhooks },
+        log: deps.log,
+      })
+    : null;
   return {
     kickDispatcher: () => dispatcher.kick(),
     stop: async () => {
+      await webhooks?.stop();
       await reconciler.stop();
       await dispatcher.stop();
       runners.stop();

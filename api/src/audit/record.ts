@@ -23,6 +23,11 @@ export type AuditAction =
   | 'DATASET_CREATED'
   | 'DATASET_VERSION_CREATED'
   | 'DATASET_IMPORTED'
+  | 'WEBHOOK_CREATED'
+  | 'WEBHOOK_UPDATED'
+  | 'WEBHOOK_DELETED'
+  | 'WEBHOOK_TESTED'
+  | 'WEBHOOK_REDELIVERED'
   | (string & {});
 
 export interface AuditEntry {

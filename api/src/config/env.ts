@@ -10,6 +10,7 @@ import type { LaunchSettings } from '../jobs/launch-policy.js';
 import { checkAdminToken } from '../auth/secrets.js';
 import type { UploadLimits } from '../tasks/upload.js';
 import { repoRoot } from './paths.js';
+import type { WebhookSettings } from '../notifications/worker.js';
 
 const MiB = 1024 * 1024;
 const ROLES: readonly Role[] = ['ADMIN', 'MEMBER', 'VIEWER'];
@@ -85,6 +86,11 @@ const schema = z.object({
       }
     }, '32 bytes as base64 or 64 hex characters (e.g. `openssl rand -base64 32`)')
     .optional(),
+  // Issue 18: webhooks (notifications/worker.ts, urls.ts for the SSRF trade-off).
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'true or false' }).default('true'),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1').max(20, 'at most 20').default(6),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number({ error: 'a number of milliseconds' }).int('a whole number of milliseconds').min(100, 'at least 100 ms').max(120_000, 'at most 120000 ms').default(10_000),
+  WEBHOOK_STUCK_AFTER_MINUTES: z.coerce.number({ error: 'a number of minutes' }).min(1, 'at least 1').max(1_440, 'at most 1440 (a day)').default(10),
   ...edgeEnv,
   // Issue 18 (metrics): /metrics on a port of its own, or on PORT behind a token; neither: no /metrics.
   METRICS_PORT: port.optional(),
@@ -126,6 +132,8 @@ export interface ApiConfig {
   edge: EdgeConfig;
   /** Prometheus metrics (metrics/http.ts): the separate listener (null: none) and the bearer token (null: not on PORT). */
   metrics: { port: number | null; host: string; token: string | null };
+  /** Issue 18: WEBHOOK_ALLOW_PRIVATE, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_TIMEOUT_MS, WEBHOOK_STUCK_AFTER_MINUTES. */
+  webhooks: Pick<WebhookSettings, 'allowPrivate' | 'maxAttempts' | 'timeoutMs' | 'stuckAfterMs'>;
 }
 
 export class ConfigError extends Error {
@@ -198,5 +206,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     },
     edge: edgeConfig(v),
     metrics: { port: v.METRICS_PORT ?? null, host: v.METRICS_HOST, token: v.METRICS_TOKEN ?? null },
+    webhooks: {
+      allowPrivate: v.WEBHOOK_ALLOW_PRIVATE === 'true',
+      maxAttempts: v.WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: v.WEBHOOK_TIMEOUT_MS,
+      stuckAfterMs: Math.round(v.WEBHOOK_STUCK_AFTER_MINUTES * 60_000),
+    },
   };
 }

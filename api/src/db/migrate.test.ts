@@ -57,7 +57,7 @@ describe('deployMigrations', () => {
     const local = await readMigrations(migrationsDir);
     expect(result.applied).toEqual(local.map((m) => m.name));
     expect(await tables(database.url)).toEqual([
-      'ApiToken', 'AuditEvent', 'Dataset', 'DatasetTask', 'DatasetVersion', 'Job', 'LoginLink', 'ProviderSecret', 'ReconcilerLease', 'Run', 'RunTest', 'Session', 'Task', 'User', '_prisma_migrations',
+      'ApiToken', 'AuditEvent', 'Dataset', 'DatasetTask', 'DatasetVersion', 'Job', 'LoginLink', 'ProviderSecret', 'ReconcilerLease', 'Run', 'RunTest', 'Session', 'Task', 'User', 'Webhook', 'WebhookDelivery', '_prisma_migrations',
     ]);
 
     const rows = await query<Record<string, unknown>>(
@@ -129,7 +129,7 @@ describe('deployMigrations', () => {
       `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname`,
     );
-    const { RunStatus, JobStatus, JobStopReason, FailureKind, AttemptRole, Difficulty, TestStatus, TestsSource, UserRole, RewardFlag, DatasetSource } = await import('../generated/prisma/enums.js');
+    const { RunStatus, JobStatus, JobStopReason, FailureKind, AttemptRole, Difficulty, TestStatus, TestsSource, UserRole, RewardFlag, DatasetSource, WebhookEvent, WebhookFormat, WebhookDeliveryStatus } = await import('../generated/prisma/enums.js');
     expect(Object.fromEntries(enums.map((e) => [e.typname, e.labels]))).toEqual({
       RunStatus: Object.values(RunStatus),
       JobStatus: Object.values(JobStatus),
@@ -142,6 +142,9 @@ describe('deployMigrations', () => {
       UserRole: Object.values(UserRole),
       RewardFlag: Object.values(RewardFlag),
       DatasetSource: Object.values(DatasetSource),
+      WebhookEvent: Object.values(WebhookEvent),
+      WebhookFormat: Object.values(WebhookFormat),
+      WebhookDeliveryStatus: Object.values(WebhookDeliveryStatus),
     });
   });
 

@@ -16,6 +16,7 @@
 //
 // This file holds the rules, checked inside the caller's transaction; budget-stop.ts acts on them.
 import type { Prisma } from '../generated/prisma/client.js';
+import { enqueueJobEvent } from '../notifications/outbox.js';
 import { DomainError, InvalidInputError } from '../schema/errors.js';
 
 type Tx = Prisma.TransactionClient;
@@ -79,6 +80,8 @@ export async function checkBudget(tx: Tx, jobId: string): Promise<boolean> {
                      "cancelsUnrecordedSince" = clock_timestamp(),
                      status = (CASE WHEN status IN ('QUEUED', 'RUNNING') THEN 'CANCELLING' ELSE status END)::"JobStatus"
      WHERE id = ${jobId}::uuid`;
+  // Issue 18: webhooks hear of the stop in this transaction (outbox); a raised budget reached again is a new stop.
+  await enqueueJobEvent(tx, 'BUDGET_REACHED', jobId, { message: budgetMessage(job.cost, job.budget), dedupeKey: `BUDGET_REACHED:${jobId}:${job.budget}:${job.cost}` });
   return true;
 }
 

@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Topology } from 'runner/protocol';
 import { Prisma } from '../generated/prisma/client.js';
 import type { RunStatus } from '../generated/prisma/enums.js';
+import { enqueueJobEvent } from '../notifications/outbox.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -58,14 +59,23 @@ export async function settleJob(tx: Tx, jobId: string, runStatus: RunStatus): Pr
                           WHERE id = ${jobId}::uuid AND status = 'QUEUED'`;
     return;
   }
-  await tx.$executeRaw`
+  const settled = await tx.$queryRaw<{ cancelled: boolean; finishedAt: Date }[]>`
     UPDATE "Job"
        SET status = (CASE WHEN "cancelRequestedAt" IS NULL AND "stopReason" IS NULL THEN 'COMPLETED' ELSE 'CANCELLED' END)::"JobStatus",
            "finishedAt" = now(),
            "startedAt" = COALESCE("startedAt", now())
      WHERE id = ${jobId}::uuid
        AND "runsQueued" = 0 AND "runsClaimed" = 0 AND "runsRunning" = 0
-       AND status IN ('QUEUED', 'RUNNING', 'CANCELLING')`;
+       AND status IN ('QUEUED', 'RUNNING', 'CANCELLING')
+    RETURNING ("cancelRequestedAt" IS NOT NULL) AS cancelled, "finishedAt"`;
+  // Issue 18: webhooks hear of the end in this transaction (outbox). A person's cancel is
+  // JOB_CANCELLED; a job that ran out, or that its budget stopped, finished. Keyed by the end's
+  // time: a job retried after it ended is told again when it ends again.
+  const end = settled[0];
+  if (end) {
+    const event = end.cancelled ? 'JOB_CANCELLED' : 'JOB_FINISHED';
+    await enqueueJobEvent(tx, event, jobId, { dedupeKey: `${event}:${jobId}:${end.finishedAt.toISOString()}` });
+  }
 }
 
 /** Tells every API replica that a job changed; subscribers re-read what they show. */

@@ -24,6 +24,8 @@ export interface Context {
   datasetImportRoot: string | null;
   /** What launches may do on this server (ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES). */
   launchSettings: LaunchSettings;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may post to private addresses (notifications/urls.ts). */
+  webhookAllowPrivate: boolean;
   /** A run's provider keys as a scrubber, for what is read from its trial directory. */
   trialScrubbers: TrialScrubbers;
   /** This process's fan-out of the recorder's notifications. */

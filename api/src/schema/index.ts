@@ -22,6 +22,7 @@ import '../exports/schema.js';
 import '../trials/schema.js';
 import '../datasets/schema.js';
 import '../leaderboard/schema.js';
+import '../notifications/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });

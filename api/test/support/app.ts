@@ -60,6 +60,8 @@ export async function startTestApp(
     datasetImportRoot?: string;
     /** METRICS_TOKEN: /metrics on the app's port for holders of this token. */
     metricsToken?: string;
+    /** Issue 18: webhook settings over the defaults (needs secretsKey for the worker to run). */
+    webhooks?: Partial<import('../../src/notifications/worker.js').WebhookSettings>;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -82,6 +84,9 @@ export async function startTestApp(
       reconcileIntervalMs: options.reconcileIntervalMs,
       // NATS_LOGS_MAX_BYTES from vitest.config.ts: many throwaway LOGS streams share one test server's store.
       streamLimits: readConfig({ NATS_LOGS_MAX_BYTES: process.env.NATS_LOGS_MAX_BYTES }).streamLimits,
+      secretsKey: options.secretsKey,
+      publicUrl: 'http://thr.test',
+      webhooks: options.webhooks,
     });
   let services = options.services ? await launchServices() : null;
   const app = buildApp({
@@ -96,6 +101,7 @@ export async function startTestApp(
     jobsDir,
     tasksDir,
     datasetImportRoot: options.datasetImportRoot,
+    webhooks: options.webhooks?.allowPrivate === undefined ? undefined : { allowPrivate: options.webhooks.allowPrivate },
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
     edge: { ...readConfig({}).edge, ...options.edge },
