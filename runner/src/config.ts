@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { redactNatsUrl } from './protocol/connect-options.js';
-import { defaultStreamLimits, logsMaxBytesSchema, type StreamLimits } from './protocol/streams.js';
+import { defaultStreamLimits, logsMaxBytesSchema, streamReplicasSchema, type StreamLimits } from './protocol/streams.js';
 import { parseSecretsKey } from './secrets/sealed.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -41,7 +41,8 @@ const schema = z.object({
   /** Sandbox credential variables passed to Harbor (comma-separated names); unset: those of capabilities.ts's table that are set. */
   RUNNER_ENVIRONMENT_VARS: z.string().regex(/^\s*[A-Z][A-Z0-9_]{0,63}(\s*,\s*[A-Z][A-Z0-9_]{0,63})*\s*$/, 'a comma-separated list of variable names like DAYTONA_API_KEY').optional(),
   /** Environment types to serve, comma-separated; unset: every type whose needs are found on this machine. */
-  RUNNER_ENVIRONMENT_TYPES: z.string().regex(/^\s*[a-z-]+(\s*,\s*[a-z-]+)*\s*$/, 'a comma-separated list of environment types like docker,daytona').optional(),
+  // Names hold digits too (e2b); issue 18 (deploy) found `e2b` refused here.
+  RUNNER_ENVIRONMENT_TYPES: z.string().regex(/^\s*[a-z][a-z0-9-]*(\s*,\s*[a-z][a-z0-9-]*)*\s*$/, 'a comma-separated list of environment types like docker,daytona').optional(),
   /** Docker here runs Windows containers (a Windows host in Windows-container mode). */
   RUNNER_WINDOWS: z.enum(['0', '1', 'true', 'false'], { error: '1 or 0' }).optional(),
   /** GPUs of this machine; unset: counted with nvidia-smi. */
@@ -49,7 +50,12 @@ const schema = z.object({
   // Issue 18 (metrics): the /metrics listener; unset port: none.
   RUNNER_METRICS_PORT: z.coerce.number({ error: 'a port number' }).int('a whole port number').min(0, 'a port from 0 to 65535').max(65535, 'a port from 0 to 65535').optional(),
   RUNNER_METRICS_HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
+  // Issue 18 (deploy): stream copies when this runner creates the streams before any API.
+  NATS_STREAM_REPLICAS: streamReplicasSchema,
 });
+
+/** Every variable readRunnerConfig reads (deploy manifests are checked against it). */
+export const RUNNER_ENV_NAMES: readonly string[] = Object.keys(schema.shape);
 
 export interface RunnerConfig {
   natsUrl: string;
@@ -113,7 +119,7 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   return {
     natsUrl: v.NATS_URL,
     natsPrefix: v.NATS_PREFIX,
-    streamLimits: { ...defaultStreamLimits, logsMaxBytes: v.NATS_LOGS_MAX_BYTES },
+    streamLimits: { ...defaultStreamLimits, logsMaxBytes: v.NATS_LOGS_MAX_BYTES, replicas: v.NATS_STREAM_REPLICAS },
     runnerId: v.RUNNER_ID ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`,
     concurrency: v.RUNNER_CONCURRENCY,
     tasksDir: path.resolve(repoRoot, v.TASKS_DIR ?? path.join(dataDir, 'tasks')),

@@ -2,7 +2,7 @@
 // variable and what it expects — never a stack trace.
 import path from 'node:path';
 import { z } from 'zod';
-import { defaultStreamLimits, logsMaxBytesSchema, redactNatsUrl, type StreamLimits } from 'runner/protocol';
+import { defaultStreamLimits, logsMaxBytesSchema, redactNatsUrl, streamReplicasSchema, type StreamLimits } from 'runner/protocol';
 import { parseSecretsKey, PROVIDER_ENV_VARS } from 'runner/secrets';
 import type { Role } from '../auth/viewer.js';
 import { edgeConfig, edgeEnv, type EdgeConfig } from '../edge/config.js';
@@ -96,7 +96,12 @@ const schema = z.object({
   METRICS_PORT: port.optional(),
   METRICS_HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)').optional(),
+  // Issue 18 (deploy): copies of RUNS, EVENTS and LOGS; 3 on a 3-node JetStream cluster.
+  NATS_STREAM_REPLICAS: streamReplicasSchema,
 });
+
+/** Every variable readConfig reads, besides DEFAULT_<provider key> (deploy manifests are checked against it). */
+export const API_ENV_NAMES: readonly string[] = Object.keys(schema.shape);
 
 export interface ApiConfig {
   host: string;
@@ -169,7 +174,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     databaseUrl: v.DATABASE_URL,
     natsUrl: v.NATS_URL,
     natsPrefix: v.NATS_PREFIX,
-    streamLimits: { ...defaultStreamLimits, logsMaxBytes: v.NATS_LOGS_MAX_BYTES },
+    streamLimits: { ...defaultStreamLimits, logsMaxBytes: v.NATS_LOGS_MAX_BYTES, replicas: v.NATS_STREAM_REPLICAS },
     dataDir,
     tasksDir: path.resolve(repoRoot, v.TASKS_DIR ?? path.join(dataDir, 'tasks')),
     jobsDir: path.resolve(repoRoot, v.JOBS_DIR ?? path.join(dataDir, 'jobs')),

@@ -48,6 +48,17 @@ export const logsMaxBytesSchema = z.coerce
   .min(1024 ** 2, 'at least 1 MiB (1048576)')
   .default(defaultStreamLimits.logsMaxBytes);
 
+/**
+ * Issue 18 (deploy): NATS_STREAM_REPLICAS, copies of RUNS, EVENTS and LOGS in a JetStream cluster. 1 on
+ * one server; 3 on a 3-node cluster, so losing a node loses no order (at most 5, JetStream's limit).
+ */
+export const streamReplicasSchema = z.coerce
+  .number({ error: 'a number of replicas' })
+  .int('a whole number of replicas')
+  .min(1, 'at least 1')
+  .max(5, 'at most 5 (JetStream\'s limit)')
+  .default(defaultStreamLimits.replicas);
+
 export interface ConsumerSettings {
   /** How long a runner may stay silent on an order before it is redelivered; runners call working() well within it. */
   ackWaitMs: number;
