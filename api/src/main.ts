@@ -5,6 +5,7 @@ import { seal } from 'runner/secrets';
 import { buildApp } from './app.js';
 import { ensureFirstAdmin } from './auth/first-start.js';
 import { ConfigError, readConfig } from './config/env.js';
+import { checkDataDirs } from './config/dirs.js';
 import { createDb, describeDatabaseUrl } from './db/client.js';
 import { explainConnectionError, probeDatabase } from './db/errors.js';
 import { checkJetStream, connectNats } from './nats/connection.js';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   if (!config.natsUrl) {
     throw new ConfigError('NATS_URL must be set to a NATS URL (`npm start` starts a local nats-server when it is unset)');
   }
+  await checkDataDirs(config);
 
   try {
     await probeDatabase(config.databaseUrl);
