@@ -83,3 +83,23 @@ it('the script exits 0 when healthy and 1 with NATS down, printing one line per 
     });
   }
 }, 120_000);
+
+it('a stream without a leader FAILs, and runs waiting with no live runner FAIL (answers as a cluster gives them)', async () => {
+  const answer = {
+    ok: true,
+    version: '0.1.0',
+    checkedAt: '2026-12-06T12:00:00.000Z',
+    database: { ok: true, latencyMs: 1, message: 'PostgreSQL 16' },
+    nats: { ok: true, latencyMs: 1, message: 'NATS 2.10 with JetStream' },
+    jetStream: {
+      streams: [{ name: 'RUNS', replicas: 3, cluster: 'thr', leader: null, currentFollowers: 0, laggingFollowers: 2, maxLag: 0, messages: 5 }],
+      consumers: [{ stream: 'RUNS', name: 'runners-docker', pending: 5, ackPending: 0 }],
+    },
+    runners: { live: 0, draining: 0, degraded: 1, lost: 2, slots: 4, busy: 0 },
+    queue: { runsQueued: 5, oldestQueuedAt: '2026-12-06T11:00:00.000Z' },
+  };
+  const fakeFetch = (async () => Response.json({ data: { health: answer } })) as typeof fetch;
+  const lines = await runHealthChecks({ api: 'http://thr.test', token: 't', queueAgeMinutes: 30, fetch: fakeFetch });
+  expect(levels(lines)).toEqual({ api: 'OK', database: 'OK', nats: 'OK', 'stream RUNS': 'FAIL', pools: 'OK', runners: 'FAIL', queue: 'WARN' });
+  expect(lines.find((l) => l.check === 'queue')!.message).toBe('5 run(s) waiting, the oldest for 60 min');
+});
