@@ -16,7 +16,7 @@ import { readRunnerConfig, RUNNER_ENV_NAMES } from '../../runner/src/config.js';
 import { poolConsumer, topology } from 'runner/protocol';
 import { PROVIDER_ENV_VARS } from 'runner/secrets';
 import { describe, expect, it } from 'vitest';
-import { API_ENV_NAMES } from '../src/config/env.js';
+import { API_ENV_NAMES, readConfig } from '../src/config/env.js';
 import { repoRoot } from '../src/config/paths.js';
 import { defaultUsers, renderAuthorization } from '../src/nats/conf.js';
 import { kustomizeBuild, podContainers, podSpec, type K8sObject } from './support/kustomize.js';
@@ -96,6 +96,14 @@ export function checkManifests(objects: K8sObject[]): string[] {
         else if (name) names.push(...secrets.get(name)!);
       }
       if (known) for (const name of names) if (!known.has(name)) problems.push(`${where} ${c.name}: ${name} is not a setting ${imageName(c.image)} reads`);
+      // The literal values must parse too (a NATS_URL list the runner refuses, a port out of range…).
+      const literal = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+      try {
+        if (imageName(c.image) === 'thr-platform') readConfig(literal);
+        if (imageName(c.image) === 'thr-runner') readRunnerConfig(literal);
+      } catch (error) {
+        problems.push(`${where} ${c.name}: ${(error as Error).message}`);
+      }
     }
   }
   // Paths shared through the RWX claims must be the same in every pod that mounts them.
@@ -114,8 +122,13 @@ export function checkManifests(objects: K8sObject[]): string[] {
   if (runner) {
     const spec = podSpec(runner)!;
     const env = Object.fromEntries((spec.containers[0]!.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-    const drainMs = readRunnerConfig({ NATS_URL: 'nats://x:4222', ...env }).drainTimeoutMs;
-    if ((spec.terminationGracePeriodSeconds ?? 30) * 1000 !== drainMs) {
+    let drainMs = 0;
+    try {
+      drainMs = readRunnerConfig({ NATS_URL: 'nats://x:4222', ...env }).drainTimeoutMs;
+    } catch {
+      // Reported with the container's settings above.
+    }
+    if (drainMs && (spec.terminationGracePeriodSeconds ?? 30) * 1000 !== drainMs) {
       problems.push(`thr-runner: terminationGracePeriodSeconds is ${spec.terminationGracePeriodSeconds ?? 30}, the drain timeout is ${drainMs / 1000} s`);
     }
     const types = (env.RUNNER_ENVIRONMENT_TYPES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -229,6 +242,7 @@ describe('the checker catches a broken copy', () => {
     ['a KEDA consumer that does not exist', (o: K8sObject[]) => ((find(o, 'ScaledObject', 'thr-runner')!.spec as { triggers: { metadata: Record<string, string> }[] }).triggers[0]!.metadata.consumer = 'runners'), 'consumer runners is no pool'],
     ['a KEDA stream that does not exist', (o: K8sObject[]) => ((find(o, 'ScaledObject', 'thr-runner')!.spec as { triggers: { metadata: Record<string, string> }[] }).triggers[0]!.metadata.stream = 'ORDERS'), 'stream ORDERS is not RUNS'],
     ['a schema violation', (o: K8sObject[]) => ((find(o, 'Deployment', 'thr-platform')!.spec as { replicas: unknown }).replicas = 'two'), 'Deployment/thr-platform:'],
+    ['a value the runner refuses', (o: K8sObject[]) => runnerSpec(o).containers[0]!.env!.push({ name: 'RUNNER_CONCURRENCY', value: 'four' }), 'RUNNER_CONCURRENCY must be a number of slots'],
     ['a tasks claim mounted elsewhere in the runner', (o: K8sObject[]) => (runnerSpec(o).containers[0]!.volumeMounts!.find((m) => m.name === 'tasks')!.mountPath = '/tasks'), 'claim thr-tasks is mounted at different paths'],
   ])('%s', (_what, breakIt, expected) => {
     const objects = good();
