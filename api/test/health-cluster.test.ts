@@ -74,6 +74,14 @@ it('reports each stream with a leader and 3 current replicas, then warns when a 
   );
   for (const line of streamLines(healthy)) expect(line.message).toMatch(/^leader thr-nats-[012], 3 replicas, all current/);
   expect(healthy.find((l) => l.check === 'nats')!.level).toBe('OK');
+  // The heartbeat and cancellation buckets are replicated like the streams (streams.ts).
+  const nc = await connect({ servers: nodes[0]!.url });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const bucket of ['KV_runners', 'KV_cancelled', 'RUNS_GIVEN_UP']) expect((await jsm.streams.info(bucket)).config.num_replicas, bucket).toBe(3);
+  } finally {
+    await nc.close();
+  }
 
   await nodes[2]!.stop('SIGKILL');
   const degraded = await waitFor(

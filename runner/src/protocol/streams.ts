@@ -11,6 +11,8 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { CANCELLATION_TTL_MS } from './cancellations.js';
 import { poolConsumer } from './pools.js';
 import { z } from 'zod';
 import type { Topology } from './topology.js';
@@ -122,7 +124,7 @@ function streamConfigs(t: Topology, limits: StreamLimits): (Partial<StreamConfig
  * JetStream announces an order that ran out of deliveries only as a core advisory; this stream keeps
  * those advisories so the recorder sees them even if no API was up at that moment.
  */
-export function maxDeliveriesStream(t: Topology): Partial<StreamConfig> & { name: string } {
+export function maxDeliveriesStream(t: Topology, replicas = 1): Partial<StreamConfig> & { name: string } {
   return {
     name: `${t.streams.runs.name}_GIVEN_UP`,
     // Every consumer on RUNS: the legacy one and each pool's.
@@ -130,7 +132,7 @@ export function maxDeliveriesStream(t: Topology): Partial<StreamConfig> & { name
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: ns(7 * DAY),
-    num_replicas: 1,
+    num_replicas: replicas,
   };
 }
 
@@ -139,7 +141,7 @@ export function maxDeliveriesStream(t: Topology): Partial<StreamConfig> & { name
  * stream that is missing (it starts before any API), since NATS permissions keep it from updates.
  */
 export async function ensureStreams(jsm: JetStreamManager, t: Topology, limits = defaultStreamLimits, owner = true): Promise<void> {
-  for (const config of [...streamConfigs(t, limits), maxDeliveriesStream(t)]) {
+  for (const config of [...streamConfigs(t, limits), maxDeliveriesStream(t, limits.replicas)]) {
     try {
       await jsm.streams.info(config.name);
       if (owner) await jsm.streams.update(config.name, config);
@@ -151,6 +153,23 @@ export async function ensureStreams(jsm: JetStreamManager, t: Topology, limits =
         if (owner) await jsm.streams.update(config.name, config);
       });
     }
+  }
+  if (limits.replicas > 1) await ensureReplicatedBuckets(jsm, t, limits.replicas);
+}
+
+/**
+ * Issue 18 (deploy): in a JetStream cluster the `runners` and `cancelled` buckets get the streams'
+ * replicas too, or losing the node that holds one stops heartbeats or cancellations. They are made
+ * here, before anything opens them: Kvm.create keeps a bucket that exists as it is, so every later
+ * opening (with no replicas given) uses these.
+ */
+async function ensureReplicatedBuckets(jsm: JetStreamManager, t: Topology, replicas: number): Promise<void> {
+  const kvm = new Kvm(jsm.jetstream());
+  for (const [bucket, ttl] of [[t.runnersBucket, RUNNER_RECORD_TTL_MS], [t.cancelledBucket, CANCELLATION_TTL_MS]] as const) {
+    await kvm.create(bucket, { ttl, history: 1, replicas }).catch((error: Error) => {
+      // Another process made it between Kvm's look and its add.
+      if (!/already in use/i.test(error.message)) throw error;
+    });
   }
 }
 
