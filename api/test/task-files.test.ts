@@ -184,6 +184,14 @@ describe('Task.runs', () => {
     expect([...ids(first), ...ids(second), ...ids(third)]).toEqual(ids(all));
     expect(third.pageInfo.hasNextPage).toBe(false);
 
+    // The filters' choices: each agent × model that ran the task, with its runs.
+    const groups = await graphql(api.url, `query($id: ID!) { task(id: $id) { runGroups { agent model runs } } }`, { id: taskId });
+    expect(groups.data.task.runGroups).toEqual([
+      { agent: 'codex', model: 'openai/gpt-5', runs: 1 },
+      { agent: 'terminus-2', model: 'anthropic/claude-sonnet-4-5', runs: 2 },
+      { agent: 'terminus-2', model: 'openai/gpt-5', runs: 2 },
+    ]);
+
     // Any two of them compare, across jobs.
     const { data } = await graphql(
       api.url,

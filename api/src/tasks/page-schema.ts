@@ -24,6 +24,21 @@ const TaskFileTextRef = builder.objectRef<TaskFileText>('TaskFileText').implemen
   }),
 });
 
+interface TaskRunGroup {
+  agent: string;
+  model: string;
+  runs: number;
+}
+
+const TaskRunGroupRef = builder.objectRef<TaskRunGroup>('TaskRunGroup').implement({
+  description: 'An agent × model that ran a task, and how many of its runs (every attempt) did.',
+  fields: (t) => ({
+    agent: t.exposeString('agent'),
+    model: t.exposeString('model'),
+    runs: t.exposeInt('runs'),
+  }),
+});
+
 builder.prismaObjectFields('Task', (t) => ({
   fileText: t.field({
     type: TaskFileTextRef,
@@ -46,6 +61,26 @@ builder.prismaObjectFields('Task', (t) => ({
     description: "Download of the task's stored files as one zip, folder `<name>/` (same sign-in as other downloads).",
     select: { id: true },
     resolve: (task) => `/tasks/${task.id}/task.zip`,
+  }),
+  runGroups: t.field({
+    type: [TaskRunGroupRef],
+    description: 'Every agent × model that ran the task, by agent then model: the choices of the `runs` filters.',
+    select: { id: true },
+    resolve: async (task, _args, ctx) => {
+      // Per job, then summed: a task is run by tens of jobs, not thousands.
+      const jobs = await ctx.db.job.findMany({
+        where: { runs: { some: { taskId: task.id } } },
+        select: { agent: true, model: true, _count: { select: { runs: { where: { taskId: task.id } } } } },
+      });
+      const groups = new Map<string, TaskRunGroup>();
+      for (const job of jobs) {
+        const key = JSON.stringify([job.agent, job.model]);
+        const group = groups.get(key) ?? { agent: job.agent, model: job.model, runs: 0 };
+        group.runs += job._count.runs;
+        groups.set(key, group);
+      }
+      return [...groups.values()].sort((a, b) => a.agent.localeCompare(b.agent) || a.model.localeCompare(b.model));
+    },
   }),
   runs: t.relatedConnection('runs', {
     cursor: 'id',
