@@ -257,19 +257,13 @@ query Leaderboard($id: ID!, $agent: String, $model: String) {
 
 
 def find_version(api, dataset):
-    """A dataset version from "name@version", a bare dataset name (its latest version) or an id."""
+    """The dataset version id for "name@version", a bare dataset name (its latest version) or an id."""
     if UUID.match(dataset):
-        data = api.query(f"query($id: ID!) {{ datasetVersion(id: $id) {{ {VERSION_FIELDS} }} }}", {"id": dataset})
-        if data["datasetVersion"]:
-            return data["datasetVersion"]
-        data = api.query(f"query($id: ID!) {{ dataset(id: $id) {{ name latestVersion {{ {VERSION_FIELDS} }} }} }}", {"id": dataset})
-        if data["dataset"] and data["dataset"]["latestVersion"]:
-            return data["dataset"]["latestVersion"]
-        raise ApiError(f"NOT_FOUND: no dataset or dataset version with id {dataset}")
+        return dataset  # a version id, or a dataset's: leaderboard() tells them apart
     if "@" in dataset:
         data = api.query(f"query($label: String!) {{ datasetVersionByLabel(label: $label) {{ {VERSION_FIELDS} }} }}", {"label": dataset})
         if data["datasetVersionByLabel"]:
-            return data["datasetVersionByLabel"]
+            return data["datasetVersionByLabel"]["id"]
         raise ApiError(f"NOT_FOUND: no dataset version {dataset}")
     data = api.query(
         f"query($search: String) {{ datasets(search: $search, first: 50) {{ edges {{ node {{ name latestVersion {{ {VERSION_FIELDS} }} }} }} }} }}",
@@ -277,17 +271,26 @@ def find_version(api, dataset):
     )
     for edge in data["datasets"]["edges"]:
         if edge["node"]["name"].lower() == dataset.lower() and edge["node"]["latestVersion"]:
-            return edge["node"]["latestVersion"]
+            return edge["node"]["latestVersion"]["id"]
     raise ApiError(f"NOT_FOUND: no dataset named {dataset} (give name@version, a name or an id)")
+
+
+def fetch_leaderboard(api, dataset, agent=None, model=None):
+    version_id = find_version(api, dataset)
+    result = api.query(LEADERBOARD, {"id": version_id, "agent": agent, "model": model})["leaderboard"]
+    if result["__typename"] == "NotFoundError" and UUID.match(dataset):
+        # Not a version id: perhaps a dataset's, which stands for its latest version.
+        data = api.query(f"query($id: ID!) {{ dataset(id: $id) {{ latestVersion {{ {VERSION_FIELDS} }} }} }}", {"id": dataset})
+        if data["dataset"] and data["dataset"]["latestVersion"]:
+            result = api.query(LEADERBOARD, {"id": data["dataset"]["latestVersion"]["id"], "agent": agent, "model": model})["leaderboard"]
+    if result["__typename"] != "QueryLeaderboardSuccess":
+        raise ApiError(f"{result.get('code', result['__typename'])}: {result.get('message', '')}")
+    return result["data"]
 
 
 def leaderboard(api, dataset, agent=None, model=None, out=sys.stdout):
     """Prints the leaderboard of a dataset version; returns it as the API gave it (for pandas: its rows)."""
-    version = find_version(api, dataset)
-    result = api.query(LEADERBOARD, {"id": version["id"], "agent": agent, "model": model})["leaderboard"]
-    if result["__typename"] != "QueryLeaderboardSuccess":
-        raise ApiError(f"{result.get('code', result['__typename'])}: {result.get('message', '')}")
-    board = result["data"]
+    board = fetch_leaderboard(api, dataset, agent, model)
     print(f"leaderboard {board['datasetVersion']['label']}: {board['taskCount']} tasks, computed {board['computedAt']}", file=out)
     print(f"rule: {board['rule']}", file=out)
     if not board["rows"]:

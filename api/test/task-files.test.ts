@@ -87,7 +87,7 @@ describe('Task.fileText', () => {
     // A file of another task, or one the package never had: not this task's.
     const missing = await fileText('environment/passwd');
     expect(missing).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND' });
-    expect(missing.message).toBe('no file with id environment/passwd');
+    expect(missing.message).toBe('task viewer-task has no file environment/passwd');
     expect((await fileText('tests/fixtures/long.txt', otherTaskId)).__typename).toBe('NotFoundError');
   });
 });

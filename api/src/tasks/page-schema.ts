@@ -49,7 +49,12 @@ builder.prismaObjectFields('Task', (t) => ({
     resolve: async (task, args, ctx) => {
       try {
         const file = await readTaskFileText(ctx.taskStore, { ...task, files: task.files as unknown as TaskFile[] }, args.path);
-        if (!file) throw new NotFoundError('file', args.path);
+        if (!file) {
+          const error = new NotFoundError('file', args.path);
+          // "no file with id …" would read oddly: a file is named by its path.
+          error.message = `task ${task.name} has no file ${args.path}`;
+          throw error;
+        }
         return file;
       } catch (error) {
         if (error instanceof TaskFilePathError) throw new InvalidInputError(error.message, 'path');
