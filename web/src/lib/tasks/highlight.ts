@@ -21,17 +21,6 @@ hljs.registerLanguage('json', json);
 hljs.registerLanguage('markdown', markdown);
 hljs.registerLanguage('plaintext', plaintext);
 
-export const LANGUAGE_LABEL: Record<string, string> = {
-  toml: 'TOML',
-  dockerfile: 'Dockerfile',
-  python: 'Python',
-  bash: 'Shell',
-  yaml: 'YAML',
-  json: 'JSON',
-  markdown: 'Markdown',
-  plaintext: 'Plain text',
-};
-
 /**
  * The text as HTML with highlight.js's `hljs-*` spans. highlight.js escapes the source itself, so the
  * result is safe to insert: no tag of the file survives as a tag.
