@@ -1,6 +1,7 @@
 // The task page's reads beyond the task: Task.fileText (the file viewer), GET /tasks/<id>/task.zip
 // and Task.runs (a task's attempts across every job, filtered by agent and model).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
 import { MAX_FILE_TEXT_BYTES } from '../src/tasks/files.js';
 import { graphql, startTestApp, type TestApp } from './support/app.js';
 import { anonymousFetch } from './support/auth.js';
@@ -106,6 +107,10 @@ describe('GET /tasks/<id>/task.zip', () => {
     for (const [path, content] of Object.entries(files)) {
       expect(entries.get(`viewer-task/${path}`)!.equals(Buffer.from(content)), path).toBe(true);
     }
+    const modes = await zipModes(Buffer.from(await (await fetch(new URL(data.task.zipUrl, api.url))).arrayBuffer()));
+    expect(modes.get('viewer-task/tests/test.sh')).toBe(0o755);
+    expect(modes.get('viewer-task/solution/solve.sh')).toBe(0o755);
+    expect(modes.get('viewer-task/task.toml')).toBe(0o644);
   });
 
   it('needs a sign-in like every download, and says what is wrong with other ids', async () => {
@@ -201,3 +206,20 @@ describe('Task.runs', () => {
     expect(data.compareRuns).toEqual({ __typename: 'QueryCompareRunsSuccess', data: { a: { id: s1.id }, b: { id: g1.id } } });
   });
 });
+
+/** Unix permission bits of each entry (the high half of the external attributes). */
+function zipModes(bytes: Buffer): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) =>
+    yauzl.fromBuffer(bytes, { lazyEntries: true }, (error, zip) => {
+      if (error) return reject(error);
+      const modes = new Map<string, number>();
+      zip.on('entry', (entry: yauzl.Entry) => {
+        modes.set(entry.fileName, (entry.externalFileAttributes >>> 16) & 0o777);
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(modes));
+      zip.on('error', reject);
+      zip.readEntry();
+    }),
+  );
+}

@@ -27,7 +27,7 @@ function fail(res: ServerResponse, status: number, message: string): void {
   res.end(`${message}\n`);
 }
 
-/** Handles the route; returns false for any other request. */
+/** Handles both routes (original.zip and task.zip); returns false for any other request. */
 export function handleTaskOriginal(deps: TaskFileDeps, req: IncomingMessage, res: ServerResponse): boolean {
   const match = ROUTE.exec(requestTarget(req).pathname);
   if (!match || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
