@@ -20,6 +20,8 @@ import '../logs/schema.js';
 import '../stats/schema.js';
 import '../exports/schema.js';
 import '../trials/schema.js';
+import '../datasets/schema.js';
+import '../leaderboard/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });
