@@ -315,7 +315,8 @@ def leaderboard(api, dataset, agent=None, model=None, out=sys.stdout):
         ])
     complete = [row for row, r in zip(rows, board["rows"]) if r["complete"]]
     incomplete = [row for row, r in zip(rows, board["rows"]) if not r["complete"]]
-    print_table(header, complete + ([["incomplete (not ranked):"] + [""] * (len(header) - 1)] if incomplete else []) + incomplete, out)
+    caption = [["incomplete (not ranked):"] + [""] * (len(header) - 1)] if incomplete else []
+    print_table(header, complete + caption + incomplete, out, left=4)
     return board
 
 
@@ -402,14 +403,18 @@ def follow_job(api, job_id, out=sys.stdout):
     return last
 
 
-def print_table(header, rows, out=sys.stdout):
-    cells = [header] + rows
-    widths = [max(len(r[i]) for r in cells if len(r) > i) for i in range(len(header))]
+def print_table(header, rows, out=sys.stdout, left=1):
+    """Columns padded to their widest cell: the first `left` ones left-aligned (names), the rest right (numbers)."""
+    def caption(r):
+        return len(r) > 1 and all(c == "" for c in r[1:])
+
+    cells = [header] + [r for r in rows if not caption(r)]  # a caption spans the row: no column width
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
 
     def fmt(r):
-        if len(r) > 1 and all(c == "" for c in r[1:]):
-            return r[0]  # a caption row
-        return "  ".join(c.ljust(widths[i]) if i < 3 else c.rjust(widths[i]) for i, c in enumerate(r)).rstrip()
+        if caption(r):
+            return r[0]
+        return "  ".join(c.ljust(widths[i]) if i < left else c.rjust(widths[i]) for i, c in enumerate(r)).rstrip()
 
     print(fmt(header), file=out)
     print("  ".join("─" * w for w in widths), file=out)
