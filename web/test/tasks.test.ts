@@ -157,7 +157,7 @@ test('the task page renders the instruction from Markdown and the file tree', as
   expect(body).toMatch(/gamma-server\.zip/);
   const id = page.url().split('/').pop();
   await expect(page.locator('[data-new-job-task]').getAttribute('href')).resolves.toBe(`/jobs/new?tasks=${id}`);
-  await screenshot(page, 'task');
+  await screenshot(page, 'task-uploaded');
 
   // Delete asks first, then returns to the library.
   await page.getByRole('button', { name: 'Delete task' }).click();

@@ -4,6 +4,7 @@ import './errors.js';
 import '../health/schema.js';
 import '../auth/schema.js';
 import '../tasks/schema.js';
+import '../tasks/page-schema.js';
 import '../runs/schema.js';
 import '../runs/details.js';
 import '../jobs/schema.js';
