@@ -51,6 +51,8 @@ export interface AppDeps {
   tasksDir?: string;
   /** Where runners keep Harbor's job directories (shared storage), for trial file downloads. */
   jobsDir: string;
+  /** DATASET_IMPORT_ROOT: the folder importDataset may read; absent: importing is off. */
+  datasetImportRoot?: string | null;
   /** Wakes the dispatcher after a mutation wrote runs; a no-op where none runs. */
   kickDispatcher?: () => void;
   /** Serves the web app for every path the API does not own; absent, those paths get 404. */
@@ -123,6 +125,7 @@ export function buildApp(deps: AppDeps): App {
       uploadLimits: deps.uploadLimits,
       secretsKey: deps.secretsKey,
       jobsDir: deps.jobsDir,
+      datasetImportRoot: deps.datasetImportRoot ?? null,
       trialScrubbers: scrubbers,
       launchSettings: deps.launchSettings ?? DEFAULT_LAUNCH_SETTINGS,
       kickDispatcher: deps.kickDispatcher ?? (() => {}),

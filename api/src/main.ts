@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     secretsKey: config.secretsKey,
     defaultProviderKeys: config.defaultProviderKeys.map((k) => k.value),
     jobsDir: config.jobsDir,
+    datasetImportRoot: config.datasetImportRoot,
     tasksDir: config.tasksDir,
     launchSettings: config.launchSettings,
     kickDispatcher: services.kickDispatcher,

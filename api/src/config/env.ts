@@ -43,6 +43,7 @@ const schema = z.object({
   TASKS_DIR: z.string().min(1, 'a directory path').optional(),
   JOBS_DIR: z.string().min(1, 'a directory path').optional(),
   WEB_DIR: z.string().min(1, 'a directory path').optional(),
+  DATASET_IMPORT_ROOT: z.string().min(1, 'a directory path').optional(),
   DATABASE_POOL_SIZE: z.coerce.number({ error: 'a number' }).int('a whole number').min(1, 'at least 1').max(100, 'at most 100').default(10),
   SHUTDOWN_GRACE_MS: z.coerce.number({ error: 'a number' }).int('a whole number').min(0, 'zero or more').default(10_000),
   RECONCILE_INTERVAL_MS: z.coerce
@@ -98,6 +99,8 @@ export interface ApiConfig {
   dataDir: string;
   tasksDir: string;
   jobsDir: string;
+  /** DATASET_IMPORT_ROOT: the only folder importDataset may read task folders and manifests from (after resolving links). */
+  datasetImportRoot: string;
   /** The built web app (SvelteKit adapter-node output) this process serves next to the API. */
   webDir: string;
   databasePoolSize: number;
@@ -156,6 +159,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     dataDir,
     tasksDir: path.resolve(repoRoot, v.TASKS_DIR ?? path.join(dataDir, 'tasks')),
     jobsDir: path.resolve(repoRoot, v.JOBS_DIR ?? path.join(dataDir, 'jobs')),
+    // Its own folder by default, not DATA_DIR: imports must never reach the database, tokens or other jobs' files.
+    datasetImportRoot: path.resolve(repoRoot, v.DATASET_IMPORT_ROOT ?? path.join(dataDir, 'imports')),
     webDir: path.resolve(repoRoot, v.WEB_DIR ?? 'web/build'),
     databasePoolSize: v.DATABASE_POOL_SIZE,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,

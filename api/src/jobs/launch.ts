@@ -11,6 +11,7 @@ import type { Db } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { InvalidInputError } from '../schema/errors.js';
 import { taskWhere, type TaskFilter } from '../tasks/library.js';
+import { launchTasks } from '../datasets/service.js';
 import { checkBudgetValue } from './budget.js';
 import type { Role } from '../auth/viewer.js';
 import { checkAgentAndModel, isCustomAgent, PROVIDER_KEY_VARS, providerOf } from './agents.js';
@@ -40,6 +41,8 @@ export interface LaunchInput {
   name?: string | null;
   taskIds?: string[] | null;
   taskFilter?: TaskFilter | null;
+  /** Launch on this dataset version: all its tasks, or the subset taskIds/taskFilter names (within it). */
+  datasetVersionId?: string | null;
   agent: string;
   model?: string | null;
   runsPerTask: number;
@@ -148,6 +151,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
             budgetUsd,
             idempotencyKey: key,
             createdById: input.createdById ?? null,
+            datasetVersionId: input.datasetVersionId ?? null,
           },
           select: { id: true },
         });
@@ -219,8 +223,12 @@ function isUniqueViolation(error: unknown, column: string): boolean {
   return JSON.stringify(error.meta ?? {}).includes(column);
 }
 
-/** The ids of the tasks a launch names (taskIds, or every task matching taskFilter); refuses unknown ids and empty selections. */
-export async function resolveTasks(db: Db, input: Pick<LaunchInput, 'taskIds' | 'taskFilter'>): Promise<string[]> {
+/**
+ * The ids of the tasks a launch names (taskIds, or every task matching taskFilter; on a dataset version,
+ * its tasks or that subset of them); refuses unknown ids and empty selections.
+ */
+export async function resolveTasks(db: Db, input: Pick<LaunchInput, 'taskIds' | 'taskFilter' | 'datasetVersionId'>): Promise<string[]> {
+  if (input.datasetVersionId) return launchTasks(db, input.datasetVersionId, input);
   if (input.taskIds && input.taskFilter) invalid('input.taskIds', 'give either taskIds or taskFilter, not both');
   if (input.taskIds) {
     const unique = [...new Set(input.taskIds)];

@@ -71,6 +71,9 @@ const CreateJobInput = builder.inputType('CreateJobInput', {
     name: t.string(),
     taskIds: t.idList({ description: 'The tasks to run; or give taskFilter.' }),
     taskFilter: t.field({ type: TaskFilterInput, description: 'Run every task matching this library filter.' }),
+    datasetVersionId: t.id({
+      description: 'Run on this dataset version: all its tasks, or with taskIds or taskFilter that subset of them (a task it does not hold is refused).',
+    }),
     agent: t.string({ required: true, description: 'terminus-2, oracle, claude-code, … or module.path:ClassName.' }),
     model: t.string({ description: 'e.g. openrouter/anthropic/claude-sonnet-4; empty for oracle and nop.' }),
     runsPerTask: t.int({ required: true, defaultValue: 1, description: '1 to 100.' }),
@@ -104,6 +107,7 @@ builder.mutationField('createJob', (t) =>
         {
           ...input,
           taskIds: input.taskIds?.map((id, i) => parseId(id, `input.taskIds.${i}`)),
+          datasetVersionId: input.datasetVersionId ? parseId(input.datasetVersionId, 'input.datasetVersionId') : null,
           harbor: stripNulls(input.harbor),
           createdById: requireViewer(ctx).userId,
         },

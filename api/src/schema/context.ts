@@ -20,6 +20,8 @@ export interface Context {
   secretsKey: Buffer | null;
   /** JOBS_DIR: Harbor's job directories on shared storage, where trial files are read. */
   jobsDir: string;
+  /** DATASET_IMPORT_ROOT: where importDataset may read; null: importing is off. */
+  datasetImportRoot: string | null;
   /** What launches may do on this server (ALLOW_CUSTOM_AGENTS, ENDPOINT_OVERRIDE_ROLES). */
   launchSettings: LaunchSettings;
   /** A run's provider keys as a scrubber, for what is read from its trial directory. */

@@ -19,6 +19,7 @@ import '../logs/schema.js';
 import '../stats/schema.js';
 import '../exports/schema.js';
 import '../trials/schema.js';
+import '../datasets/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });

@@ -55,16 +55,46 @@ export class TaskInUseError extends DomainError {
   }
 }
 
-/** Deletes a task no run refers to: the row first (the foreign key guards races), then its files. */
+export class TaskInDatasetError extends DomainError {
+  readonly code = 'TASK_IN_DATASET';
+  constructor(
+    readonly taskId: string,
+    /** Labels of the versions holding it, e.g. "terminal-bench@2.0". */
+    readonly datasets: string[],
+  ) {
+    super(
+      `task ${taskId} is part of ${datasets.length === 1 ? 'dataset' : 'datasets'} ${datasets.join(', ')}; ` +
+        'a dataset version never changes, so its tasks stay while it exists',
+    );
+  }
+}
+
+/** Labels ("terminal-bench@2.0") of the dataset versions holding a task. */
+async function datasetsHolding(db: Db, taskId: string): Promise<string[]> {
+  const rows = await db.datasetTask.findMany({
+    where: { taskId },
+    select: { datasetVersion: { select: { version: true, dataset: { select: { name: true } } } } },
+  });
+  return rows.map((r) => `${r.datasetVersion.dataset.name}@${r.datasetVersion.version}`).sort();
+}
+
+/**
+ * Deletes a task no run and no dataset version refers to: the row first (the foreign keys guard
+ * races), then its files.
+ */
 export async function deleteTask(deps: { db: Db; store: TaskStore }, id: string): Promise<{ id: string; name: string }> {
   const task = await deps.db.task.findUnique({ where: { id }, select: { id: true, name: true, contentHash: true } });
   if (!task) throw new NotFoundError('task', id);
   const runCount = await deps.db.run.count({ where: { taskId: id } });
   if (runCount > 0) throw new TaskInUseError(id, runCount);
+  const datasets = await datasetsHolding(deps.db, id);
+  if (datasets.length > 0) throw new TaskInDatasetError(id, datasets);
   try {
     await deps.db.task.delete({ where: { id } });
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+      const held = await datasetsHolding(deps.db, id);
+      if (held.length > 0) throw new TaskInDatasetError(id, held);
       throw new TaskInUseError(id, await deps.db.run.count({ where: { taskId: id } }));
     }
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {

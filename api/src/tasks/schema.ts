@@ -7,7 +7,7 @@ import { builder } from '../schema/builder.js';
 import { ErrorInterface, InvalidInputError, NotFoundError } from '../schema/errors.js';
 import { parseId } from '../schema/ids.js';
 import { planned } from '../schema/planned.js';
-import { deleteTask, TASK_ORDERS, TaskInUseError, taskWhere, type TaskOrder } from './library.js';
+import { deleteTask, TASK_ORDERS, TaskInDatasetError, TaskInUseError, taskWhere, type TaskOrder } from './library.js';
 import type { Problem, TaskFile, TaskStepSummary } from './package/index.js';
 import { ConversionNoteRef, environmentOf, TaskStepRef, type ConversionNote } from './format-schema.js';
 import { uploadTasks, type UploadedFile, type UploadedTask, type UploadResult, type UploadStatus } from './upload.js';
@@ -158,7 +158,7 @@ const UploadedFileRef = builder.objectRef<UploadedFile>('UploadedFile').implemen
   }),
 });
 
-const UploadTasksPayloadRef = builder.objectRef<UploadResult>('UploadTasksPayload').implement({
+export const UploadTasksPayloadRef = builder.objectRef<UploadResult>('UploadTasksPayload').implement({
   fields: (t) => ({
     files: t.expose('files', { type: [UploadedFileRef], description: 'One entry per uploaded file, in order.' }),
     created: t.exposeInt('created'),
@@ -242,6 +242,17 @@ builder.objectType(TaskInUseError, {
   }),
 });
 
+builder.objectType(TaskInDatasetError, {
+  name: 'TaskInDatasetError',
+  interfaces: [ErrorInterface],
+  description: 'The task is part of a dataset version; versions never change, so it stays while they exist.',
+  isTypeOf: (value) => value instanceof TaskInDatasetError,
+  fields: (t) => ({
+    taskId: t.exposeID('taskId'),
+    datasets: t.exposeStringList('datasets', { description: 'Labels of the versions holding it, e.g. "terminal-bench@2.0".' }),
+  }),
+});
+
 const DeletedTaskRef = builder.objectRef<{ id: string; name: string }>('DeletedTask').implement({
   fields: (t) => ({ id: t.exposeID('id'), name: t.exposeString('name') }),
 });
@@ -249,8 +260,8 @@ const DeletedTaskRef = builder.objectRef<{ id: string; name: string }>('DeletedT
 builder.mutationField('deleteTask', (t) =>
   t.field({
     type: DeletedTaskRef,
-    description: 'Deletes a task and its files; refused while any run refers to it.',
-    errors: { types: [NotFoundError, TaskInUseError, InvalidInputError] },
+    description: 'Deletes a task and its files; refused while any run refers to it or a dataset version holds it.',
+    errors: { types: [NotFoundError, TaskInUseError, TaskInDatasetError, InvalidInputError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       const taskId = parseId(id, 'id');

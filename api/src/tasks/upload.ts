@@ -111,7 +111,7 @@ async function uploadOne(
       if (archive.errors.length > 0 || task.errors.length > 0) {
         tasks.push({ name: task.name, rootPath: task.rootPath, status: 'REJECTED', taskId: null, errors: task.errors, warnings: task.warnings });
       } else {
-        tasks.push(await store(deps, file.name, task));
+        tasks.push(await storeTask(deps, file.name, task));
       }
     }
     return { fileName: file.name, sizeBytes: file.size, errors: archive.errors, warnings: archive.warnings, tasks };
@@ -120,7 +120,8 @@ async function uploadOne(
   }
 }
 
-async function store(deps: UploadDeps, fileName: string, task: ExtractedTask): Promise<UploadedTask> {
+/** Moves an accepted task into the store and records it (or finds the same content stored): dataset imports share it. */
+export async function storeTask(deps: Pick<UploadDeps, 'db' | 'store' | 'uploaderId'>, fileName: string, task: ExtractedTask): Promise<UploadedTask> {
   const hash = task.contentHash!;
   const result = (status: UploadStatus, taskId: string): UploadedTask => ({
     name: task.name,

@@ -53,6 +53,8 @@ export async function startTestApp(
     log?: (line: string) => void;
     /** How often open WebSockets re-check their credential. */
     wsRecheckMs?: number;
+    /** DATASET_IMPORT_ROOT; absent: importing is off. */
+    datasetImportRoot?: string;
   } = {},
 ): Promise<TestApp> {
   const [database, nats, tasksDir, jobsDir] = await Promise.all([
@@ -85,6 +87,7 @@ export async function startTestApp(
     launchSettings: options.launchSettings,
     jobsDir,
     tasksDir,
+    datasetImportRoot: options.datasetImportRoot,
     kickDispatcher: () => services?.kickDispatcher(),
     shutdownGraceMs: 1_000,
     edge: { ...readConfig({}).edge, ...options.edge },
