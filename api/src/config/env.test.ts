@@ -15,7 +15,10 @@ describe('readConfig', () => {
       dataDir: path.join(repoRoot, '.data'),
       tasksDir: path.join(repoRoot, '.data/tasks'),
       jobsDir: path.join(repoRoot, '.data/jobs'),
+      // Its own folder: imports never read the database, tokens or job files under DATA_DIR.
+      datasetImportRoot: path.join(repoRoot, '.data/imports'),
     });
+    expect(readConfig({ DATASET_IMPORT_ROOT: '/mnt/nfs/benchmarks' }).datasetImportRoot).toBe('/mnt/nfs/benchmarks');
   });
 
   it('treats an empty variable as unset', () => {
