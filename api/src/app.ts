@@ -22,6 +22,7 @@ import type { Context } from './schema/context.js';
 import { UpdatesHub } from './live/hub.js';
 import { LiveLogFeed } from './logs/feed.js';
 import { handleExport } from './exports/http.js';
+import { handleLeaderboardExport } from './leaderboard/http.js';
 import { handleDownload } from './logs/http.js';
 import { handleTrialFile } from './trials/http.js';
 import { handleTaskOriginal } from './tasks/http.js';
@@ -200,6 +201,7 @@ export function buildApp(deps: AppDeps): App {
       if (handleLoginLink({ db: deps.db, secureCookies }, req, res)) return;
       if (handleDownload({ db: deps.db, nats: deps.nats, topology: deps.topology }, req, res)) return;
       if (handleExport({ db: deps.db, scrubbers }, req, res)) return;
+      if (handleLeaderboardExport({ db: deps.db }, req, res)) return;
       if (handleTrialFile({ db: deps.db, jobsDir: deps.jobsDir, scrubbers }, req, res)) return;
       if (handleTaskOriginal({ db: deps.db, store: deps.taskStore }, req, res)) return;
       if (handleGraphiQLAsset(graphiqlAssets, req, res)) return;

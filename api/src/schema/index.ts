@@ -20,6 +20,7 @@ import '../stats/schema.js';
 import '../exports/schema.js';
 import '../trials/schema.js';
 import '../datasets/schema.js';
+import '../leaderboard/schema.js';
 
 export function toSchema() {
   return builder.toSchema({ sortSchema: true });
