@@ -9,10 +9,12 @@ import {
   intervalText,
   jobsHref,
   paretoFront,
+  placeLabels,
   pValue,
   readFilters,
   rowName,
   signedPoints,
+  usdTick,
   sortHeatmapTasks,
   sortRows,
   splitRows,
@@ -122,9 +124,13 @@ describe('leaderboard rows', () => {
     expect(intervalText({ ci95Low: null, ci95High: null })).toBe('');
     expect(rowName({ agent: 'terminus-2', model: 'openai/gpt-5', agentVersion: '1.2' })).toBe('terminus-2 · openai/gpt-5 · v1.2');
     expect(rowName({ agent: 'oracle', model: null, agentVersion: null })).toBe('oracle · no model');
+    expect(rowName({ agent: 'oracle', model: null, agentVersion: 'unknown' })).toBe('oracle · no model');
     expect(pValue(0.0004)).toBe('< 0.001');
     expect(pValue(0.03271)).toBe('0.033');
     expect(pValue(1)).toBe('1');
+    expect([0, 0.005, 0.01, 0.015].map((v) => usdTick(v, 0.005))).toEqual(['$0.000', '$0.005', '$0.010', '$0.015']);
+    expect([0, 0.5, 1].map((v) => usdTick(v, 0.5))).toEqual(['$0.00', '$0.50', '$1.00']);
+    expect(usdTick(20, 10)).toBe('$20.00');
     expect(signedPoints(0.125)).toBe('+12.5%');
     expect(signedPoints(-0.05)).toBe('−5.0%');
     expect(signedPoints(0)).toBe('0.0%');
@@ -138,6 +144,25 @@ describe('leaderboard rows', () => {
     expect(jobsHref({ agent: 'terminus-2', model: 'anthropic/claude sonnet' })).toBe('/jobs?agent=terminus-2&model=anthropic%2Fclaude+sonnet');
     expect(jobsHref({ agent: 'oracle', model: null })).toBe('/jobs?agent=oracle');
     expect(taskRunsHref('t1', { agent: 'terminus-2', model: 'openai/gpt-5' })).toBe('/tasks/t1?agent=terminus-2&model=openai%2Fgpt-5');
+  });
+});
+
+describe('placeLabels', () => {
+  const plot = { width: 400, height: 300 };
+  test('right of the point when there is room, left near the right edge', () => {
+    expect(placeLabels([{ x: 10, y: 100, width: 60 }], plot)).toEqual([{ x: 18, y: 94, anchor: 'start' }]);
+    expect(placeLabels([{ x: 380, y: 100, width: 60 }], plot)).toEqual([{ x: 372, y: 94, anchor: 'end' }]);
+  });
+  test('a label that would overlap one placed above it moves below its point', () => {
+    const [a, b] = placeLabels(
+      [
+        { x: 100, y: 100, width: 120 },
+        { x: 110, y: 101, width: 120 },
+      ],
+      plot,
+    );
+    expect(a).toEqual({ x: 108, y: 94, anchor: 'start' });
+    expect(b).toEqual({ x: 118, y: 117, anchor: 'start' });
   });
 });
 

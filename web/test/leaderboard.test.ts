@@ -27,7 +27,17 @@ const GPT = 'openai/gpt-5';
 const SONNET = 'anthropic/claude-sonnet-4';
 const GEMINI = 'google/gemini-2.5-pro';
 const DEEPSEEK = 'deepseek/deepseek-v3';
-const key = (model: string) => `terminus-2|${model}|`;
+/** Row keys (agent|model|agentVersion) as the API made them, by model: read once the jobs ran. */
+const rowKeysByModel: Record<string, string> = {};
+// A model that ran later has the same agent and agent version as the others (one simulator).
+const key = (model: string) => rowKeysByModel[model] ?? rowKeysByModel[GPT]!.replace(`|${GPT}|`, `|${model}|`);
+/** A row's name on the page: agent · model · v<agent version> (the simulator's terminus-2 records one). */
+const label = (model: string) => {
+  const version = key(model).split('|')[2];
+  return [`terminus-2`, model, version && version !== 'unknown' ? `v${version}` : null].filter(Boolean).join(' · ');
+};
+/** The heatmap's column keys by model (it does not split by agent version). */
+const columnKeysByModel: Record<string, string> = {};
 
 describe('the leaderboard pages', () => {
   let platform: Platform;
@@ -86,7 +96,7 @@ describe('the leaderboard pages', () => {
 
   const LEADERBOARD = `query ($id: ID!, $model: String) { leaderboard(datasetVersionId: $id, model: $model) { __typename ... on QueryLeaderboardSuccess { data {
     rule emptyReason taskCount
-    rows { key rank complete tasksCovered taskCount trials accuracy standardError ci95Low ci95High passAt1 passAtK { k value } costPerTrial medianTrialSec }
+    rows { key model rank complete tasksCovered taskCount trials accuracy standardError ci95Low ci95High passAt1 passAtK { k value } costPerTrial medianTrialSec }
   } } ... on Error { message } } }`;
   const apiBoard = async (model?: string) => (await gql(LEADERBOARD, { id: versionId, model })).leaderboard.data;
 
@@ -97,9 +107,10 @@ describe('the leaderboard pages', () => {
     platform = await startPlatform({ HARBOR_SIM_PHASE_MS: '100', HARBOR_SIM_LOG_LINES: '2' });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    ids = await uploadTasks(platform.url, TASKS.map((name) => ({ name })));
+    // eta is in no job: the dataset holding only it is one nobody ran.
+    ids = await uploadTasks(platform.url, [...TASKS, 'eta'].map((name) => ({ name })));
     ({ datasetId, versionId } = await createDataset('lb-bench', TASKS.map((t) => ids[t]!)));
-    ({ datasetId: emptyDatasetId } = await createDataset('nobody-ran', [ids.alpha!]));
+    ({ datasetId: emptyDatasetId } = await createDataset('nobody-ran', [ids.eta!]));
 
     await simulate(['alpha', 'beta', 'gamma', 'zeta'], 0.02);
     await launch('gpt-5 full', GPT, TASKS);
@@ -110,6 +121,12 @@ describe('the leaderboard pages', () => {
     await launch('gemini two tasks', GEMINI, ['alpha', 'beta']);
     await simulate(['alpha'], 0.005);
     await launch('gemini beta again', GEMINI, ['beta']);
+    for (const row of (await apiBoard()).rows) rowKeysByModel[row.model] = row.key;
+    const { datasetHeatmap } = await gql(
+      `query ($id: ID!) { datasetHeatmap(datasetVersionId: $id) { ... on QueryDatasetHeatmapSuccess { data { columns { key model } } } } }`,
+      { id: versionId },
+    );
+    for (const column of datasetHeatmap.data.columns) columnKeysByModel[column.model] = column.key;
   }, 600_000);
 
   afterAll(async () => {
@@ -188,20 +205,21 @@ describe('the leaderboard pages', () => {
       } }`,
       { id: versionId, a: key(GPT), b: key(SONNET) },
     );
-    // gpt-5 alone solves beta and zeta; sonnet alone delta.
+    // gpt-5 alone solves beta and zeta; sonnet alone delta. The difference is B − A: 3/6 − 4/6.
     expect(api.data).toMatchObject({ commonTasks: 6, onlyA: 2, onlyB: 1 });
-    expect(api.data.difference).toBeCloseTo(1 / 6, 12);
+    expect(api.data.difference).toBeCloseTo(-1 / 6, 12);
 
-    await page.getByRole('checkbox', { name: `Compare terminus-2 · ${GPT}` }).check();
-    await page.getByRole('checkbox', { name: `Compare terminus-2 · ${SONNET}` }).check();
+    await page.getByRole('checkbox', { name: `Compare ${label(GPT)}`, exact: true }).check();
+    await page.getByRole('checkbox', { name: `Compare ${label(SONNET)}`, exact: true }).check();
     const panel = page.getByTestId('comparison');
     await expect.poll(() => panel.textContent()).toContain('on 6 common tasks');
-    expect(await panel.getByTestId('difference').innerText()).toContain('+16.7%');
-    expect(await panel.getByTestId('only-a').innerText()).toBe('2 tasks');
-    expect(await panel.getByTestId('only-b').innerText()).toBe('1 task');
+    expect(await panel.getByTestId('difference').innerText()).toContain('−16.7%');
+    expect(await panel.getByTestId('only-a').innerText()).toBe('2 tasks: beta, zeta');
+    expect(await panel.getByTestId('only-b').innerText()).toBe('1 task: delta');
+    expect(await panel.getByTestId('only-b').getByRole('link', { name: 'delta' }).getAttribute('href')).toBe(`/tasks/${ids.delta}`);
     expect(await panel.getByTestId('mcnemar').innerText()).toContain(api.data.mcnemarP < 0.001 ? '< 0.001' : String(Number(api.data.mcnemarP.toPrecision(2))));
     // A third row cannot be picked while two are.
-    expect(await page.getByRole('checkbox', { name: `Compare terminus-2 · ${DEEPSEEK}` }).isDisabled()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: `Compare ${label(DEEPSEEK)}`, exact: true }).isDisabled()).toBe(true);
   });
 
   test('cost and time charts: a point per row, the Pareto front marked, the numbers behind them', async () => {
@@ -214,7 +232,7 @@ describe('the leaderboard pages', () => {
     // gemini is incomplete, so never on the front.
     expect(front).toEqual({ [key(GPT)]: 'true', [key(SONNET)]: 'true', [key(DEEPSEEK)]: 'false', [key(GEMINI)]: 'false' });
     expect(await chart.locator(`g.point[data-key="${key(SONNET)}"]`).getAttribute('aria-label')).toBe(
-      `terminus-2 · ${SONNET}: cost per trial $0.01, accuracy 50.0% (95% CI ${await ci(key(SONNET))}), on the Pareto front`,
+      `${label(SONNET)}: cost per trial $0.01, accuracy 50.0% (95% CI ${await ci(key(SONNET))}), on the Pareto front`,
     );
     await chart.getByText('The numbers behind this chart').click();
     expect(await chart.locator(`table tr[data-key="${key(GPT)}"]`).innerText()).toMatch(/\$0\.02\s+66\.7%/);
@@ -247,7 +265,7 @@ describe('the leaderboard pages', () => {
     const table = page.getByTestId('heatmap');
     const order = () => table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-task')));
     await expect.poll(order).toEqual(['alpha', 'beta', 'delta', 'epsilon', 'gamma', 'zeta']);
-    const cell = (task: string, model: string) => table.locator(`tr[data-task="${task}"] td[data-key="${key(model)}"]`);
+    const cell = (task: string, model: string) => table.locator(`tr[data-task="${task}"] td[data-key="${columnKeysByModel[model]}"]`);
     expect(await cell('alpha', GPT).innerText()).toMatch(/100%\s*2\/2/);
     expect(await cell('delta', GPT).innerText()).toMatch(/0%\s*0\/2/);
     // gemini's beta: two passes in one job, two failures in the other.
@@ -260,13 +278,13 @@ describe('the leaderboard pages', () => {
     expect(await flags('alpha')).toContain('always solved');
     expect(await flags('beta')).toContain('flaky');
 
-    // Hardest first: epsilon nobody solves; alpha everybody does.
+    // Hardest first, by the mean over the columns that ran the task: epsilon 0, delta and zeta 1/3
+    // (one of three), beta (1 + 0 + ½ + 1) / 4, alpha and gamma 1 (ties by name).
     await page.getByRole('button', { name: 'Difficulty' }).click();
-    const byDifficulty = await order();
-    expect(byDifficulty[0]).toBe('epsilon');
-    expect(byDifficulty.at(-1)).toBe('alpha');
+    expect(await order()).toEqual(['epsilon', 'delta', 'zeta', 'beta', 'alpha', 'gamma']);
+    // Most disputed first: delta and zeta (one column of three disagrees), then beta; agreement last.
     await page.getByRole('button', { name: 'Disagreement' }).click();
-    expect((await order()).slice(-2).sort()).toEqual(['alpha', 'epsilon']);
+    expect(await order()).toEqual(['delta', 'zeta', 'beta', 'alpha', 'epsilon', 'gamma']);
 
     const link = cell('delta', SONNET).getByRole('link');
     expect(await link.getAttribute('href')).toBe(`/tasks/${ids.delta}?agent=terminus-2&model=${encodeURIComponent(SONNET)}`);

@@ -27,7 +27,7 @@ export const LeaderboardRowFields = graphql(`
 export const LeaderboardFields = graphql(
   `
   fragment LeaderboardFields on Leaderboard {
-    taskCount rule emptyReason computedAt
+    taskCount rule emptyReason computedAt includesInfrastructure
     datasetVersion { id label }
     rows { ...LeaderboardRowFields }
   }
@@ -58,10 +58,13 @@ export const LEADERBOARD_LIVE = graphql(
 
 export const COMPARE_ROWS = graphql(
   `
-  query CompareLeaderboardRows($versionId: ID!, $a: String!, $b: String!) {
-    compareLeaderboardRows(datasetVersionId: $versionId, a: $a, b: $b) {
+  query CompareLeaderboardRows($versionId: ID!, $a: String!, $b: String!, $infra: Boolean) {
+    compareLeaderboardRows(datasetVersionId: $versionId, a: $a, b: $b, includeInfrastructure: $infra) {
       __typename ...ErrorFields
-      ... on QueryCompareLeaderboardRowsSuccess { data { commonTasks meanA meanB difference differenceLow differenceHigh mcnemarP onlyA onlyB } }
+      ... on QueryCompareLeaderboardRowsSuccess { data {
+        commonTasks meanA meanB difference differenceLow differenceHigh mcnemarP
+        onlyA onlyB onlyATasks { name task { id } } onlyBTasks { name task { id } }
+      } }
     }
   }
 `,

@@ -132,10 +132,18 @@ export function splitRows<R extends RowNumbers>(rows: readonly R[]): { complete:
   return { complete: rows.filter((r) => r.complete), incomplete: rows.filter((r) => !r.complete) };
 }
 
-/** "agent · model · version", the way a row is named in sentences, titles and chart labels. */
+/**
+ * "agent · model · version", the way a row is named in sentences, titles and chart labels. The API
+ * says "unknown" for runs that recorded no agent version; the name leaves it out (the table's
+ * agent version column still shows it).
+ */
 export function rowName(row: Pick<RowNumbers, 'agent' | 'model' | 'agentVersion'>): string {
-  return [row.agent, row.model ?? 'no model', row.agentVersion ? `v${row.agentVersion}` : null].filter(Boolean).join(' · ');
+  const version = row.agentVersion && row.agentVersion !== UNKNOWN_VERSION ? `v${row.agentVersion}` : null;
+  return [row.agent, row.model ?? 'no model', version].filter(Boolean).join(' · ');
 }
+
+/** The agent version the API reports when the runs recorded none. */
+export const UNKNOWN_VERSION = 'unknown';
 
 /** Accuracy as "62.5% ± 4.1%", the standard error after the ±. */
 export function accuracyText(row: Pick<RowNumbers, 'accuracy' | 'standardError'>): string {
@@ -148,6 +156,15 @@ export function accuracyText(row: Pick<RowNumbers, 'accuracy' | 'standardError'>
 export function intervalText(row: Pick<RowNumbers, 'ci95Low' | 'ci95High'>): string {
   if (row.ci95Low === null || row.ci95High === null) return '';
   return `${(row.ci95Low * 100).toFixed(1)}–${percent(row.ci95High, 1)}`;
+}
+
+/**
+ * A dollar axis tick with as many decimals as the tick step needs, so neighbouring ticks never read
+ * the same ($0.005, $0.010, $0.015 rather than usd()'s $0.01, $0.01, $0.02).
+ */
+export function usdTick(value: number, step: number): string {
+  const decimals = step > 0 ? Math.min(6, Math.max(2, -Math.floor(Math.log10(step) + 1e-9))) : 2;
+  return `$${value.toFixed(decimals)}`;
 }
 
 /** Tokens as whole numbers with separators ("12,345"). */
@@ -297,4 +314,60 @@ export function frontSteps(points: readonly Point[], onFront: readonly boolean[]
     steps.push(p);
   }
   return steps;
+}
+
+// --- Chart labels ----------------------------------------------------------------------------------
+
+export interface LabelBox {
+  /** The point, in pixels. */
+  x: number;
+  y: number;
+  /** The label's estimated width in pixels. */
+  width: number;
+}
+
+export interface PlacedLabel {
+  x: number;
+  /** The text's baseline. */
+  y: number;
+  anchor: 'start' | 'end';
+}
+
+const LABEL_HEIGHT = 12;
+const GAP = 8;
+
+/**
+ * Where each point's label goes: above right, below right, above left or below left of its point,
+ * whichever first stays inside the plot and clear of the labels already placed (points from the top
+ * down). When none is clear the first that fits the plot wins: a crowded chart still has its table.
+ */
+export function placeLabels(points: readonly LabelBox[], plot: { width: number; height: number }): PlacedLabel[] {
+  const order = points.map((_, i) => i).sort((a, b) => points[a]!.y - points[b]!.y || points[a]!.x - points[b]!.x);
+  const boxes: { left: number; right: number; top: number; bottom: number }[] = [];
+  const placed = new Array<PlacedLabel>(points.length);
+  for (const i of order) {
+    const p = points[i]!;
+    const candidates: PlacedLabel[] = [
+      { x: p.x + GAP, y: p.y - 6, anchor: 'start' },
+      { x: p.x + GAP, y: p.y + LABEL_HEIGHT + 4, anchor: 'start' },
+      { x: p.x - GAP, y: p.y - 6, anchor: 'end' },
+      { x: p.x - GAP, y: p.y + LABEL_HEIGHT + 4, anchor: 'end' },
+    ];
+    const box = (c: PlacedLabel) => {
+      const left = c.anchor === 'start' ? c.x : c.x - p.width;
+      return { left, right: left + p.width, top: c.y - LABEL_HEIGHT + 2, bottom: c.y + 2 };
+    };
+    const inside = (c: PlacedLabel) => {
+      const b = box(c);
+      return b.left >= 0 && b.right <= plot.width && b.top >= -4 && b.bottom <= plot.height;
+    };
+    const clear = (c: PlacedLabel) => {
+      const b = box(c);
+      return boxes.every((o) => b.right <= o.left || b.left >= o.right || b.bottom <= o.top || b.top >= o.bottom);
+    };
+    const choice = candidates.find((c) => inside(c) && clear(c)) ?? candidates.find(inside) ?? candidates[0]!;
+    boxes.push(box(choice));
+    placed[i] = choice;
+  }
+  return placed;
 }
