@@ -164,6 +164,31 @@ describe('importDataset from the server', () => {
     expect(manifest.data.importDataset.data).toMatchObject({ label: 'tb-lite@0.1', source: 'MANIFEST', taskCount: 2, description: 'Two TB2 tasks' });
     expect(taskNames(manifest.data.importDataset.data)).toEqual(['fix-git', 'hbox']);
 
+    // A manifest's bad entries are each named: a missing path, one leaving the root, two tasks under one name.
+    await writeFile(
+      path.join(checkout, 'broken.json'),
+      JSON.stringify([
+        {
+          name: 'broken',
+          version: '1',
+          tasks: [
+            { name: 'same', path: 'fix-git' },
+            { name: 'same', path: 'overfull-hbox' },
+            { name: 'gone', path: 'no-such-task' },
+            { name: 'escape', path: '../../' },
+          ],
+        },
+      ]),
+    );
+    const broken = await graphql(api.url, IMPORT, { input: { path: 'terminal-bench-2/broken.json', name: 'broken', version: '1' } });
+    expect(broken.data.importDataset).toMatchObject({ __typename: 'DatasetImportError', code: 'DATASET_IMPORT_FAILED' });
+    expect(broken.data.importDataset.problems.map((p: any) => [p.folder, p.code])).toEqual([
+      ['escape', 'outside_root'],
+      ['gone', 'not_found'],
+      ['same', 'duplicate_task_name'],
+      ['same', 'duplicate_task_name'],
+    ]);
+
     // The same name again with a changed folder: a new version of that dataset.
     await writeTask(path.join(checkout, 'regex-log'), tb2Task('regex-log', { category: 'data-processing' }));
     const more = await graphql(api.url, IMPORT, { input: { path: 'terminal-bench-2', name: 'TB2-import', version: '2.1' } });

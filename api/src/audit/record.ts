@@ -17,6 +17,9 @@ export type AuditAction =
   | 'JOB_DELETED'
   | 'BUDGET_SET'
   | 'QUOTA_SET'
+  | 'DATASET_CREATED'
+  | 'DATASET_VERSION_CREATED'
+  | 'DATASET_IMPORTED'
   | (string & {});
 
 export interface AuditEntry {

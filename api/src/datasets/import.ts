@@ -127,6 +127,19 @@ export async function importDataset(deps: ImportDeps, input: ImportInput, signal
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, sources.length) }, worker));
     const folders = sources.length + new Set(problems.filter((p) => !sources.some((s) => s.label === p.folder)).map((p) => p.folder)).size;
+    // Two folders under one name (a manifest may point at a/fix-git and b/fix-git): refused before anything is stored.
+    const byName = new Map<string, TaskSource[]>();
+    for (const entry of read) {
+      if (!entry) continue;
+      const name = entry.source.name ?? entry.task.name;
+      byName.set(name, [...(byName.get(name) ?? []), entry.source]);
+    }
+    for (const [name, clash] of byName) {
+      if (clash.length < 2) continue;
+      for (const source of clash) {
+        problems.push({ folder: source.label, code: 'duplicate_task_name', message: `${clash.length} task folders are named ${name}; names are unique in a version`, path: null });
+      }
+    }
     if (problems.length > 0) throw new DatasetImportError(sortProblems(problems), folders);
 
     // Everything was read: store the tasks (equal content is one task) and write the version at once.

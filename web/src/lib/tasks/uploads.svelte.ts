@@ -72,6 +72,12 @@ export class UploadQueue {
     return { created, duplicates, rejected, failedFiles, files: this.items.length };
   }
 
+  /** Every task the uploads stored or found stored (duplicates), once each: what a dataset of this upload holds. */
+  get storedTaskIds(): string[] {
+    const ids = this.items.flatMap((i) => i.outcome?.tasks.map((t) => t.task?.id) ?? []).filter((id): id is string => !!id);
+    return [...new Set(ids)];
+  }
+
   cancel(item: UploadItem) {
     item.controller.abort();
     if (item.state === 'waiting') {
