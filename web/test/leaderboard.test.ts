@@ -248,6 +248,37 @@ describe('the leaderboard pages', () => {
     return `${(row.ci95Low * 100).toFixed(1)}%–${(row.ci95High * 100).toFixed(1)}%`;
   }
 
+  test('the chart takes its colours from the theme: other values of the variables recolour it', async () => {
+    const front = page.getByTestId('cost-chart').locator(`g.point[data-key="${key(GPT)}"] circle`);
+    const fill = () => front.evaluate((c) => getComputedStyle(c).fill);
+    expect(await fill()).toBe('rgb(37, 99, 235)'); // --accent
+    // A dark theme sets the same variables to other values (dark panel, light ink, a lighter accent).
+    await page.evaluate(() => {
+      const root = document.documentElement.style;
+      root.setProperty('--accent', '#60a5fa');
+      root.setProperty('--panel', '#111827');
+      root.setProperty('--ink', '#e5e7eb');
+      root.setProperty('--line', '#374151');
+      root.setProperty('--muted', '#9ca3af');
+    });
+    expect(await fill()).toBe('rgb(96, 165, 250)');
+    expect(await page.getByTestId('cost-chart').evaluate((f) => getComputedStyle(f).backgroundColor)).toBe('rgb(17, 24, 39)');
+    await page.getByTestId('charts').screenshot({ path: path.join(ARTIFACTS, 'leaderboard-charts-dark.png') });
+    await page.evaluate(() => document.documentElement.removeAttribute('style'));
+  });
+
+  test('one row per agent × model over every agent version', async () => {
+    await page.getByRole('checkbox', { name: 'One row per agent version' }).uncheck();
+    const merged = (model: string) => `terminus-2|${model}|`;
+    await expect.poll(() => rowKeys('ranked')).toEqual([merged(GPT), merged(SONNET), merged(DEEPSEEK)]);
+    expect(await cellText('ranked', merged(GPT), 'agentVersion')).toBe('—');
+    expect(await page.getByRole('link', { name: 'CSV' }).getAttribute('href')).toBe(`/datasets/${versionId}/leaderboard.csv?splitByAgentVersion=false`);
+    // The selection named rows that no longer exist.
+    expect(await page.getByRole('checkbox', { name: `Compare terminus-2 · ${GPT}`, exact: true }).isChecked()).toBe(false);
+    await page.getByRole('checkbox', { name: 'One row per agent version' }).check();
+    await expect.poll(() => rowKeys('ranked')).toEqual([key(GPT), key(SONNET), key(DEEPSEEK)]);
+  });
+
   test('filtering by model through the URL', async () => {
     await page.goto(`${platform.url}/datasets/${datasetId}/leaderboard?model=${encodeURIComponent(SONNET)}`);
     await expect.poll(() => rowKeys('ranked')).toEqual([key(SONNET)]);

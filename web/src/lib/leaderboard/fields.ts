@@ -27,7 +27,7 @@ export const LeaderboardRowFields = graphql(`
 export const LeaderboardFields = graphql(
   `
   fragment LeaderboardFields on Leaderboard {
-    taskCount rule emptyReason computedAt includesInfrastructure
+    taskCount rule emptyReason computedAt includesInfrastructure splitByAgentVersion
     datasetVersion { id label }
     rows { ...LeaderboardRowFields }
   }
@@ -37,8 +37,8 @@ export const LeaderboardFields = graphql(
 
 export const LEADERBOARD = graphql(
   `
-  query Leaderboard($versionId: ID!, $agent: String, $model: String, $infra: Boolean) {
-    leaderboard(datasetVersionId: $versionId, agent: $agent, model: $model, includeInfrastructure: $infra) {
+  query Leaderboard($versionId: ID!, $agent: String, $model: String, $infra: Boolean, $split: Boolean) {
+    leaderboard(datasetVersionId: $versionId, agent: $agent, model: $model, includeInfrastructure: $infra, splitByAgentVersion: $split) {
       __typename ...ErrorFields
       ... on QueryLeaderboardSuccess { data { ...LeaderboardFields } }
     }
@@ -49,8 +49,10 @@ export const LEADERBOARD = graphql(
 
 export const LEADERBOARD_LIVE = graphql(
   `
-  subscription LeaderboardLive($versionId: ID!, $agent: String, $model: String, $infra: Boolean) {
-    leaderboardUpdated(datasetVersionId: $versionId, agent: $agent, model: $model, includeInfrastructure: $infra) { ...LeaderboardFields }
+  subscription LeaderboardLive($versionId: ID!, $agent: String, $model: String, $infra: Boolean, $split: Boolean) {
+    leaderboardUpdated(datasetVersionId: $versionId, agent: $agent, model: $model, includeInfrastructure: $infra, splitByAgentVersion: $split) {
+      ...LeaderboardFields
+    }
   }
 `,
   [LeaderboardFields],
