@@ -1,14 +1,15 @@
 // `npm run bench [-- <part>] [--quick]`: prints figures for BENCHMARKS.md. Parts: upload, jobs,
-// dispatch, logs, platform (--quick skips its 600-trial scale scenario), stats.
+// dispatch, logs, platform (--quick skips its 600-trial scale scenario), stats, leaderboard.
 import { benchDispatch } from './dispatch.js';
 import { benchJobs } from './jobs.js';
+import { benchLeaderboard } from './leaderboard.js';
 import { benchLogs } from './logs.js';
 import { describeMachine } from './machine.js';
 import { benchPlatform } from './platform.js';
 import { benchStats } from './stats.js';
 import { benchUpload } from './upload.js';
 
-const parts: Record<string, () => Promise<void>> = { upload: benchUpload, jobs: benchJobs, dispatch: benchDispatch, platform: benchPlatform, logs: benchLogs, stats: benchStats };
+const parts: Record<string, () => Promise<void>> = { upload: benchUpload, jobs: benchJobs, dispatch: benchDispatch, platform: benchPlatform, logs: benchLogs, stats: benchStats, leaderboard: benchLeaderboard };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = chosen.filter((p) => !(p in parts));
 if (unknown.length > 0) {

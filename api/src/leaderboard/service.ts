@@ -62,7 +62,6 @@ export interface DatasetTaskRef {
 
 /** One row × task cell as PostgreSQL aggregates it. */
 export interface CellFigures extends TaskFigures {
-  taskId: string;
   unfinished: number;
   infrastructureErrors: number;
   /** Counted attempts that ended (PASSED, FAILED, ERRORED, CANCELLED): the infrastructure error rate's base. */
@@ -76,6 +75,8 @@ export interface CellFigures extends TaskFigures {
 export interface RowCells extends RowKey {
   /** Per task of the version that this row has any counted attempt of, in the version's task order. */
   cells: Map<string, CellFigures>;
+  /** The jobs whose trials the row holds, oldest first. */
+  jobIds: string[];
 }
 
 export interface Aggregate {
@@ -93,113 +94,145 @@ export async function requireDatasetVersion(db: Db, id: string | number, field =
   return versionId;
 }
 
-/** The version's counted attempts as `r` with the job's agent and model, filtered. Unqualified status columns for isScored. */
-function versionRuns(versionId: string, options: LeaderboardOptions): Prisma.Sql {
-  const split = options.splitByAgentVersion ?? true;
+/** Agent and model filters on the job `j`. */
+function jobFilter(options: LeaderboardOptions): Prisma.Sql {
   const agent = options.agent ?? null;
   const model = options.model ?? null;
-  return Prisma.sql`
-    SELECT j.agent, j.model,
-           CASE WHEN ${split}::boolean THEN coalesce(r."agentVersion", ${UNKNOWN_VERSION}) ELSE '' END AS "agentVersion",
-           r."jobId", r."taskId", r.status, r."failureKind", r."rewardFlag", r.reward, r."costUsd",
-           r."inputTokens", r."outputTokens", r."cacheTokens", r."startedAt", r."finishedAt"
-      FROM "DatasetTask" dt
-      JOIN "Run" r ON r."taskId" = dt."taskId" AND r."attemptRole" = 'COUNTED'
-      JOIN "Job" j ON j.id = r."jobId"
-     WHERE dt."datasetVersionId" = ${versionId}::uuid
-       AND (${agent}::text IS NULL OR j.agent = ${agent}::text)
-       AND (${model}::text IS NULL OR j.model = ${model}::text)`;
+  return Prisma.sql`(${agent}::text IS NULL OR j.agent = ${agent}::text) AND (${model}::text IS NULL OR j.model = ${model}::text)`;
 }
 
-interface CellRow {
+/** The row's agent version part: a run's version ("unknown" when none) when split, else ''. */
+function versionOf(options: LeaderboardOptions): Prisma.Sql {
+  const split = options.splitByAgentVersion ?? true;
+  return Prisma.sql`(CASE WHEN ${split}::boolean THEN coalesce(r."agentVersion", ${UNKNOWN_VERSION}) ELSE '' END)`;
+}
+
+interface CellRow extends CellFigures {
+  jobId: string;
   agent: string;
   model: string;
+  jobCreatedAt: Date;
   agentVersion: string;
   taskId: string;
-  n: number;
-  c: number;
-  rewardSum: number;
-  rewardSquares: number;
-  unfinished: number;
-  infrastructureErrors: number;
-  finished: number;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheTokens: number;
 }
 
 /**
- * Per row × task: scored trials, passes, reward sums, and what every counted attempt spent. One
- * hash aggregate over the version's counted attempts; the result is at most rows × tasks rows.
+ * Per job × agent version × task, the figures of the counted attempts of the version's tasks,
+ * grouped on uuids (cheap to hash) and named with the job's agent and model after the aggregate,
+ * on at most jobs × tasks rows. Sums run in float8: numeric sums over 100,000 rows cost more than
+ * the rest of the query. The scored test and the reward are computed once per run.
+ */
+function cellsQuery(versionId: string, options: LeaderboardOptions): Prisma.Sql {
+  const scored = isScored(options.includeInfrastructure ?? false);
+  return Prisma.sql`
+    SELECT c."jobId"::text AS "jobId", j.agent, j.model, j."createdAt" AS "jobCreatedAt", c."agentVersion", c."taskId"::text AS "taskId",
+           c.n, c.c, c."rewardSum", c."rewardSquares", c.unfinished, c."infrastructureErrors", c.finished,
+           c."costUsd", c."inputTokens", c."outputTokens", c."cacheTokens"
+      FROM (
+        SELECT "jobId", "agentVersion", "taskId",
+               count(*) FILTER (WHERE scored)::int AS n,
+               -- An unverified reward (the agent may have written it) is no pass, as in the job statistics.
+               count(*) FILTER (WHERE scored AND status = 'PASSED' AND "rewardFlag" IS NULL)::int AS c,
+               coalesce(sum(score) FILTER (WHERE scored), 0)::float8 AS "rewardSum",
+               coalesce(sum(score * score) FILTER (WHERE scored), 0)::float8 AS "rewardSquares",
+               count(*) FILTER (WHERE status IN ('QUEUED', 'CLAIMED', 'RUNNING'))::int AS unfinished,
+               count(*) FILTER (WHERE status = 'ERRORED' AND "failureKind" = 'INFRASTRUCTURE')::int AS "infrastructureErrors",
+               count(*) FILTER (WHERE status IN ('PASSED', 'FAILED', 'ERRORED', 'CANCELLED'))::int AS finished,
+               coalesce(sum("costUsd"), 0) AS "costUsd",
+               coalesce(sum("inputTokens"), 0) AS "inputTokens",
+               coalesce(sum("outputTokens"), 0) AS "outputTokens",
+               coalesce(sum("cacheTokens"), 0) AS "cacheTokens"
+          FROM (
+            SELECT r."jobId", ${versionOf(options)} AS "agentVersion", r."taskId", r.status, r."failureKind", r."rewardFlag",
+                   ${scored} AS scored,
+                   -- A scored ERRORED or unverified run counts 0, a missing reward 0 (stats/service.ts).
+                   (CASE WHEN status = 'ERRORED' OR "rewardFlag" IS NOT NULL THEN 0 ELSE coalesce(reward, 0) END) AS score,
+                   r."costUsd"::float8 AS "costUsd", r."inputTokens"::float8 AS "inputTokens",
+                   r."outputTokens"::float8 AS "outputTokens", r."cacheTokens"::float8 AS "cacheTokens"
+              FROM "DatasetTask" dt
+              JOIN "Run" r ON r."taskId" = dt."taskId" AND r."attemptRole" = 'COUNTED'
+             WHERE dt."datasetVersionId" = ${versionId}::uuid AND r."jobId" IN (SELECT j.id FROM "Job" j WHERE ${jobFilter(options)})
+          ) v
+         GROUP BY "jobId", "agentVersion", "taskId"
+      ) c
+      JOIN "Job" j ON j.id = c."jobId"`;
+}
+
+/**
+ * Per row × task: scored trials, passes, reward sums, and what every counted attempt spent, with
+ * the row's jobs (oldest first). The database returns at most jobs × tasks rows; a row's jobs are
+ * summed here.
  */
 export async function aggregate(db: Db, versionId: string, options: LeaderboardOptions = {}): Promise<Aggregate> {
-  const scored = isScored(options.includeInfrastructure ?? false);
-  const score = Prisma.sql`(CASE WHEN status = 'ERRORED' OR "rewardFlag" IS NOT NULL THEN 0 ELSE coalesce(reward, 0) END)`;
   const [tasks, cells] = await Promise.all([
     db.$queryRaw<DatasetTaskRef[]>`
       SELECT "taskId"::text AS "taskId", name FROM "DatasetTask" WHERE "datasetVersionId" = ${versionId}::uuid ORDER BY name, "taskId"`,
-    db.$queryRaw<CellRow[]>(Prisma.sql`
-      SELECT agent, model, "agentVersion", "taskId"::text AS "taskId",
-             count(*) FILTER (WHERE ${scored})::int AS n,
-             -- An unverified reward (the agent may have written it) is no pass, as in the job statistics.
-             count(*) FILTER (WHERE ${scored} AND status = 'PASSED' AND "rewardFlag" IS NULL)::int AS c,
-             coalesce(sum(${score}) FILTER (WHERE ${scored}), 0)::float8 AS "rewardSum",
-             coalesce(sum(${score} * ${score}) FILTER (WHERE ${scored}), 0)::float8 AS "rewardSquares",
-             count(*) FILTER (WHERE status IN ('QUEUED', 'CLAIMED', 'RUNNING'))::int AS unfinished,
-             count(*) FILTER (WHERE status = 'ERRORED' AND "failureKind" = 'INFRASTRUCTURE')::int AS "infrastructureErrors",
-             count(*) FILTER (WHERE status IN ('PASSED', 'FAILED', 'ERRORED', 'CANCELLED'))::int AS finished,
-             coalesce(sum("costUsd"), 0)::float8 AS "costUsd",
-             coalesce(sum("inputTokens"), 0)::float8 AS "inputTokens",
-             coalesce(sum("outputTokens"), 0)::float8 AS "outputTokens",
-             coalesce(sum("cacheTokens"), 0)::float8 AS "cacheTokens"
-        FROM (${versionRuns(versionId, options)}) v
-       GROUP BY agent, model, "agentVersion", "taskId"`),
+    db.$queryRaw<CellRow[]>(cellsQuery(versionId, options)),
   ]);
   const order = new Map(tasks.map((t, i) => [t.taskId, i]));
-  const rows = new Map<string, RowCells>();
-  for (const cell of cells.sort((a, b) => order.get(a.taskId)! - order.get(b.taskId)!)) {
+  cells.sort((a, b) => order.get(a.taskId)! - order.get(b.taskId)! || a.jobCreatedAt.getTime() - b.jobCreatedAt.getTime() || a.jobId.localeCompare(b.jobId));
+  const rows = new Map<string, RowCells & { jobs: Map<string, number> }>();
+  for (const cell of cells) {
     const model = cell.model || null;
     const agentVersion = cell.agentVersion || null;
     const key = rowKey(cell.agent, model, agentVersion);
     let row = rows.get(key);
     if (!row) {
-      row = { key, agent: cell.agent, model, agentVersion, cells: new Map() };
+      row = { key, agent: cell.agent, model, agentVersion, cells: new Map(), jobIds: [], jobs: new Map() };
       rows.set(key, row);
     }
-    const { agent: _a, model: _m, agentVersion: _v, ...figures } = cell;
-    row.cells.set(cell.taskId, figures);
+    row.jobs.set(cell.jobId, cell.jobCreatedAt.getTime());
+    const { jobId: _j, agent: _a, model: _m, jobCreatedAt: _c, agentVersion: _v, taskId: _t, ...figures } = cell;
+    const sum = row.cells.get(cell.taskId);
+    if (!sum) {
+      row.cells.set(cell.taskId, { ...figures });
+      continue;
+    }
+    for (const name of CELL_SUMS) sum[name] += figures[name];
   }
-  return { datasetVersionId: versionId, tasks, rows: [...rows.values()] };
+  return {
+    datasetVersionId: versionId,
+    tasks,
+    rows: [...rows.values()].map(({ jobs, ...row }) => ({
+      ...row,
+      jobIds: [...jobs].sort(([a, at], [b, bt]) => at - bt || a.localeCompare(b)).map(([id]) => id),
+    })),
+  };
 }
 
-interface RowExtrasRow {
+const CELL_SUMS = [
+  'n', 'c', 'rewardSum', 'rewardSquares', 'unfinished', 'infrastructureErrors', 'finished', 'costUsd', 'inputTokens', 'outputTokens', 'cacheTokens',
+] as const satisfies readonly (keyof CellFigures)[];
+
+interface MedianRow {
   agent: string;
   model: string;
   agentVersion: string;
   medianMs: number | null;
-  jobIds: string[];
 }
 
-/** Per row: the median duration (startedAt → finishedAt) of its scored trials, and its jobs, oldest first. */
-function rowExtras(db: Db, versionId: string, options: LeaderboardOptions): Promise<RowExtrasRow[]> {
+/**
+ * Per row, the median duration (startedAt → finishedAt) of its scored trials. An ordered-set
+ * aggregate sorts its input by the group: sorting on the job's rank among agent × model and the
+ * version in the C collation costs a fraction of sorting on the names themselves.
+ */
+function medians(db: Db, versionId: string, options: LeaderboardOptions): Promise<MedianRow[]> {
   const scored = isScored(options.includeInfrastructure ?? false);
-  return db.$queryRaw<RowExtrasRow[]>(Prisma.sql`
-    WITH v AS (${versionRuns(versionId, options)}),
-    medians AS (
-      SELECT agent, model, "agentVersion",
-             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ("finishedAt" - "startedAt"))::float8 * 1000)
-               FILTER (WHERE ${scored}) AS "medianMs"
-        FROM v GROUP BY agent, model, "agentVersion"
+  return db.$queryRaw<MedianRow[]>(Prisma.sql`
+    WITH ranked AS (
+      SELECT j.id, j.agent, j.model, dense_rank() OVER (ORDER BY j.agent, j.model) AS g FROM "Job" j WHERE ${jobFilter(options)}
     ),
-    jobs AS (
-      SELECT j.agent, j.model, j."agentVersion", array_agg(j."jobId"::text ORDER BY jb."createdAt", j."jobId") AS "jobIds"
-        FROM (SELECT DISTINCT agent, model, "agentVersion", "jobId" FROM v) j
-        JOIN "Job" jb ON jb.id = j."jobId"
-       GROUP BY j.agent, j.model, j."agentVersion"
+    m AS (
+      SELECT j.g, ${versionOf(options)} COLLATE "C" AS "agentVersion",
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', r."finishedAt" - r."startedAt") * 1000) AS "medianMs"
+        FROM "DatasetTask" dt
+        JOIN "Run" r ON r."taskId" = dt."taskId" AND r."attemptRole" = 'COUNTED'
+        JOIN ranked j ON j.id = r."jobId"
+       WHERE dt."datasetVersionId" = ${versionId}::uuid AND ${scored}
+       GROUP BY 1, 2
     )
-    SELECT m.agent, m.model, m."agentVersion", m."medianMs", jobs."jobIds"
-      FROM medians m JOIN jobs USING (agent, model, "agentVersion")`);
+    SELECT names.agent, names.model, m."agentVersion", m."medianMs"
+      FROM m JOIN (SELECT DISTINCT g, agent, model FROM ranked) names ON names.g = m.g`);
 }
 
 export interface LeaderboardRow extends RowKey {
@@ -315,15 +348,11 @@ function emptyReason(taskCount: number, options: LeaderboardOptions): string {
 
 /** The leaderboard of an existing, parsed dataset version (see requireDatasetVersion). */
 export async function leaderboard(db: Db, versionId: string, options: LeaderboardOptions = {}): Promise<Leaderboard> {
-  const [{ tasks, rows }, extras] = await Promise.all([aggregate(db, versionId, options), rowExtras(db, versionId, options)]);
-  const extrasByKey = new Map(extras.map((e) => [rowKey(e.agent, e.model || null, e.agentVersion || null), e]));
+  const [{ tasks, rows }, middles] = await Promise.all([aggregate(db, versionId, options), medians(db, versionId, options)]);
+  const medianByKey = new Map(middles.map((m) => [rowKey(m.agent, m.model || null, m.agentVersion || null), m.medianMs]));
   const combined = rows.map((row) => {
-    const extra = extrasByKey.get(row.key);
-    return {
-      ...combineRow(row, tasks.length),
-      jobIds: extra?.jobIds ?? [],
-      medianTrialSec: extra?.medianMs === null || extra?.medianMs === undefined ? null : extra.medianMs / 1000,
-    };
+    const medianMs = medianByKey.get(row.key) ?? null;
+    return { ...combineRow(row, tasks.length), jobIds: row.jobIds, medianTrialSec: medianMs === null ? null : medianMs / 1000 };
   });
   return {
     datasetVersionId: versionId,
