@@ -162,6 +162,12 @@ describe('the leaderboard pages', () => {
     expect(await cellText('ranked', key(SONNET), 'costPerSuccess')).toBe('$0.02'); // 12 × $0.01 / 6 passes
     expect(await cellText('incomplete', key(GEMINI), 'rank')).toBe('—');
     expect(await cellText('incomplete', key(GEMINI), 'tasks')).toBe('2/6');
+    // Cells lead to the trials behind them: tasks to that row's heatmap, trials to its jobs.
+    const geminiTasks = page.getByTestId('incomplete').locator(`tr[data-key="${key(GEMINI)}"] td[data-col="tasks"] a`);
+    expect(await geminiTasks.getAttribute('href')).toBe(`/datasets/${datasetId}/heatmap?agent=terminus-2&model=${encodeURIComponent(GEMINI)}`);
+    expect(await page.getByTestId('ranked').locator(`tr[data-key="${key(GPT)}"] td[data-col="trials"] a`).getAttribute('href')).toBe(
+      `/jobs?agent=terminus-2&model=${encodeURIComponent(GPT)}`,
+    );
 
     // The row's jobs: the filtered jobs list and each job.
     const jobsCell = page.getByTestId('ranked').locator(`tr[data-key="${key(SONNET)}"] td[data-col="jobs"]`);
@@ -323,6 +329,11 @@ describe('the leaderboard pages', () => {
     await screenshot(page, 'heatmap');
     await link.click();
     await page.waitForURL(`${platform.url}/tasks/${ids.delta}?agent=terminus-2&model=${encodeURIComponent(SONNET)}`);
+
+    // From the leaderboard's tasks cell: the heatmap of that agent and model alone.
+    await page.goto(`${platform.url}/datasets/${datasetId}/heatmap?agent=terminus-2&model=${encodeURIComponent(GEMINI)}`);
+    await expect.poll(() => table.locator('thead th.column').evaluateAll((ths) => ths.map((th) => th.getAttribute('data-key')))).toEqual([columnKeysByModel[GEMINI]]);
+    expect(await cell('beta', GEMINI).innerText()).toMatch(/50%~?\s*2\/4/);
   });
 
   test('a dataset nobody ran: an empty, explained leaderboard', async () => {
