@@ -6,6 +6,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../schema/builder.js';
 import type { Context } from '../schema/context.js';
 import { InvalidInputError, NotFoundError } from '../schema/errors.js';
+import { parseId } from '../schema/ids.js';
 import type { PassAtKValue } from '../stats/math.js';
 import { compareRows, type RowComparison } from './compare.js';
 import { heatmap, type Heatmap, type HeatmapCell, type HeatmapTask } from './heatmap.js';
@@ -196,7 +197,7 @@ const RowComparisonRef = builder.objectRef<RowComparisonOut>('RowComparison').im
   }),
 });
 
-/** Rows the client selected under `path`, read in one query. */
+/** Rows the client selected under `path` (below a result union's `data` too), read in one query. */
 async function selectedRows(ctx: Context, info: GraphQLResolveInfo, path: string[], model: 'job' | 'task' | 'datasetVersion', ids: string[]) {
   if (ids.length === 0) return new Map<string, { id: string }>();
   const query = await queryFromInfo({ context: ctx, info, path, select: { id: true }, awaitSelections: true });
@@ -205,16 +206,23 @@ async function selectedRows(ctx: Context, info: GraphQLResolveInfo, path: string
   return new Map(rows.map((row) => [row.id, row]));
 }
 
-/** The leaderboard with the version and every row's jobs read as the client selected them. */
-export async function present(ctx: Context, info: GraphQLResolveInfo, lb: Leaderboard): Promise<LeaderboardOut> {
+/** The version as the client selected it; NotFoundError when there is none. */
+async function selectedVersion(ctx: Context, info: GraphQLResolveInfo, versionId: string): Promise<object> {
+  const version = (await selectedRows(ctx, info, ['datasetVersion'], 'datasetVersion', [versionId])).get(versionId);
+  if (!version) throw new NotFoundError('dataset version', versionId);
+  return version;
+}
+
+/** The leaderboard with the version (read here unless given) and every row's jobs as the client selected them. */
+export async function present(ctx: Context, info: GraphQLResolveInfo, lb: Leaderboard, version?: object): Promise<LeaderboardOut> {
   const jobIds = [...new Set(lb.rows.flatMap((r) => r.jobIds))];
-  const [versions, jobs] = await Promise.all([
-    selectedRows(ctx, info, ['datasetVersion'], 'datasetVersion', [lb.datasetVersionId]),
+  const [datasetVersion, jobs] = await Promise.all([
+    version ?? selectedVersion(ctx, info, lb.datasetVersionId),
     selectedRows(ctx, info, ['rows', 'jobs'], 'job', jobIds),
   ]);
   return {
     ...lb,
-    datasetVersion: versions.get(lb.datasetVersionId)!,
+    datasetVersion,
     rows: lb.rows.map((row) => ({ ...row, jobs: row.jobIds.map((id) => jobs.get(id)).filter((j) => j !== undefined) })),
   };
 }
@@ -250,8 +258,10 @@ builder.queryField('leaderboard', (t) =>
       splitByAgentVersion: t.arg.boolean({ defaultValue: true, description: 'One row per agent version too (Run.agentVersion; none recorded: "unknown").' }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const versionId = await requireDatasetVersion(ctx.db, args.datasetVersionId);
-      return present(ctx, info, await leaderboard(ctx.db, versionId, optionsOf(args)));
+      const versionId = parseId(args.datasetVersionId, 'datasetVersionId');
+      // The version and the board are read together: a version that does not exist has no runs either.
+      const [version, board] = await Promise.all([selectedVersion(ctx, info, versionId), leaderboard(ctx.db, versionId, optionsOf(args))]);
+      return present(ctx, info, board, version);
     },
   }),
 );
