@@ -109,7 +109,7 @@ describe('leaderboard over simulated jobs', () => {
       ids.push(await h.simulatedTask(name, { ...fixed, HARBOR_SIM_COST_USD: cost(i + 1) }));
     }
     const outside = await h.simulatedTask('lb-outside', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_COST_USD: '5' });
-    // The datasets API is another branch's: the version's rows are written directly.
+    // The version's rows are written directly: making datasets is the datasets API's own test.
     const dataset = await db.dataset.create({ data: { name: 'terminal-bench' } });
     versionId = (
       await db.datasetVersion.create({

@@ -20,7 +20,6 @@ import {
   type RowKey,
 } from './service.js';
 import { leaderboardUpdates } from './subscription.js';
-import './dataset-version-standin.js';
 
 const DatasetVersionRef = getRefFromModel('DatasetVersion', builder);
 const JobRef = getRefFromModel('Job', builder);
