@@ -92,8 +92,8 @@ describe('the compare page', () => {
 
   test('tick two jobs on the jobs list, compare them, and read the difference the API computed', async () => {
     await page.goto(`${platform.url}/jobs`);
-    await page.getByRole('checkbox', { name: 'Compare gpt-5 baseline' }).check();
-    await page.getByRole('checkbox', { name: 'Compare sonnet candidate' }).check();
+    await page.getByRole('checkbox', { name: 'Select gpt-5 baseline' }).check();
+    await page.getByRole('checkbox', { name: 'Select sonnet candidate' }).check();
     await page.getByRole('link', { name: 'Compare selected (2)' }).click();
     await page.waitForURL(`${platform.url}/compare?jobs=${baseline},${candidate}`);
 
@@ -151,7 +151,7 @@ describe('the compare page', () => {
   });
 
   test('the job page links to a comparison and flags the task no job ever passed', async () => {
-    await page.goto(`${platform.url}/jobs/${baseline}`);
+    await page.goto(`${platform.url}/jobs/${baseline}?tab=tasks`);
     expect(await page.getByRole('link', { name: 'Compare with…' }).getAttribute('href')).toBe(`/compare?jobs=${baseline}`);
     await expect.poll(() => page.locator('tr[data-task="eta"] .flags').textContent(), { timeout: 10_000 }).toContain('never passed');
     expect(await page.locator('tr[data-task="gamma"] .flags').textContent()).not.toContain('never passed');

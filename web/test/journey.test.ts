@@ -68,13 +68,14 @@ test('launch 3 × 3 from the New job page and watch the matrix fill live', async
   expect(await cells('FAILED').count()).toBe(3);
   expect(await cells('ERRORED').count()).toBe(3);
   await expect.poll(() => page.getByTestId('pass-rate').textContent(), { timeout: 10_000 }).toMatch(/^50%/);
-  // The verifier's failing test is named on the task's row and links to a run's Tests tab.
+  // The verifier's failing test is named on the task's row (the Per task tab) and links to a run's Tests tab.
+  await page.getByRole('tab', { name: /^Per task/ }).click();
   const failing = page.locator('tr[data-task="beta-fail"] a[href*="?tab=tests"]');
   await failing.waitFor({ timeout: 10_000 });
   expect(await failing.textContent()).toMatch(/^test_/);
   expect(await page.locator('tr[data-task="alpha-pass"] a[href*="?tab=tests"]').count()).toBe(0);
   await page.locator('#failing-tests').waitFor();
-  await screenshot(page, 'job');
+  await screenshot(page, 'job-tasks');
   await page.goto(`${platform.url}/tasks/${ids['beta-fail']}`);
   await page.locator('[data-failing-tests] a[href*="?tab=tests"]').first().waitFor();
   expect(await page.locator('[data-failing-tests]').textContent()).toMatch(/3 of 3/);
@@ -116,11 +117,12 @@ test('retry the failed runs: asked first, told the pass rate stays; best of 2 sh
     /^\s*100%\s*best of 2 \(6 \/ 6 passed in some attempt\) · 3 extra attempts, not in the pass rate\s*$/,
   );
   expect(await page.getByTestId('pass-rate').textContent()).toMatch(/^50%/);
-  expect(await page.locator('tr[data-task="beta-fail"] td[data-best-of]').textContent()).toMatch(/3\/3\s*best of 2/);
   // One run per task and repeat, however many attempts; nothing failed is left to retry.
   expect(await page.getByRole('progressbar').getAttribute('aria-label')).toBe('9 of 9 runs finished');
   await page.getByRole('button', { name: 'Retry failed (0)' }).waitFor({ timeout: 10_000 });
   await screenshot(page, 'job-best-of');
+  await page.getByRole('tab', { name: /^Per task/ }).click();
+  expect(await page.locator('tr[data-task="beta-fail"] td[data-best-of]').textContent()).toMatch(/3\/3\s*best of 2/);
 });
 
 test('cancel a running job from its page', async () => {
@@ -207,7 +209,7 @@ test('overview, jobs and runners pages show the platform live', async () => {
   await page.goto(`${platform.url}/jobs`);
   await page.locator('tr[data-job]').nth(1).waitFor();
   await expect(page.locator('tr[data-job]').count()).resolves.toBe(3);
-  await screenshot(page, 'jobs');
+  await screenshot(page, 'jobs-journey');
   await page.goto(`${platform.url}/`);
   await expect.poll(() => page.getByTestId('capacity').textContent(), { timeout: 10_000 }).toMatch(/0 \/ 3/);
   await expect.poll(() => page.getByTestId('runs-finished-today').textContent(), { timeout: 10_000 }).toMatch(/[12][0-9]/);

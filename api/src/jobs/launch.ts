@@ -28,6 +28,7 @@ import {
   type TaskNeeds,
 } from './launch-policy.js';
 import { refuseOverQuota } from '../quotas/service.js';
+import { checkJobName, isNameTaken, JobNameExistsError, nameLock, refuseTakenName } from './names.js';
 
 /** Runs one job may hold: 100 tasks × 100 runs is the largest launch the product promises. */
 export const MAX_RUNS_PER_JOB = 100_000;
@@ -103,8 +104,9 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
     if (earlier) return earlier;
   }
   const { agent, model } = checkAgentModelRuns(input);
-  const name = input.name?.trim() || `${agent}${model ? ` · ${model}` : ''}`;
-  if (name.length > 200) invalid('input.name', `name must be at most 200 characters, got ${name.length}`);
+  // No name: "agent · model", which the database makes unique on insert (names.ts).
+  const explicitName = Boolean(input.name?.trim());
+  const name = checkJobName(explicitName ? input.name! : `${agent}${model ? ` · ${model}` : ''}`, 'input.name');
 
   const budgetUsd = checkBudgetValue(input.budgetUsd, 'input.budgetUsd');
 
@@ -131,6 +133,10 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
   try {
     return await deps.db.$transaction(
       async (tx) => {
+        // Launches of one name (or one agent and model, unnamed) take turns, so the check and the
+        // insert trigger's " (n)" see each other's rows.
+        await nameLock(tx, name);
+        if (explicitName) await refuseTakenName(tx, name, null);
         await refuseOverQuota(tx, input.createdById ?? null, runsTotal);
         // A key older than the window is free again: its job lets go of it.
         if (key !== null) {
@@ -173,6 +179,7 @@ export async function createJob(deps: LaunchDeps, input: LaunchInput): Promise<L
       const earlier = await launchedWith(deps.db, key);
       if (earlier) return earlier;
     }
+    if (explicitName && isNameTaken(error)) throw new JobNameExistsError(name, null);
     throw error;
   }
 }

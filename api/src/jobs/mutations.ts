@@ -16,6 +16,7 @@ import { cancelJob, cancelRun, UnavailableError } from './cancel.js';
 import { retryRuns } from './control.js';
 import { deleteJob, JobActiveError, type DeletedJob } from './delete.js';
 import { createJob, MAX_IDEMPOTENCY_KEY } from './launch.js';
+import { JobNameExistsError } from './names.js';
 import { notifyJob } from '../runs/lifecycle.js';
 import { JobStatusEnum } from './schema.js';
 
@@ -68,7 +69,7 @@ const ProviderKeyInput = builder.inputType('ProviderKeyInput', {
 
 const CreateJobInput = builder.inputType('CreateJobInput', {
   fields: (t) => ({
-    name: t.string(),
+    name: t.string({ description: 'Unique regardless of case: a taken name is refused with JobNameExistsError. Unset: "agent · model", with " (2)", " (3)" … when taken.' }),
     taskIds: t.idList({ description: 'The tasks to run; or give taskFilter.' }),
     taskFilter: t.field({ type: TaskFilterInput, description: 'Run every task matching this library filter.' }),
     datasetVersionId: t.id({
@@ -99,7 +100,7 @@ builder.mutationField('createJob', (t) =>
     description:
       'Launches a job: writes it and all its runs at once; the dispatcher queues them for runners. ' +
       'With an idempotencyKey used in the last 24 hours, returns that launch\'s job instead.',
-    errors: { types: [InvalidInputError, QuotaExceededError] },
+    errors: { types: [InvalidInputError, QuotaExceededError, JobNameExistsError] },
     args: { input: t.arg({ type: CreateJobInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await createJob(
@@ -221,7 +222,7 @@ builder.objectType(JobActiveError, {
   fields: (t) => ({ status: t.field({ type: JobStatusEnum, resolve: (e) => e.status }) }),
 });
 
-const DeletedJobRef = builder.objectRef<DeletedJob>('DeletedJob').implement({
+export const DeletedJobRef = builder.objectRef<DeletedJob>('DeletedJob').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),

@@ -142,17 +142,48 @@ builder.queryField('jobs', (t) =>
     cursor: 'id',
     defaultSize: 50,
     maxSize: 500,
-    description: 'Jobs, newest first.',
-    args: { status: t.arg({ type: [JobStatusEnum] }), search: t.arg.string({ description: 'Text in the name, agent or model.' }) },
-    totalCount: (_p, args, ctx) => ctx.db.job.count({ where: jobWhere(args) }),
+    description: 'Jobs, newest first. Archived jobs are left out unless `archived` says otherwise.',
+    args: {
+      status: t.arg({ type: [JobStatusEnum] }),
+      search: t.arg.string({ description: 'Text in the name, agent or model.' }),
+      // Issue 17 item 7: the list's filters.
+      agent: t.arg.string({ description: 'Exactly this agent.' }),
+      model: t.arg.string({ description: 'Exactly this model.' }),
+      datasetId: t.arg.id({ description: 'Jobs launched on any version of this dataset.' }),
+      tag: t.arg.string({ description: 'Jobs with this tag (tags are lower-case).' }),
+      createdById: t.arg.id({ description: 'Jobs this user launched.' }),
+      mine: t.arg.boolean({ description: 'Jobs the caller launched.' }),
+      archived: t.arg.boolean({ defaultValue: false, description: 'false (default): jobs not archived; true: archived ones only; null: both.' }),
+    },
+    totalCount: (_p, args, ctx) => ctx.db.job.count({ where: jobWhere(args, ctx) }),
     resolve: (query, _root, args, ctx) =>
-      ctx.db.job.findMany({ ...planned(query), where: jobWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      ctx.db.job.findMany({ ...planned(query), where: jobWhere(args, ctx), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }),
 );
 
-function jobWhere(args: { status?: JobStatus[] | null; search?: string | null }): Prisma.JobWhereInput {
+interface JobFilter {
+  status?: JobStatus[] | null;
+  search?: string | null;
+  agent?: string | null;
+  model?: string | null;
+  datasetId?: string | null;
+  tag?: string | null;
+  createdById?: string | null;
+  mine?: boolean | null;
+  archived?: boolean | null;
+}
+
+function jobWhere(args: JobFilter, ctx: Context): Prisma.JobWhereInput {
   const search = args.search?.trim();
+  // "mine" without a caller matches nothing rather than everything.
+  const creator = args.mine ? (ctx.viewer?.userId ?? '00000000-0000-0000-0000-000000000000') : args.createdById ? parseId(args.createdById, 'createdById') : null;
   return {
+    ...(args.agent ? { agent: args.agent.trim() } : {}),
+    ...(args.model ? { model: args.model.trim() } : {}),
+    ...(args.datasetId ? { datasetVersion: { datasetId: parseId(args.datasetId, 'datasetId') } } : {}),
+    ...(args.tag?.trim() ? { tags: { has: args.tag.trim().toLowerCase() } } : {}),
+    ...(creator ? { createdById: creator } : {}),
+    ...(args.archived === true ? { archivedAt: { not: null } } : args.archived === false ? { archivedAt: null } : {}),
     ...(args.status?.length ? { status: { in: args.status } } : {}),
     ...(search
       ? {

@@ -43,7 +43,7 @@ export async function listRunners(nats: NatsConnection, topology: Topology, now 
     return []; // no runner has ever started
   }
   const runners: RunnerState[] = [];
-  for await (const key of await kv.keys()) {
+  for (const key of await heartbeatKeys(kv)) {
     const entry = await kv.get(key);
     if (!entry || entry.operation !== 'PUT') continue;
     try {
@@ -55,6 +55,34 @@ export async function listRunners(nats: NatsConnection, topology: Topology, now 
     }
   }
   return runners.sort((a, b) => a.runnerId.localeCompare(b.runnerId));
+}
+
+/**
+ * How long one listing of the bucket's keys may take. A listing takes milliseconds, but nats.js's
+ * `kv.keys()` can wait forever when a heartbeat lands while it reads (about 1 in 75 listings with a
+ * put every 40 ms on the shared test server): its end is the consumer's last pending message, and
+ * the new one moves it. Every live job's Job.waitingForRunner lists the runners, so one stuck listing
+ * froze that job's jobUpdated subscription for good.
+ */
+const KEYS_DEADLINE_MS = 2_000;
+
+/** The bucket's keys; a listing cut off by the deadline is tried again (twice), then taken as it is. */
+export async function heartbeatKeys(kv: Awaited<ReturnType<Kvm['open']>>): Promise<string[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    const iterator = await kv.keys();
+    let cutOff = false;
+    const timer = setTimeout(() => {
+      cutOff = true;
+      iterator.stop();
+    }, KEYS_DEADLINE_MS);
+    const keys: string[] = [];
+    try {
+      for await (const key of iterator) keys.push(key);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!cutOff || attempt === 3) return keys;
+  }
 }
 
 /**

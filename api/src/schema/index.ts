@@ -8,6 +8,7 @@ import '../runs/schema.js';
 import '../runs/details.js';
 import '../jobs/schema.js';
 import '../jobs/mutations.js';
+import '../jobs/manage-schema.js';
 import '../jobs/regrade-schema.js';
 import '../quotas/schema.js';
 import '../audit/schema.js';

@@ -12,6 +12,7 @@ export const JobCounters = graphql(`
     runsTotal runsQueued runsClaimed runsRunning runsPassed runsFailed runsErrored runsCancelled
     attemptsTotal extraAttempts replacedAttempts
     costUsd inputTokens outputTokens cacheTokens
+    tags archivedAt
   }
 `);
 
@@ -50,6 +51,8 @@ export const JobDetailFields = graphql(
     ...JobRow
     harborOptions hasProviderKey budgetUsd stopMessage cancelNote quotaHold waitingForRunner
     createdBy { id name }
+    notes
+    progress { throughputPerMinute windowMinutes finishedInWindow slotsInUse remainingRuns etaSeconds etaBasis }
     exportUrls { runsCsv runsJson tasksCsv tasksJson }
   }
 `,
