@@ -346,4 +346,12 @@ describe('the leaderboard pages', () => {
     await expect.poll(() => page.getByTestId('empty-reason').textContent()).toBe(leaderboard.data.emptyReason);
     expect(await page.getByTestId('ranked').count()).toBe(0);
   });
+
+  test("a row's jobs link opens the jobs list filtered to its agent and model", async () => {
+    await page.goto(`${platform.url}/datasets/${datasetId}/leaderboard`);
+    await page.getByTestId('ranked').locator(`tr[data-key="${key(SONNET)}"] td[data-col="jobs"]`).getByRole('link', { name: 'all jobs' }).click();
+    await page.waitForURL(`${platform.url}/jobs?agent=terminus-2&model=${encodeURIComponent(SONNET)}`);
+    const listed = () => page.locator('tr[data-job]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-job')).sort());
+    await expect.poll(listed).toEqual([jobs['sonnet first half'], jobs['sonnet second half']].sort());
+  });
 });
