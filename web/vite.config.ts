@@ -11,6 +11,7 @@ export default defineConfig({
       '/graphql': { target: api, ws: true },
       '^/runs/[^/]+/(log|files\\.zip|recording\\.cast|files/.*)$': { target: api },
       '^/jobs/[^/]+/(runs|tasks)\\.(csv|json)$': { target: api },
+      '^/datasets/[^/]+/leaderboard\\.(csv|json)$': { target: api },
     },
   },
 });
