@@ -74,7 +74,8 @@ describe('deleteJob', () => {
 
     expect(await deleteJob({ db, jobsDir }, gone.id)).toEqual({
       id: gone.id,
-      name: 'terminus-2 · openrouter/acme/large',
+      // The second job of this agent and model: names are unique, so it is the " (2)".
+      name: 'terminus-2 · openrouter/acme/large (2)',
       runsDeleted: 2,
       directoriesRemoved: 4,
       filesNote: null,
