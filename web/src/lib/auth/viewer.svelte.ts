@@ -30,9 +30,20 @@ export function cannotActOn(me: Me | null, owner: { id: string } | null | undefi
   return undefined;
 }
 
-/** Sends the browser to the login page, coming back here afterwards; a no-op there already. */
+let signingOut = false;
+
+/**
+ * The user is signing out: the session's socket closing (4401) that follows is expected and must
+ * not start a navigation to /login?next=… racing the sign-out's own one to /login (the browser
+ * aborts one of the two).
+ */
+export function beginSignOut(): void {
+  signingOut = true;
+}
+
+/** Sends the browser to the login page, coming back here afterwards; a no-op there already, or while signing out. */
 export function toLogin(): void {
   const { pathname, search } = window.location;
-  if (pathname === '/login') return;
+  if (pathname === '/login' || signingOut) return;
   window.location.assign(`/login?next=${encodeURIComponent(pathname + search)}`);
 }
