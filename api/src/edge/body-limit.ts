@@ -30,8 +30,14 @@ const DRAIN_MS = 10_000;
 
 function refuse(req: IncomingMessage, res: ServerResponse, message: string): void {
   if (res.headersSent) return void res.destroy();
-  res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end(`${message}\n`);
+  // Node closes a `Connection: close` request's socket as soon as its response has ended; data the
+  // client is still sending then meets a closed socket, and the reset that answers it can reach the
+  // client before it has read the 413, which it then never sees. Kept alive, the socket stays open
+  // while the rest of the body is drained below; the client closes it, or the drain bounds cut it.
+  res.shouldKeepAlive = true;
+  const body = `${message}\n`;
+  res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
   let drained = 0;
   const cut = setTimeout(() => req.socket.destroy(), DRAIN_MS);
   cut.unref();
