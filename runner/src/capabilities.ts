@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunnerConfig } from './config.js';
+import { DOCKER_UNREACHABLE } from './health.js';
 import { ENVIRONMENT_TYPES, harborTested, type Capabilities, type EnvironmentType } from './protocol/index.js';
 
 export { harborTested, TESTED_HARBOR } from './protocol/index.js';
@@ -109,7 +110,7 @@ export interface MachineFacts {
 
 /** Why this runner cannot serve `type`, or null when it can. */
 function unavailableBecause(type: EnvironmentType, facts: MachineFacts, held: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): string | null {
-  if (type === 'docker') return facts.dockerReachable === false ? 'Docker is not reachable (`docker info` failed)' : null;
+  if (type === 'docker') return facts.dockerReachable === false ? DOCKER_UNREACHABLE : null;
   const needs = ENVIRONMENT_NEEDS[type];
   if (!needs) return `what ${type} needs is not known to the platform; name it in RUNNER_ENVIRONMENT_TYPES to serve it`;
   const platform = facts.platform ?? process.platform;

@@ -38,6 +38,9 @@ export interface HealthPaths {
   harborBin: string;
 }
 
+/** The re-probe's own finding when Docker is down: less telling than what tripped the breaker. */
+export const DOCKER_UNREACHABLE = 'Docker is not reachable (`docker info` failed)';
+
 /** What is wrong with this runner, or null when it can take orders. Docker is checked only when asked. */
 export async function checkHealth(p: HealthPaths, options: { docker: boolean }): Promise<string | null> {
   const probeFile = path.join(p.jobsDir, RUNNER_DIR, `probe-${p.runnerId}`);
@@ -55,7 +58,7 @@ export async function checkHealth(p: HealthPaths, options: { docker: boolean }):
   }
   const harbor = await probeHarbor(p.harborBin);
   if (harbor.error) return harbor.error;
-  if (options.docker && !(await probeDocker())) return 'Docker is not reachable (`docker info` failed)';
+  if (options.docker && !(await probeDocker())) return DOCKER_UNREACHABLE;
   return null;
 }
 
@@ -122,7 +125,10 @@ export class Breaker {
         this.changed();
         break;
       }
-      if (reason !== this.current?.reason) {
+      // Docker still down after a trip for Docker: the trip's reason (Harbor's own words, say) stays,
+      // rather than the probe's bare "`docker info` failed".
+      const sameDockerFault = reason === DOCKER_UNREACHABLE && this.needsDocker;
+      if (reason !== this.current?.reason && !sameDockerFault) {
         this.current = { reason, since: this.current?.since ?? new Date().toISOString() };
         this.changed();
       }
