@@ -2,9 +2,9 @@
 // are served. /metrics is never public: either on its own listener (METRICS_PORT, bound to
 // METRICS_HOST, 127.0.0.1 by default) or on the main port behind a bearer token (METRICS_TOKEN).
 // Without either, the main port has no /metrics at all (it falls through to the web app or 404).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { listenForScrapes, type MetricsServer } from 'runner/metrics';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { routeClass, type ApiMetrics } from './index.js';
@@ -99,40 +99,15 @@ export function handleMetricsOnMainPort(metrics: ApiMetrics | undefined, token: 
   return true;
 }
 
-export interface MetricsServer {
-  server: Server;
-  /** Where Prometheus scrapes: http://host:port/metrics. */
-  url: string;
-  stop(): Promise<void>;
-}
+export type { MetricsServer };
 
 /** The separate metrics listener (METRICS_PORT on METRICS_HOST); `token`, when set, is required here too. */
 export function startMetricsServer(metrics: ApiMetrics, options: { port: number; host: string; token?: string | null }): Promise<MetricsServer> {
   const token = options.token ?? null;
-  const server = createServer((req, res) => {
-    if ((req.url ?? '/').split('?', 1)[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-      return void res.end('only /metrics here\n');
-    }
+  return listenForScrapes((req, res) => {
     void serveMetrics(metrics, token, req, res).catch((error: Error) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`cannot collect metrics: ${error.message}\n`);
     });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        server,
-        url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/metrics`,
-        stop: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  }, options);
 }

@@ -5,6 +5,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunResult } from '../protocol/index.js';
 
+export { listenForScrapes, type MetricsServer } from './server.js';
+
 /**
  * Trials last seconds (a cached image, a quick agent) to hours (a long agent run on a big task):
  * buckets spread over that range, finer at the short end where a failed setup lands.
