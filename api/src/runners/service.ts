@@ -89,15 +89,30 @@ export async function heartbeatKeys(kv: Awaited<ReturnType<Kvm['open']>>): Promi
  * The runner list now, then again after any heartbeat changes it (coalesced to one read per
  * `intervalMs`) and at least every `tickMs`, so a runner that falls silent turns LOST on screen.
  */
-export function watchRunners(nats: NatsConnection, topology: Topology, intervalMs = 500, tickMs = 10_000): Repeater<RunnerState[]> {
+export function watchRunners(
+  nats: NatsConnection,
+  topology: Topology,
+  { intervalMs = 500, tickMs = 10_000, list = listRunners }: { intervalMs?: number; tickMs?: number; list?: typeof listRunners } = {},
+): Repeater<RunnerState[]> {
   return new Repeater<RunnerState[]>(async (push, stop) => {
     let pending: NodeJS.Timeout | null = null;
+    let stopped = false;
     const send = async () => {
       pending = null;
-      await push(await listRunners(nats, topology));
+      await push(await list(nats, topology));
+    };
+    // A refresh runs on a timer, where nobody awaits it: a read that fails (the connection draining
+    // as the server shuts down, a server restart) keeps the list on screen until the next refresh,
+    // rather than becoming an unhandled rejection.
+    const refresh = async () => {
+      try {
+        await send();
+      } catch {
+        if (!stopped && nats.isClosed()) stop(); // the API is shutting down: the list ends with it
+      }
     };
     const soon = () => {
-      pending ??= setTimeout(() => void send(), intervalMs);
+      pending ??= setTimeout(() => void refresh(), intervalMs);
     };
     await send();
     const tick = setInterval(soon, tickMs);
@@ -113,6 +128,7 @@ export function watchRunners(nats: NatsConnection, topology: Topology, intervalM
       // Without a bucket there is nothing to watch; the tick still refreshes the list.
     }
     await stop;
+    stopped = true;
     watcher?.stop();
     clearInterval(tick);
     if (pending) clearTimeout(pending);
