@@ -183,6 +183,30 @@ describe('a runner with a read-only JOBS_DIR', () => {
   );
 });
 
+describe('a runner that cannot reach Docker', () => {
+  it('reports DEGRADED with the reason when Docker is all it could serve, and fails no run', async () => {
+    const task = await h.simulatedTask('sim-no-docker', { HARBOR_SIM_SCENARIO: 'pass' });
+    // No RUNNER_ENVIRONMENT_TYPES: it serves what it finds, and a socket nobody listens on gives it nothing.
+    const blind = h.startRunner('runner-no-docker', 2, { RUNNER_ENVIRONMENT_TYPES: undefined as unknown as string, DOCKER_HOST: `unix://${scratch}/no-docker.sock` });
+    await blind.waitFor(/degraded: Docker is not reachable/, 30_000);
+    const degraded = await until(async () => {
+      const r = await runnerState('runner-no-docker');
+      return r?.state === 'DEGRADED' && r;
+    }, 'the runner without Docker to show DEGRADED');
+    expect(degraded.degradedReason).toMatch(/Docker is not reachable .*serves no other environment type/);
+
+    const jobId = await h.createJob({ taskIds: [task], agent: 'oracle', runsPerTask: 2 });
+    // A healthy runner takes the job: nothing was failed or held by the degraded one.
+    h.startRunner('runner-with-docker', 2);
+    const job = await h.waitForJob(jobId, (j) => j.status === 'COMPLETED', 60_000);
+    expect(job.runs.edges.map((e: any) => [e.node.status, e.node.runnerId])).toEqual([
+      ['PASSED', 'runner-with-docker'],
+      ['PASSED', 'runner-with-docker'],
+    ]);
+    expect(await faultsOf(jobId, 2)).toEqual(NO_FAULTS);
+  }, 120_000);
+});
+
 describe('a runner stopped with a trial unfinished', () => {
   it('hands the run back: it shows QUEUED, not RUNNING on a runner that is gone, and another runner completes it', async () => {
     const task = await h.simulatedTask('sim-stopped', { HARBOR_SIM_SCENARIO: 'pass', HARBOR_SIM_PHASE_MS: '2000', HARBOR_SIM_CANCEL_DELAY_MS: '100' });

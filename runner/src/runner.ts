@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { RunnerConfig } from './config.js';
-import { Breaker, checkHealth, RunnerFault } from './health.js';
+import { Breaker, checkHealth, DOCKER_UNREACHABLE, RunnerFault } from './health.js';
 import { RunnerMetrics } from './metrics/index.js';
 import { outcomesIn, type FinishedEvent } from './outcomes.js';
 import type { Probe } from './probe.js';
@@ -110,6 +110,11 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const breaker = new Breaker((options) => checkHealth(config, options), log, () => void heartbeat());
   const sick = await checkHealth(config, { docker: false });
   if (sick) breaker.trip(sick);
+  else if (waitsForDocker(deps.capabilities())) {
+    // Left to find out what it can serve, it serves nothing, for want of Docker (a runner without the
+    // Docker socket mounted): that is the runner's fault to show, until `docker info` answers.
+    breaker.trip(`${DOCKER_UNREACHABLE}; this runner serves no other environment type`, { docker: true });
+  }
   await heartbeat();
   const metrics = new RunnerMetrics({
     slots: config.concurrency,
@@ -336,4 +341,12 @@ export async function startRunner(deps: RunnerDeps): Promise<Runner> {
         await finishUp();
       })()),
   };
+}
+
+/** Whether Docker being unreachable is all that keeps this runner from serving anything. */
+export function waitsForDocker(capabilities: Capabilities): boolean {
+  return (
+    capabilities.environmentTypes.length === 0 &&
+    capabilities.unavailable.some((u) => u.environmentType === 'docker' && u.reason === DOCKER_UNREACHABLE)
+  );
 }
