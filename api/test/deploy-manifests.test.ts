@@ -165,7 +165,9 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
   it('holds what a cluster needs: 2 platform replicas, 3 NATS nodes, a PDB, RWX claims, no metrics port on the Ingress', () => {
     const platform = find(objects, 'Deployment', 'thr-platform') as unknown as { spec: { replicas: number } };
     expect(platform.spec.replicas).toBe(2);
-    expect(podSpec(find(objects, 'Deployment', 'thr-platform')!)!.initContainers![0]!.command).toEqual(['npm', 'run', 'db:migrate']);
+    // The platform image's entrypoint (deploy/images/platform-entrypoint.sh) applies migrations and exits.
+    expect(podSpec(find(objects, 'Deployment', 'thr-platform')!)!.initContainers![0]!.command).toEqual(['thr-platform', 'migrate']);
+    expect(readFileSync(path.join(repoRoot, 'deploy/images/platform-entrypoint.sh'), 'utf8')).toMatch(/^\s+migrate\) exec node api\/dist\/db\/migrate-cli\.js ;;$/m);
     const nats = find(objects, 'StatefulSet', 'thr-nats') as unknown as { spec: { replicas: number; serviceName: string } };
     expect(nats.spec.replicas).toBe(3);
     expect((find(objects, 'Service', nats.spec.serviceName)!.spec as { clusterIP: string }).clusterIP).toBe('None');
