@@ -18,6 +18,8 @@ export default defineConfig({
     // max_bytes: the default 10 GiB each soon exhausts its store ("insufficient storage resources").
     env: { NATS_LOGS_MAX_BYTES: String(64 * 1024 * 1024) },
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The containerised deployment test has its own command (npm run test:deploy, vitest.deploy.config.ts).
+    exclude: ['test/deploy/**', '**/node_modules/**'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
