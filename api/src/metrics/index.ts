@@ -72,8 +72,9 @@ interface Snapshot {
   runsPending: Map<string, number>;
   recorderPending: number;
   streams: Map<string, { bytes: number; messages: number }>;
-  runners: Map<string, number>;
-  slots: { total: number; busy: number };
+  /** Null when the heartbeats could not be read (NATS failing over): the gauges keep their last values. */
+  runners: Map<string, number> | null;
+  slots: { total: number; busy: number } | null;
 }
 
 const RUN_STATUSES = ['QUEUED', 'CLAIMED', 'RUNNING', 'PASSED', 'FAILED', 'ERRORED', 'CANCELLED'] as const;
@@ -207,9 +208,10 @@ export class ApiMetrics {
       for (const [stream, info] of s.streams) g.set({ stream }, info.messages);
     });
     gauge('thr_api_runners', "Runners by state, from their heartbeats (LOST: silent for 30 s and not shut down cleanly).", ['state'], (g, s) => {
-      for (const state of RUNNER_STATES) g.set({ state }, s.runners.get(state) ?? 0);
+      for (const state of RUNNER_STATES) if (s.runners) g.set({ state }, s.runners.get(state) ?? 0);
     });
     gauge('thr_api_runner_slots', 'Trial slots of the runners not LOST, from their heartbeats: total and busy.', ['state'], (g, s) => {
+      if (!s.slots) return;
       g.set({ state: 'total' }, s.slots.total);
       g.set({ state: 'busy' }, s.slots.busy);
     });
@@ -245,8 +247,11 @@ export class ApiMetrics {
   }
 }
 
+// Only PostgreSQL failing fails a snapshot. Each NATS read has its own fallback: while a NATS node is
+// lost and the client fails over, the run and job gauges (from PostgreSQL) must still be served.
 async function takeSnapshot({ db, nats, topology }: ApiMetricsSource): Promise<Snapshot> {
-  const jsm = await jetstreamManager(nats);
+  // No API check: that is one more request to time out during a failover, and the reads below say it.
+  const jsm = await jetstreamManager(nats, { checkAPI: false });
   const [waiting, jobs, runsPending, recorderPending, streams, runnerStates] = await Promise.all([
     // The dispatcher's own notion of waiting (dispatcher.ts WAITING) without its quota clause: a run
     // held by its creator's cap waits too, and counting it keeps this one indexed scan.
@@ -281,15 +286,15 @@ async function takeSnapshot({ db, nats, topology }: ApiMetricsSource): Promise<S
         return [key, { bytes: info?.state.bytes ?? 0, messages: info?.state.messages ?? 0 }] as const;
       }),
     ),
-    listRunners(nats, topology),
+    listRunners(nats, topology).catch(() => null),
   ]);
-  const runners = new Map<string, number>();
-  const slots = { total: 0, busy: 0 };
-  for (const runner of runnerStates) {
-    runners.set(runner.state, (runners.get(runner.state) ?? 0) + 1);
+  const runners = runnerStates && new Map<string, number>();
+  const slots = runnerStates && { total: 0, busy: 0 };
+  for (const runner of runnerStates ?? []) {
+    runners!.set(runner.state, (runners!.get(runner.state) ?? 0) + 1);
     if (runner.state === 'LOST') continue;
-    slots.total += runner.slots;
-    slots.busy += runner.busy;
+    slots!.total += runner.slots;
+    slots!.busy += runner.busy;
   }
   const oldest = waiting[0]?.oldest;
   return {
