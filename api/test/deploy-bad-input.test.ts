@@ -1,11 +1,13 @@
 // Issue 18 "Bad input": a deployment missing a secret or a volume stops at start with one line that
 // names it. The processes run as in a container (api/src/main.ts, runner/src/main.ts with exactly the
 // settings given), not through `npm start`, which fills in local defaults.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { topology } from 'runner/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../src/config/paths.js';
 import { defaultUsers, renderAuthorization } from '../src/nats/conf.js';
 import { adminUrl } from './support/database.js';
 import { startOwnNats, type OwnNats } from './support/faults.js';
@@ -83,5 +85,39 @@ describe('a runner', () => {
 
   it('with the placeholder SECRETS_KEY of the manifests', async () => {
     expect(await failsWithOneLine(runner, { NATS_URL: 'nats://127.0.0.1:4222', HARBOR_BIN: 'true', SECRETS_KEY: 'REPLACE' })).toMatch(/^\[runner\] .*SECRETS_KEY/);
+  });
+});
+
+// deploy/compose.yaml: every secret and host path is required, and compose refuses to start without
+// it, with one line naming it (podman-compose --dry-run reads and interpolates the file, starts nothing).
+const podmanCompose = spawnSync('podman-compose', ['version'], { encoding: 'utf8' }).status === 0;
+describe.skipIf(!podmanCompose)(`compose${podmanCompose ? '' : ' (skipped: podman-compose is not installed)'}`, () => {
+  const complete: Record<string, string> = {
+    POSTGRES_PASSWORD: 'pw',
+    SECRETS_KEY: 'key',
+    NATS_API_PASSWORD: 'api',
+    NATS_RUNNER_PASSWORD: 'runner',
+    NATS_CONF: '/etc/nats.conf',
+    THR_DATA_DIR: '/srv/thr',
+    DOCKER_GID: '999',
+    PUBLIC_URL: 'http://localhost:4000',
+  };
+  const up = (env: Record<string, string>) =>
+    spawnSync('podman-compose', ['--dry-run', '-p', 'thrbadinput', '-f', path.join(repoRoot, 'deploy/compose.yaml'), 'up', '-d'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    });
+
+  it('starts with every required setting', () => {
+    const r = up(complete);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('SECRETS_KEY=key');
+  });
+  it.each(Object.keys(complete))('refuses to start without %s, naming it in one line', (name) => {
+    const { [name]: _, ...rest } = complete;
+    const r = up(rest);
+    expect(r.status).not.toBe(0);
+    const last = (r.stderr + r.stdout).trim().split('\n').at(-1)!;
+    expect(last).toMatch(new RegExp(`(^|: )${name} must `));
   });
 });
