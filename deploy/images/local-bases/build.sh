@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Stand-ins for the official base images, for machines that cannot reach a registry (CI here):
 # each is built from a Debian root file system made locally and tagged under the official name, so
-# deploy/images/Containerfile and deploy/compose.yaml build and run unchanged (podman uses a local
-# image before it tries to pull). Where a registry is reachable, skip this: pull the real images.
+# deploy/images/Containerfile builds unchanged (podman uses a local image before it tries to pull),
+# and deploy/compose.yaml runs with NATS_IMAGE=nats:2.9 and POSTGRES_IMAGE=postgres:15-bookworm (the
+# versions Debian has). Where a registry is reachable, skip this: pull the real images.
 #
 #   deploy/images/local-bases/build.sh      makes whichever of them is missing (idempotent)
 #
@@ -13,6 +14,7 @@
 #   docker.io/library/nats:2.9               Debian's nats-server (2.9) at /nats-server as upstream
 #   docker.io/library/postgres:15-bookworm   Debian's PostgreSQL 15 with upstream's POSTGRES_* start-up
 set -euo pipefail
+if [ $# -gt 0 ]; then sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2; fi
 here=$(cd "$(dirname "$0")" && pwd)
 log() { printf '[local-bases] %s\n' "$*"; }
 have() { podman image exists "$1"; }
