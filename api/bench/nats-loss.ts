@@ -1,0 +1,130 @@
+// Recovery from losing a NATS node, on the compose stack: with a job running, SIGKILL the node that
+// leads the RUNS stream (as the Health GraphQL field, which `npm run health` prints, names it), then
+// time (a) kill → a new RUNS leader answering through the platform's health check, and (b) kill →
+// the first run dispatched after the kill (Run.dispatchedAt) and its Harbor start (the ledger).
+// The job must still complete with every run passed. Trials of different lengths (one phase length
+// per task) keep slots freeing all the time, so the next dispatch waits on the cluster, not on a slot.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { topology } from 'runner/protocol';
+import { waitFor } from 'runner/test-support';
+import type { ComposeStack } from '../test/support/compose-stack.js';
+import { runJobToEnd, uploadBenchTasks } from './deployment.js';
+import { parseLedger } from './ledger.js';
+import { dispatchedRuns, formatCounts, harborSim, ledgerPath, stackUrl, trialCounts, type TrialCounts } from './stack-trials.js';
+
+const RUNS = topology('').streams.runs.name;
+
+/** The RUNS stream's leader as one platform's health check reports it; null while none answers. */
+async function runsLeader(stack: ComposeStack, url: string): Promise<string | null> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.adminToken}` },
+    body: JSON.stringify({ query: '{ health { jetStream { streams { name leader } } } }' }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const body = (await response.json()) as { data?: { health: { jetStream: { streams: { name: string; leader: string | null }[] } | null } } };
+  return body.data?.health.jetStream?.streams.find((s) => s.name === RUNS)?.leader ?? null;
+}
+
+/**
+ * Asks both platforms every `intervalMs` without waiting for slow answers (a platform whose NATS
+ * connection was on the lost node answers late): resolves with the first answer naming a leader
+ * other than `killed`, and when that request was sent and answered.
+ */
+function newLeader(stack: ComposeStack, killed: string, intervalMs = 200, timeoutMs = 120_000): Promise<{ leader: string; sentAt: number; answeredAt: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const timer = setInterval(() => {
+      if (performance.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(`no new ${RUNS} leader within ${timeoutMs / 1000} s of losing ${killed}`));
+      }
+      for (const url of stack.urls) {
+        const sentAt = performance.now();
+        runsLeader(stack, url).then(
+          (leader) => {
+            if (!leader || leader === killed) return;
+            clearInterval(timer);
+            resolve({ leader, sentAt, answeredAt: performance.now() });
+          },
+          () => {}, // no answer yet: the next tick asks again
+        );
+      }
+    }, intervalMs);
+  });
+}
+
+export interface NatsLossFigures {
+  killed: string;
+  newLeader: string;
+  /** How long `podman kill` itself took: the kill moment is known to within this. */
+  killCommandMs: number;
+  /** Kill → the answer naming the new leader (and → when that request was sent: a lower bound). */
+  electedMs: number;
+  electedAfterMs: number;
+  /** Kill → the first dispatchedAt after it, and → that run's Harbor start. */
+  nextDispatchMs: number;
+  nextStartMs: number;
+  /** For comparison: the longest gap between dispatches in the same job before the kill. */
+  longestGapBeforeMs: number;
+  wall: number;
+  counts: TrialCounts;
+}
+
+export async function natsNodeLoss(stack: ComposeStack, trials: number, killAfterStarts: number): Promise<NatsLossFigures> {
+  const label = 'nats-loss';
+  const ledger = ledgerPath(stack, label);
+  // Ten tasks, phases 300–1,200 ms: trials of about 1.2–4.8 s, so their ends spread out.
+  const tasks = 10;
+  const taskIds = (
+    await Promise.all(Array.from({ length: tasks }, (_, i) => uploadBenchTasks(stackUrl(stack), 1, `${label}-${i}`, harborSim(ledger, 300 + i * 100))))
+  ).flat();
+  const killed = await waitFor(() => runsLeader(stack, stack.urls[0]), { what: `a ${RUNS} leader`, timeoutMs: 60_000, intervalMs: 250 });
+  const [container] = stack.containers(killed);
+  if (!container) throw new Error(`the ${RUNS} leader ${killed} is no container of ${stack.project}`);
+
+  const finished = runJobToEnd(stackUrl(stack), taskIds, trials / tasks, label, 300_000);
+  finished.catch(() => {}); // awaited below; a failure while we wait for the kill moment is not unhandled
+  const startsSoFar = async () => (existsSync(ledger) ? parseLedger(await readFile(ledger, 'utf8')).starts.size : 0);
+  await waitFor(async () => (await startsSoFar()) >= killAfterStarts, { what: `${killAfterStarts} trials started`, timeoutMs: 120_000, intervalMs: 100 });
+  const killStart = performance.now();
+  stack.kill(container);
+  const killedAt = performance.now();
+  const killedAtEpoch = Date.now();
+  console.log(`    killed ${container} (${killed}, leading ${RUNS}) after ${await startsSoFar()} trial starts`);
+  const elected = await newLeader(stack, killed);
+  const { jobId, wall, job } = await finished;
+
+  const parsed = parseLedger(await readFile(ledger, 'utf8'));
+  const runs = dispatchedRuns(stack, jobId).sort((a, b) => a.dispatched - b.dispatched);
+  const next = runs.find((r) => r.dispatched > killedAtEpoch);
+  if (!next) throw new Error(`${label}: no run was dispatched after the kill`);
+  const nextStart = parsed.startsByRun.get(next.id)?.find((at) => at > killedAtEpoch);
+  if (nextStart === undefined) throw new Error(`${label}: run ${next.id}, dispatched after the kill, has no Harbor start in the ledger`);
+  const before = [...new Set(runs.filter((r) => r.dispatched <= killedAtEpoch).map((r) => r.dispatched))];
+  const gaps = before.slice(1).map((at, i) => at - before[i]!);
+  return {
+    killed,
+    newLeader: elected.leader,
+    killCommandMs: killedAt - killStart,
+    electedMs: elected.answeredAt - killedAt,
+    electedAfterMs: Math.max(0, elected.sentAt - killedAt),
+    nextDispatchMs: next.dispatched - killedAtEpoch,
+    nextStartMs: nextStart - killedAtEpoch,
+    longestGapBeforeMs: Math.max(0, ...gaps),
+    wall,
+    counts: trialCounts(job, parsed),
+  };
+}
+
+export function printNatsLoss(f: NatsLossFigures): void {
+  console.log(
+    `    new ${RUNS} leader ${f.newLeader}: answered ${(f.electedMs / 1000).toFixed(2)} s after the kill (asked at +${(f.electedAfterMs / 1000).toFixed(2)} s; podman kill took ${f.killCommandMs.toFixed(0)} ms)`,
+  );
+  console.log(
+    `    next run dispatched ${(f.nextDispatchMs / 1000).toFixed(2)} s after the kill, its Harbor started at +${(f.nextStartMs / 1000).toFixed(2)} s ` +
+      `(longest gap between dispatches before the kill: ${(f.longestGapBeforeMs / 1000).toFixed(2)} s)`,
+  );
+  console.log(`    job completed in ${f.wall.toFixed(2)} s; ${formatCounts(f.counts)}`);
+}
