@@ -4,8 +4,10 @@
 // the first run dispatched after the kill (Run.dispatchedAt) and its Harbor start (the ledger).
 // The job must still complete with every run passed. Trials of different lengths (one phase length
 // per task) keep slots freeing all the time, so the next dispatch waits on the cluster, not on a slot.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { topology } from 'runner/protocol';
 import { waitFor } from 'runner/test-support';
 import type { ComposeStack } from '../test/support/compose-stack.js';
@@ -14,6 +16,7 @@ import { parseLedger } from './ledger.js';
 import { dispatchedRuns, formatCounts, harborSim, ledgerPath, stackUrl, trialCounts, type TrialCounts } from './stack-trials.js';
 
 const RUNS = topology('').streams.runs.name;
+const run = promisify(execFile);
 
 /** The RUNS stream's leader as one platform's health check reports it; null while none answers. */
 async function runsLeader(stack: ComposeStack, url: string): Promise<string | null> {
@@ -28,25 +31,37 @@ async function runsLeader(stack: ComposeStack, url: string): Promise<string | nu
 }
 
 /**
+ * When podman saw the container exit (epoch ms): the moment of the loss. `podman kill` itself took
+ * from 0.1 to 2.7 s to return on a loaded machine, too coarse to time an election against.
+ */
+async function exitedAt(container: string): Promise<number> {
+  const at = (await run('podman', ['inspect', container, '--format', '{{.State.FinishedAt}}'], { encoding: 'utf8' })).stdout.trim();
+  // Go's time format: "2026-12-06 15:46:59.586094971 +0000 UTC".
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d{1,3})?\d* ([+-]\d\d)(\d\d)/.exec(at);
+  if (!m) throw new Error(`cannot read when ${container} exited: ${at}`);
+  return Date.parse(`${m[1]}T${m[2]}${m[3] ?? ''}${m[4]}:${m[5]}`);
+}
+
+/**
  * Asks both platforms every `intervalMs` without waiting for slow answers (a platform whose NATS
  * connection was on the lost node answers late): resolves with the first answer naming a leader
- * other than `killed`, and when that request was sent and answered.
+ * other than `killed`, and when (epoch ms) that request was sent and answered.
  */
 function newLeader(stack: ComposeStack, killed: string, intervalMs = 200, timeoutMs = 120_000): Promise<{ leader: string; sentAt: number; answeredAt: number }> {
   return new Promise((resolve, reject) => {
-    const started = performance.now();
+    const started = Date.now();
     const timer = setInterval(() => {
-      if (performance.now() - started > timeoutMs) {
+      if (Date.now() - started > timeoutMs) {
         clearInterval(timer);
         reject(new Error(`no new ${RUNS} leader within ${timeoutMs / 1000} s of losing ${killed}`));
       }
       for (const url of stack.urls) {
-        const sentAt = performance.now();
+        const sentAt = Date.now();
         runsLeader(stack, url).then(
           (leader) => {
             if (!leader || leader === killed) return;
             clearInterval(timer);
-            resolve({ leader, sentAt, answeredAt: performance.now() });
+            resolve({ leader, sentAt, answeredAt: Date.now() });
           },
           () => {}, // no answer yet: the next tick asks again
         );
@@ -58,7 +73,7 @@ function newLeader(stack: ComposeStack, killed: string, intervalMs = 200, timeou
 export interface NatsLossFigures {
   killed: string;
   newLeader: string;
-  /** How long `podman kill` itself took: the kill moment is known to within this. */
+  /** How long `podman kill` itself took to return (the times below count from the container's exit). */
   killCommandMs: number;
   /** Kill → the answer naming the new leader (and → when that request was sent: a lower bound). */
   electedMs: number;
@@ -88,30 +103,33 @@ export async function natsNodeLoss(stack: ComposeStack, trials: number, killAfte
   finished.catch(() => {}); // awaited below; a failure while we wait for the kill moment is not unhandled
   const startsSoFar = async () => (existsSync(ledger) ? parseLedger(await readFile(ledger, 'utf8')).starts.size : 0);
   await waitFor(async () => (await startsSoFar()) >= killAfterStarts, { what: `${killAfterStarts} trials started`, timeoutMs: 120_000, intervalMs: 100 });
+  // Asking for the new leader starts with the kill, and `podman kill` (a SIGKILL, as the stack's
+  // kill()) runs without blocking: it took up to 2.7 s to return here, while the polls go on.
+  const electing = newLeader(stack, killed);
   const killStart = performance.now();
-  stack.kill(container);
-  const killedAt = performance.now();
-  const killedAtEpoch = Date.now();
+  await run('podman', ['kill', container]);
+  const killCommandMs = performance.now() - killStart;
+  const killedAt = await exitedAt(container);
   console.log(`    killed ${container} (${killed}, leading ${RUNS}) after ${await startsSoFar()} trial starts`);
-  const elected = await newLeader(stack, killed);
+  const elected = await electing;
   const { jobId, wall, job } = await finished;
 
   const parsed = parseLedger(await readFile(ledger, 'utf8'));
   const runs = dispatchedRuns(stack, jobId).sort((a, b) => a.dispatched - b.dispatched);
-  const next = runs.find((r) => r.dispatched > killedAtEpoch);
+  const next = runs.find((r) => r.dispatched > killedAt);
   if (!next) throw new Error(`${label}: no run was dispatched after the kill`);
-  const nextStart = parsed.startsByRun.get(next.id)?.find((at) => at > killedAtEpoch);
+  const nextStart = parsed.startsByRun.get(next.id)?.find((at) => at > killedAt);
   if (nextStart === undefined) throw new Error(`${label}: run ${next.id}, dispatched after the kill, has no Harbor start in the ledger`);
-  const before = [...new Set(runs.filter((r) => r.dispatched <= killedAtEpoch).map((r) => r.dispatched))];
+  const before = [...new Set(runs.filter((r) => r.dispatched <= killedAt).map((r) => r.dispatched))];
   const gaps = before.slice(1).map((at, i) => at - before[i]!);
   return {
     killed,
     newLeader: elected.leader,
-    killCommandMs: killedAt - killStart,
+    killCommandMs,
     electedMs: elected.answeredAt - killedAt,
     electedAfterMs: Math.max(0, elected.sentAt - killedAt),
-    nextDispatchMs: next.dispatched - killedAtEpoch,
-    nextStartMs: nextStart - killedAtEpoch,
+    nextDispatchMs: next.dispatched - killedAt,
+    nextStartMs: nextStart - killedAt,
     longestGapBeforeMs: Math.max(0, ...gaps),
     wall,
     counts: trialCounts(job, parsed),
@@ -120,7 +138,7 @@ export async function natsNodeLoss(stack: ComposeStack, trials: number, killAfte
 
 export function printNatsLoss(f: NatsLossFigures): void {
   console.log(
-    `    new ${RUNS} leader ${f.newLeader}: answered ${(f.electedMs / 1000).toFixed(2)} s after the kill (asked at +${(f.electedAfterMs / 1000).toFixed(2)} s; podman kill took ${f.killCommandMs.toFixed(0)} ms)`,
+    `    new ${RUNS} leader ${f.newLeader}: answered ${(f.electedMs / 1000).toFixed(2)} s after the kill (asked at +${(f.electedAfterMs / 1000).toFixed(2)} s; from the container's exit; podman kill took ${f.killCommandMs.toFixed(0)} ms to return)`,
   );
   console.log(
     `    next run dispatched ${(f.nextDispatchMs / 1000).toFixed(2)} s after the kill, its Harbor started at +${(f.nextStartMs / 1000).toFixed(2)} s ` +
