@@ -70,6 +70,25 @@ function newLeader(stack: ComposeStack, killed: string, intervalMs = 200, timeou
   });
 }
 
+/**
+ * What the runners said about pulls and consumers from the kill on (podman's timestamps, as seconds
+ * after the kill): why a dispatched order waited before its Harbor started, if it did.
+ */
+async function runnersOnTheLoss(stack: ComposeStack, killedAt: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (const container of stack.containers('runner')) {
+    const { stdout, stderr } = await run('podman', ['logs', '--timestamps', '--since', new Date(killedAt - 1_000).toISOString(), container], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    for (const line of `${stdout}\n${stderr}`.split('\n')) {
+      const [stamp, ...words] = line.split(' ');
+      const text = words.join(' ');
+      if (!/consumer|pulling|nats|disconnect|reconnect/i.test(text)) continue;
+      const at = Date.parse(stamp!.replace(/(\.\d{3})\d+/, '$1'));
+      lines.push(`${container} +${((at - killedAt) / 1000).toFixed(2)} s ${text.slice(0, 200)}`);
+    }
+  }
+  return lines;
+}
+
 export interface NatsLossFigures {
   killed: string;
   newLeader: string;
@@ -85,6 +104,8 @@ export interface NatsLossFigures {
   longestGapBeforeMs: number;
   wall: number;
   counts: TrialCounts;
+  /** The runners' log lines on pulls and consumers after the kill. */
+  runnerLines: string[];
 }
 
 export async function natsNodeLoss(stack: ComposeStack, trials: number, killAfterStarts: number): Promise<NatsLossFigures> {
@@ -133,6 +154,7 @@ export async function natsNodeLoss(stack: ComposeStack, trials: number, killAfte
     longestGapBeforeMs: Math.max(0, ...gaps),
     wall,
     counts: trialCounts(job, parsed),
+    runnerLines: await runnersOnTheLoss(stack, killedAt),
   };
 }
 
@@ -145,4 +167,7 @@ export function printNatsLoss(f: NatsLossFigures): void {
       `(longest gap between dispatches before the kill: ${(f.longestGapBeforeMs / 1000).toFixed(2)} s)`,
   );
   console.log(`    job completed in ${f.wall.toFixed(2)} s; ${formatCounts(f.counts)}`);
+  const shown = f.runnerLines.slice(0, 12);
+  console.log(`    runners on pulls and consumers after the kill (${shown.length} of ${f.runnerLines.length} lines):${shown.length === 0 ? ' nothing' : ''}`);
+  for (const line of shown) console.log(`      ${line}`);
 }
