@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { newSecret, TOKEN_PREFIX } from '../src/auth/secrets.js';
 import { freePort } from '../src/platform/ports.js';
+import { graphql } from '../test/support/app.js';
 import { useToken } from '../test/support/auth.js';
 import { createTestDatabase } from '../test/support/database.js';
 import { SIMULATOR, simulatorEnv } from 'runner/test-support/simulator';
@@ -86,14 +87,7 @@ export async function deploy(label: string): Promise<Deployment> {
       await Promise.all(started.map((r) => r.waitFor(/ready/, 60_000)));
       return started;
     },
-    uploadTasks: async (count, prefix, harborSim) => {
-      const tree = (name: string) => (harborSim === undefined ? tb2Task(name) : { ...tb2Task(name), '.harbor-sim': harborSim });
-      const zips = await Promise.all(
-        Array.from({ length: count }, async (_, i) => ({ name: `${prefix}-${i}.zip`, bytes: await zip(under(`${prefix}-${i}`, tree(`${prefix}-${i}`))) })),
-      );
-      const { body } = await uploadZips(url, zips, 'files { tasks { task { id } } }');
-      return body.data.uploadTasks.data.files.map((f: any) => f.tasks[0].task.id);
-    },
+    uploadTasks: (count, prefix, harborSim) => uploadBenchTasks(url, count, prefix, harborSim),
     stop,
   };
 }
@@ -107,3 +101,46 @@ export async function memoryMiB(pid: number): Promise<{ now: number; peak: numbe
 
 export const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+
+/** Uploads `count` synthetic TB2-shaped tasks to the API at `url`, each with `harborSim` as its .harbor-sim file if given; returns their ids. */
+export async function uploadBenchTasks(url: string, count: number, prefix: string, harborSim?: string): Promise<string[]> {
+  const tree = (name: string) => (harborSim === undefined ? tb2Task(name) : { ...tb2Task(name), '.harbor-sim': harborSim });
+  const zips = await Promise.all(
+    Array.from({ length: count }, async (_, i) => ({ name: `${prefix}-${i}.zip`, bytes: await zip(under(`${prefix}-${i}`, tree(`${prefix}-${i}`))) })),
+  );
+  const { body } = await uploadZips(url, zips, 'files { tasks { task { id } } }');
+  return body.data.uploadTasks.data.files.map((f: any) => f.tasks[0].task.id);
+}
+
+export interface FinishedJob {
+  jobId: string;
+  /** Seconds from createJob to the job seen COMPLETED (polled every 100 ms). */
+  wall: number;
+  job: { status: string; runsPassed: number; runsTotal: number; attemptsTotal: number };
+}
+
+/**
+ * Creates an oracle job of `runsPerTask` runs on each task, waits for it to complete and checks that
+ * every run passed. Gives up after `timeoutMs`: a job that never completes is a failed benchmark.
+ */
+export async function runJobToEnd(url: string, taskIds: string[], runsPerTask: number, label: string, timeoutMs = 600_000): Promise<FinishedJob> {
+  const started = performance.now();
+  const created = await graphql(
+    url,
+    `mutation($input: CreateJobInput!) { createJob(input: $input) { ... on MutationCreateJobSuccess { data { id } } ... on Error { message } } }`,
+    { input: { taskIds, agent: 'oracle', runsPerTask } },
+  );
+  const jobId = created.data?.createJob?.data?.id;
+  if (!jobId) throw new Error(`${label}: createJob failed: ${JSON.stringify(created)}`);
+  let job: FinishedJob['job'];
+  for (;;) {
+    job = (await graphql(url, `query($id: ID!) { job(id: $id) { status runsPassed runsTotal attemptsTotal } }`, { id: jobId })).data.job;
+    if (job.status === 'COMPLETED') break;
+    if (performance.now() - started > timeoutMs) throw new Error(`${label}: job ${jobId} not completed after ${timeoutMs / 1000} s: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const wall = (performance.now() - started) / 1000;
+  const expected = runsPerTask * taskIds.length;
+  if (job.runsPassed !== expected) throw new Error(`${label}: ${job.runsPassed} of ${expected} passed`);
+  return { jobId, wall, job };
+}

@@ -6,10 +6,10 @@
 //             latency (order published → Harbor started) p50/p99, RSS and CPU per trial.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { graphql } from '../test/support/app.js';
-import { deploy, memoryMiB, percentile } from './deployment.js';
+import { deploy, memoryMiB, runJobToEnd } from './deployment.js';
+import { parseLedger, printFigures, scenarioFigures, type ScenarioFigures } from './ledger.js';
 
-interface Scenario {
+export interface Scenario {
   label: string;
   runners: number;
   slotsPerRunner: number;
@@ -26,7 +26,8 @@ async function procStat(pid: number): Promise<{ cpuSeconds: number; peakRssMiB: 
   return { cpuSeconds, peakRssMiB: (await memoryMiB(pid)).peak };
 }
 
-async function runScenario(s: Scenario): Promise<void> {
+/** Runs one scenario on host processes, prints its figures and returns them (the container benchmark compares). */
+export async function runScenario(s: Scenario): Promise<ScenarioFigures> {
   const d = await deploy(s.label);
   const ledger = path.join(d.scratch, 'ledger.txt');
   const { url, api } = d;
@@ -41,38 +42,10 @@ async function runScenario(s: Scenario): Promise<void> {
     });
     const cpuBefore = await Promise.all(runners.map((r) => procStat(r.child.pid!)));
 
-    const started = performance.now();
-    const created = await graphql(
-      url,
-      `mutation($input: CreateJobInput!) { createJob(input: $input) { ... on MutationCreateJobSuccess { data { id } } ... on Error { message } } }`,
-      { input: { taskIds, agent: 'oracle', runsPerTask: s.trials / taskCount } },
-    );
-    const jobId = created.data?.createJob?.data?.id;
-    if (!jobId) throw new Error(`${s.label}: createJob failed: ${JSON.stringify(created)}`);
-    let job: any;
-    for (;;) {
-      job = (await graphql(url, `query($id: ID!) { job(id: $id) { status runsPassed runsTotal } }`, { id: jobId })).data.job;
-      if (job.status === 'COMPLETED') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const wall = (performance.now() - started) / 1000;
-    if (job.runsPassed !== s.trials) throw new Error(`${s.label}: ${job.runsPassed} of ${s.trials} passed`);
+    const { jobId, wall } = await runJobToEnd(url, taskIds, s.trials / taskCount, s.label);
 
     const cpuAfter = await Promise.all(runners.map((r) => procStat(r.child.pid!)));
     const apiStat = await procStat(api.child.pid!);
-
-    // The simulator's ledger: when each Harbor process started and ended.
-    const lines = (await readFile(ledger, 'utf8')).trim().split('\n').map((l) => l.split(' '));
-    const starts = new Map(lines.filter((l) => l[0] === 'start').map((l) => [l[1]!, Number(l[2])]));
-    const ends = new Map(lines.filter((l) => l[0] === 'end').map((l) => [l[1]!, Number(l[2])]));
-    const trialSeconds = [...starts].reduce((sum, [name, at]) => sum + ((ends.get(name) ?? at) - at) / 1000, 0);
-    const slots = s.runners * s.slotsPerRunner;
-    const ideal = trialSeconds / slots;
-    const edges: [number, number][] = [...[...starts.values()].map((at): [number, number] => [at, 1]), ...[...ends.values()].map((at): [number, number] => [at, -1])];
-    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let running = 0;
-    let peak = 0;
-    for (const [, d] of edges) peak = Math.max(peak, (running += d));
 
     // Dispatch latency: dispatchedAt (stamped right after the batch was published) → Harbor started.
     const client = new (await import('pg')).default.Client({ connectionString: d.databaseUrl });
@@ -82,37 +55,19 @@ async function runScenario(s: Scenario): Promise<void> {
       [jobId],
     );
     await client.end();
-    const firstEnd = Math.min(...ends.values());
-    // Harbor's job directory is `run-<runId>-p<dispatch>-d<delivery>`: a run's first Harbor start is its
-    // earliest entry under any dispatch or delivery.
-    const firstStart = new Map<string, number>();
-    for (const [name, at] of starts) {
-      const runId = /^run-([0-9a-f-]{36})-/.exec(name)?.[1];
-      if (runId && at < (firstStart.get(runId) ?? Infinity)) firstStart.set(runId, at);
-    }
-    const latencies = rows
-      .map((r) => ({ start: firstStart.get(r.id), dispatched: Number(r.dispatched) }))
-      // Only runs that found a free slot: later ones waited for a slot, which is queueing, not dispatch.
-      .filter((r): r is { start: number; dispatched: number } => r.start !== undefined && r.start < firstEnd)
-      .map((r) => r.start - r.dispatched)
-      .sort((a, b) => a - b);
+    const slots = s.runners * s.slotsPerRunner;
+    const ledgerText = await readFile(ledger, 'utf8');
+    const figures = scenarioFigures(s.label, s.trials, slots, wall, parseLedger(ledgerText), rows.map((r) => ({ id: r.id, dispatched: Number(r.dispatched) })));
 
     const runnerCpu = cpuAfter.reduce((sum, c, i) => sum + c.cpuSeconds - cpuBefore[i]!.cpuSeconds, 0);
     const runnerRss = cpuAfter.map((c) => c.peakRssMiB);
     console.log(`  ${s.label}: ${s.trials} trials, ${s.runners} runners × ${s.slotsPerRunner} slots, phases ${s.phaseMs} ms`);
-    console.log(
-      `    wall ${wall.toFixed(2)} s   ideal Σtrial/slots ${ideal.toFixed(2)} s   overhead ${(((wall - ideal) / ideal) * 100).toFixed(1)}%   ` +
-        `slot utilisation ${((trialSeconds / (slots * wall)) * 100).toFixed(1)}%   peak concurrent ${peak}`,
-    );
-    // No latency at all means the ledger's names no longer match the runs: say so rather than skip the figure.
-    if (latencies.length === 0) throw new Error(`${s.label}: no run's Harbor start matched the ledger (${starts.size} starts)`);
-    console.log(
-      `    dispatch latency (published → Harbor started, ${latencies.length} runs with a free slot) p50 ${percentile(latencies, 50)} ms  p99 ${percentile(latencies, 99)} ms`,
-    );
+    printFigures(figures);
     console.log(
       `    runner peak RSS ${Math.round(Math.max(...runnerRss))} MiB (max of ${s.runners})   API peak RSS ${Math.round(apiStat.peakRssMiB)} MiB   ` +
         `runner CPU ${((runnerCpu / s.trials) * 1000).toFixed(1)} ms per trial   API CPU ${((apiStat.cpuSeconds / s.trials) * 1000).toFixed(1)} ms per trial (incl. start-up)`,
     );
+    return figures;
   } finally {
     await d.stop();
   }
