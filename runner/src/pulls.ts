@@ -1,6 +1,6 @@
 // Pulling run orders from the pools a runner serves (protocol/pools.ts): one consumer per pool, set
 // up on first use, and each round's free slots spread over the pools that have orders waiting.
-import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiError, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
   ensureConsumer,
   ensureLegacyConsumer,
@@ -13,8 +13,14 @@ import {
   type Topology,
 } from './protocol/index.js';
 
-/** A pool whose consumer could not be set up is tried again after this long. */
+/** A pool whose consumer the server refuses (a RUNS stream without pooled subjects) is tried again after this long. */
 const POOL_RETRY_MS = 30_000;
+/**
+ * A set-up that got no answer (a timeout while a lost NATS node's streams elect new leaders, no
+ * responders, "temporarily unavailable") is tried again after this, doubling up to POOL_RETRY_MS:
+ * waiting the full 30 s kept runners idle for half a minute after every node loss.
+ */
+const POOL_RETRY_FIRST_MS = 1_000;
 /** How often the consumer of orders from before pools is looked at for orders. */
 const LEGACY_CHECK_MS = 10_000;
 /** How long one pull waits for orders; rounds rotate free slots over the pools. */
@@ -50,10 +56,9 @@ export interface PoolPullerDeps {
 const label = (pool: Pool) => pool ?? '(orders from before pools)';
 
 export class PoolPuller {
-  // A pool whose consumer cannot be made (a RUNS stream an older API made, without the pooled
-  // subjects) is left out for POOL_RETRY_MS while the others are pulled.
+  // A pool whose consumer cannot be made is left out for a while (retryAfter) while the others are pulled.
   private readonly consumers = new Map<string, Consumer>();
-  private readonly failedAt = new Map<string, number>();
+  private readonly failed = new Map<string, { at: number; waitMs: number }>();
   private legacyCheckedAt = -Infinity;
   private legacyHasOrders = false;
   private offset = 0;
@@ -126,18 +131,26 @@ export class PoolPuller {
     const key = pool ?? '';
     const known = this.consumers.get(key);
     if (known) return known;
-    if (Date.now() - (this.failedAt.get(key) ?? -Infinity) < POOL_RETRY_MS) return null;
+    const failure = this.failed.get(key);
+    if (failure && Date.now() - failure.at < failure.waitMs) return null;
     try {
       if (pool === undefined) await ensureLegacyConsumer(jsm, topology, settings);
       else await ensureConsumer(jsm, topology.streams.runs.name, runnersConsumerConfig(topology, settings, pool));
       const consumer = await js.consumers.get(topology.streams.runs.name, pool === undefined ? RUNNERS_CONSUMER : poolConsumer(pool));
       this.consumers.set(key, consumer);
-      this.failedAt.delete(key);
+      this.failed.delete(key);
       return consumer;
     } catch (error) {
-      this.failedAt.set(key, Date.now());
+      this.failed.set(key, { at: Date.now(), waitMs: retryAfter(error, failure?.waitMs) });
       this.deps.fault(`setting up the consumer of pool ${label(pool)}: ${(error as Error).message}`);
       return null;
     }
   }
+}
+
+/** How long a pool whose consumer set-up failed with `error` is left out, after `previousMs` the last time. */
+export function retryAfter(error: unknown, previousMs?: number): number {
+  // The server answered and refused (4xx): asking again soon gets the same answer.
+  if (error instanceof JetStreamApiError && error.status < 500) return POOL_RETRY_MS;
+  return Math.min(POOL_RETRY_MS, previousMs === undefined ? POOL_RETRY_FIRST_MS : previousMs * 2);
 }
