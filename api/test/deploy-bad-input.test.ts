@@ -102,8 +102,15 @@ describe.skipIf(!podmanCompose)(`compose${podmanCompose ? '' : ' (skipped: podma
     DOCKER_GID: '999',
     PUBLIC_URL: 'http://localhost:4000',
   };
+  // podman-compose 1.0's dry run still makes the project's volumes and network: a project of this
+  // run's own, removed after.
+  const project = `thrbadinput${process.pid}`;
+  afterAll(() => {
+    spawnSync('podman', ['volume', 'rm', '-f', ...['postgres', 'nats-1', 'nats-2', 'nats-3'].map((v) => `${project}_${v}`)]);
+    spawnSync('podman', ['network', 'rm', '-f', `${project}_default`]);
+  });
   const up = (env: Record<string, string>) =>
-    spawnSync('podman-compose', ['--dry-run', '-p', 'thrbadinput', '-f', path.join(repoRoot, 'deploy/compose.yaml'), 'up', '-d'], {
+    spawnSync('podman-compose', ['--dry-run', '-p', project, '-f', path.join(repoRoot, 'deploy/compose.yaml'), 'up', '-d'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, ...env },
     });
