@@ -3,7 +3,7 @@
 // row locks and durable consumers share the load, and an advisory lock lets one reconciler act at a time.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ensureStreams, type SealedSecret, type StreamLimits, type Topology } from 'runner/protocol';
+import { ensureStreams, untilAnswered, type SealedSecret, type StreamLimits, type Topology } from 'runner/protocol';
 import type { Db } from './db/client.js';
 import { startDispatcher } from './jobs/dispatcher.js';
 import { startReconciler } from './jobs/reconciler.js';
@@ -30,11 +30,19 @@ export interface ServiceDeps {
   publicUrl?: string;
   /** WEBHOOK_* settings over the defaults. */
   webhooks?: Partial<WebhookSettings>;
+  /** How long set-up waits for JetStream to answer at start (default 2 min). */
+  jetStreamDeadlineMs?: number;
 }
 
 export async function startServices(deps: ServiceDeps): Promise<{ kickDispatcher(): void; stop(): Promise<void> }> {
-  const jsm = await jetstreamManager(deps.nats);
-  await ensureStreams(jsm, deps.topology, deps.streamLimits);
+  // A replica starting while a NATS node is lost waits for the cluster's new leaders (seen for tens
+  // of seconds) rather than exiting into a restart loop.
+  const jsm = await untilAnswered(() => jetstreamManager(deps.nats), { what: 'JetStream does not answer yet', log: deps.log, deadlineMs: deps.jetStreamDeadlineMs });
+  await untilAnswered(() => ensureStreams(jsm, deps.topology, deps.streamLimits), {
+    what: 'setting up the streams',
+    log: deps.log,
+    deadlineMs: deps.jetStreamDeadlineMs,
+  });
   const runners = await trackRunnerCapacity(deps.nats, deps.topology);
   const dispatcher = startDispatcher(
     {

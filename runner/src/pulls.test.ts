@@ -63,5 +63,8 @@ describe('a pool whose consumer set-up fails', () => {
     for (let i = 0; i < 7; i++) waits.push((last = retryAfter(timeout, last)));
     expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
     expect(retryAfter(new JetStreamApiError({ code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' }))).toBe(1_000);
+    // A permissions violation is a refusal: a nats.conf for another prefix does not fix itself.
+    const denied = Object.assign(new Error('Permissions Violation for Publish to "$JS.API.CONSUMER.CREATE.RUNS"'), { name: 'PermissionViolationError' });
+    expect(retryAfter(denied)).toBe(30_000);
   });
 });

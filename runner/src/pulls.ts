@@ -1,9 +1,10 @@
 // Pulling run orders from the pools a runner serves (protocol/pools.ts): one consumer per pool, set
 // up on first use, and each round's free slots spread over the pools that have orders waiting.
-import { JetStreamApiError, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import {
   ensureConsumer,
   ensureLegacyConsumer,
+  isRefusal,
   poolConsumer,
   poolsServed,
   RUNNERS_CONSUMER,
@@ -150,7 +151,6 @@ export class PoolPuller {
 
 /** How long a pool whose consumer set-up failed with `error` is left out, after `previousMs` the last time. */
 export function retryAfter(error: unknown, previousMs?: number): number {
-  // The server answered and refused (4xx): asking again soon gets the same answer.
-  if (error instanceof JetStreamApiError && error.status < 500) return POOL_RETRY_MS;
+  if (isRefusal(error)) return POOL_RETRY_MS;
   return Math.min(POOL_RETRY_MS, previousMs === undefined ? POOL_RETRY_FIRST_MS : previousMs * 2);
 }

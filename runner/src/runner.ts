@@ -16,6 +16,7 @@ import {
   encode,
   ensureLegacyConsumer,
   ensureStreams,
+  untilAnswered,
   openCancellations,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -64,9 +65,10 @@ const RELEASE_PUBLISH_MS = 10_000;
 
 export async function startRunner(deps: RunnerDeps): Promise<Runner> {
   const { config, nats, topology, log } = deps;
-  const jsm = await jetstreamManager(nats);
+  // A runner starting while a NATS node is lost waits for the cluster's new leaders (services.ts does the same).
+  const jsm = await untilAnswered(() => jetstreamManager(nats), { what: 'JetStream does not answer yet', log });
   // Settings are the API's to change; a runner only creates what is missing.
-  await ensureStreams(jsm, topology, config.streamLimits, false);
+  await untilAnswered(() => ensureStreams(jsm, topology, config.streamLimits, false), { what: 'setting up the streams', log });
   const settings = { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver };
   // Before any pool consumer: none can be made while the unfiltered one of older runners exists.
   await ensureLegacyConsumer(jsm, topology, settings).catch((error: Error) => log(`cannot filter the consumer of orders from before pools: ${error.message}`));

@@ -5,6 +5,7 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
+  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
@@ -241,4 +242,33 @@ function isNotFound(error: unknown): boolean {
     e?.api_error?.err_code === 10014 || // consumer not found
     /not found/i.test(e?.message ?? '')
   );
+}
+
+/**
+ * Whether NATS answered and refused (a 4xx API error: a bad config, a subject that does not fit):
+ * asking again gets the same answer. Anything else — a timeout while a lost node's streams elect new
+ * leaders, no responders, "temporarily unavailable" (503) — may pass on its own.
+ */
+export function isRefusal(error: unknown): boolean {
+  // A permissions violation is the server's refusal too (a nats.conf generated for another prefix).
+  if (error instanceof Error && (error.name === 'PermissionViolationError' || /permissions? violation/i.test(error.message))) return true;
+  return error instanceof JetStreamApiError && error.status < 500;
+}
+
+/**
+ * Runs `op` until it succeeds, retrying what is not a refusal after 1 s, doubling up to 10 s, until
+ * `deadlineMs` has passed; then the last error is thrown. For set-up at start-up, which a NATS cluster
+ * re-electing leaders (a node lost) can leave unanswered for tens of seconds.
+ */
+export async function untilAnswered<T>(op: () => Promise<T>, options: { what: string; log: (line: string) => void; deadlineMs?: number }): Promise<T> {
+  const deadline = Date.now() + (options.deadlineMs ?? 120_000);
+  for (let waitMs = 1_000; ; waitMs = Math.min(waitMs * 2, 10_000)) {
+    try {
+      return await op();
+    } catch (error) {
+      if (isRefusal(error) || Date.now() + waitMs > deadline) throw error;
+      options.log(`${options.what}: ${(error as Error).message}; trying again in ${waitMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
 }
