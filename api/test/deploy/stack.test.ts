@@ -155,7 +155,7 @@ describe.skipIf(composeMissing)(`the compose stack${composeMissing ? ` (skipped:
       return j.runsPassed >= 8 && j.runsRunning >= 2;
     }, { what: 'the job to be well under way', timeoutMs: 120_000, intervalMs: 200 });
 
-    // The NATS node leading RUNS, and the runner with trials in hand: the worst of each.
+    // The NATS node leading RUNS (the worst node to lose), and one of the two runners, mid-job.
     const health = await s.graphql('{ health { jetStream { streams { name leader } } } }').catch(() => null);
     const leader: string | undefined = health?.health?.jetStream?.streams?.find((x: any) => x.name === 'RUNS')?.leader;
     const natsVictim = s.containers(leader ?? 'nats-2')[0] ?? s.containers('nats-2')[0]!;
