@@ -4,11 +4,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from 'runner/test-support';
 import { repoRoot } from '../../src/config/paths.js';
+import { freePort } from '../../src/platform/ports.js';
 
 export const PROMETHEUS = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
 export const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
@@ -30,15 +30,6 @@ export interface PrometheusServer {
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   output(): string;
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now (the kernel's choice); Prometheus cannot be told to pick one itself and report it. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function scrapeConfig(jobs: ScrapeJob[], scrapeIntervalSeconds: number): string {
