@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import yazl from 'yazl';
+import { sendZip } from '../edge/zip-download.js';
 import { requireDownloadViewer } from '../auth/http.js';
 import type { Db } from '../db/client.js';
 import { requestTarget } from '../edge/guard.js';
@@ -100,14 +101,5 @@ async function sendTaskZip(deps: TaskFileDeps, id: string, req: IncomingMessage,
   }
   // A file missing from the store cuts the download rather than leaving a zip that looks whole.
   zip.on('error', (error: Error) => (zip.outputStream as Readable).destroy(error));
-  zip.end();
-  zip.outputStream.pipe(res);
-  await new Promise<void>((resolve, reject) => {
-    res.once('finish', resolve);
-    res.once('close', () => {
-      (zip.outputStream as Readable).destroy();
-      resolve();
-    });
-    zip.outputStream.once('error', reject);
-  });
+  await sendZip(zip, res);
 }

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import yazl from 'yazl';
+import { sendZip } from '../edge/zip-download.js';
 import type { Db } from '../db/client.js';
 import { decodeSegment, requestTarget } from '../edge/guard.js';
 import { listTrialFiles, resolveTrialFile, trialDir, UnsafePathError } from './files.js';
@@ -55,7 +56,7 @@ export function handleTrialFile(deps: TrialFileDeps, req: IncomingMessage, res: 
     else res.destroy(error);
   };
   if (match[2]!.toLowerCase() === 'files.zip') {
-    void sendZip(deps, runId, req, res).catch(failed);
+    void sendTrialZip(deps, runId, req, res).catch(failed);
     return true;
   }
   const relative = match[3] === undefined ? TRIAL_FILES.recording : decodeSegment(match[3]);
@@ -116,7 +117,7 @@ async function send(deps: TrialFileDeps, runId: string, relative: string, downlo
   });
 }
 
-async function sendZip(deps: TrialFileDeps, runId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function sendTrialZip(deps: TrialFileDeps, runId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!(await requireDownloadViewer(deps.db, req, res))) return;
   const run = await deps.db.run.findUnique({ where: { id: runId }, select: { harborTrialDir: true, ...RUN_SECRET_SELECT } });
   if (!run) return fail(res, 404, `no run with id ${runId}`);
@@ -154,15 +155,5 @@ async function sendZip(deps: TrialFileDeps, runId: string, req: IncomingMessage,
       );
     });
   }
-  zip.end();
-  zip.outputStream.pipe(res);
-  await new Promise<void>((resolve, reject) => {
-    res.once('finish', resolve);
-    res.once('close', () => {
-      // The client left: stop reading files for nobody.
-      (zip.outputStream as Readable).destroy();
-      resolve();
-    });
-    zip.outputStream.once('error', reject);
-  });
+  await sendZip(zip, res);
 }
