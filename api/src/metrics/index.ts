@@ -16,7 +16,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RECORDER_CONSUMER, type Topology } from 'runner/protocol';
 import type { Db } from '../db/client.js';
-import { listRunners } from '../runners/service.js';
+import { listRunners, type RunnerState } from '../runners/service.js';
 
 /** Request and operation latencies: a few ms (a cached query) to a minute (a big upload or export). */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -288,14 +288,7 @@ async function takeSnapshot({ db, nats, topology }: ApiMetricsSource): Promise<S
     ),
     listRunners(nats, topology).catch(() => null),
   ]);
-  const runners = runnerStates && new Map<string, number>();
-  const slots = runnerStates && { total: 0, busy: 0 };
-  for (const runner of runnerStates ?? []) {
-    runners!.set(runner.state, (runners!.get(runner.state) ?? 0) + 1);
-    if (runner.state === 'LOST') continue;
-    slots!.total += runner.slots;
-    slots!.busy += runner.busy;
-  }
+  const fleet = runnerStates && countRunners(runnerStates);
   const oldest = waiting[0]?.oldest;
   return {
     waiting: { n: waiting[0]?.n ?? 0, oldestAgeSec: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0 },
@@ -305,7 +298,20 @@ async function takeSnapshot({ db, nats, topology }: ApiMetricsSource): Promise<S
     runsPending,
     recorderPending,
     streams: new Map(streams),
-    runners,
-    slots,
+    runners: fleet?.runners ?? null,
+    slots: fleet?.slots ?? null,
   };
+}
+
+/** Runners by state, and the slots of those not LOST. */
+function countRunners(states: RunnerState[]): { runners: Map<string, number>; slots: { total: number; busy: number } } {
+  const runners = new Map<string, number>();
+  const slots = { total: 0, busy: 0 };
+  for (const runner of states) {
+    runners.set(runner.state, (runners.get(runner.state) ?? 0) + 1);
+    if (runner.state === 'LOST') continue;
+    slots.total += runner.slots;
+    slots.busy += runner.busy;
+  }
+  return { runners, slots };
 }

@@ -4,6 +4,7 @@
 // container benchmarks; `down()` removes every container, volume, network and file it made.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,7 +84,7 @@ export async function upStack(options: StackOptions): Promise<ComposeStack> {
   // 1.0 ignores group_add, so the socket is opened to the runners' uid 1000 by mode.
   const socket = path.join(dir, 'podman.sock');
   const service: ChildProcess = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { stdio: 'ignore' });
-  await waitFor(async () => (await import('node:fs')).existsSync(socket), { what: 'the podman socket', timeoutMs: 30_000, intervalMs: 100 });
+  await waitFor(() => existsSync(socket), { what: 'the podman socket', timeoutMs: 30_000, intervalMs: 100 });
   await chmod(socket, 0o666);
 
   const [port1, port2, metrics1, metrics2] = [await freePort(), await freePort(), await freePort(), await freePort()];
